@@ -1,0 +1,255 @@
+"""Reading YAML cards with line numbers, ``base:`` inheritance and readable validation errors.
+
+Every user-facing card (device, protocol, circuit, sweep) goes through :func:`load_card`:
+
+1. the YAML is parsed while the line of every key and list item is remembered;
+2. ``base: other.yaml`` (relative to the card) loads another card first and deep-merges this one
+   over it — mappings merge key by key, everything else is replaced;
+3. the merged data is validated by a pydantic model (the schema);
+4. any failure becomes one :class:`ConfigError` per problem, each naming file, line, field path,
+   the offending value and what was expected. The CLI prints these without a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+import typing
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+__all__ = ["ConfigError", "CardSource", "read_card", "load_card", "validate_card", "format_path"]
+
+Model = TypeVar("Model", bound=BaseModel)
+Location = tuple[str, int]  # (file, 1-based line)
+
+
+class ConfigError(ValueError):
+    """A user error in a card. ``str(err)`` is the full, ready-to-print message."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass
+class CardSource:
+    """Raw data of a card after ``base:`` merging, and where each value came from."""
+
+    path: Path
+    data: dict[str, Any]
+    lines: dict[tuple, Location]
+
+    def where(self, field_path: tuple) -> Location:
+        """The file and line of ``field_path``, or of its nearest ancestor that has one."""
+        path = tuple(field_path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return (str(self.path), 1)
+
+
+def format_path(path: tuple) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<card>"
+
+
+def _record_lines(node: yaml.Node, path: tuple, file: str, lines: dict, problems: list) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            here = path + (key,)
+            if key in seen:
+                problems.append(f"{file}:{key_node.start_mark.line + 1}: {format_path(here)}: "
+                                f"duplicate key {key!r}; each key may appear once")
+            seen.add(key)
+            lines[here] = (file, key_node.start_mark.line + 1)
+            _record_lines(value_node, here, file, lines, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines[path + (index,)] = (file, item.start_mark.line + 1)
+            _record_lines(item, path + (index,), file, lines, problems)
+
+
+def _parse(path: Path) -> tuple[Any, dict]:
+    file = str(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError([f"{file}: file not found"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{file}: cannot read file ({exc.strerror})"]) from None
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([f"{file}{line}: not valid YAML: {problem}"]) from None
+    lines: dict = {}
+    problems: list[str] = []
+    if node is not None:
+        _record_lines(node, (), file, lines, problems)
+    if problems:
+        raise ConfigError(problems)
+    return data, lines
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        merged = dict(base)
+        for key, value in over.items():
+            merged[key] = _merge(base[key], value) if key in base else value
+        return merged
+    return over
+
+
+def read_card(path: str | Path, _chain: tuple = ()) -> CardSource:
+    """Parse a card and resolve its ``base:`` chain (without schema validation)."""
+    path = Path(path)
+    file = str(path)
+    if path.resolve() in _chain:
+        cycle = " -> ".join(str(p) for p in _chain + (path.resolve(),))
+        raise ConfigError([f"{file}:1: base: cards extend each other in a cycle ({cycle})"])
+    data, lines = _parse(path)
+    if not isinstance(data, dict):
+        raise ConfigError([f"{file}:1: expected a mapping of fields (key: value) at the top level, "
+                           f"got {type(data).__name__}"])
+    if "base" in data:
+        base_name = data.pop("base")
+        where = lines.get(("base",), (file, 1))
+        if not isinstance(base_name, str):
+            raise ConfigError([f"{where[0]}:{where[1]}: base: expected a file name, got {base_name!r}"])
+        base_path = (path.parent / base_name)
+        if not base_path.exists():
+            raise ConfigError([f"{where[0]}:{where[1]}: base: file {base_path} not found"])
+        base = read_card(base_path, _chain + (path.resolve(),))
+        data = _merge(base.data, data)
+        lines = {**base.lines, **{k: v for k, v in lines.items() if k != ("base",)}}
+    return CardSource(path=path, data=data, lines=lines)
+
+
+def _data_path(data: Any, loc: tuple) -> tuple:
+    """Keep only the parts of a pydantic ``loc`` that index into the data (drops union tags)."""
+    path: list = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, dict) and isinstance(part, str) and not path_is_tag(part, node):
+            # a missing or unknown field: still name it
+            path.append(part)
+            node = None
+    return tuple(path)
+
+
+def path_is_tag(part: str, node: dict) -> bool:
+    """pydantic puts the discriminator value (e.g. ``benna_fusi``) and model names in ``loc``."""
+    return part in node.values() or part[:1].isupper() or part.startswith("function-")
+
+
+def validate_card(source: CardSource, model: Any, context: str = "") -> Any:
+    """Validate ``source.data`` against ``model`` (a pydantic model or any annotated type such as
+    a discriminated union); raise :class:`ConfigError` naming each problem."""
+    try:
+        return TypeAdapter(model).validate_python(source.data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            path = _data_path(source.data, err["loc"])
+            file, line = source.where(path)
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                allowed = _allowed_fields(model, path[:-1], source.data)
+                message = f"unknown field{'; expected one of: ' + ', '.join(allowed) if allowed else ''}"
+            elif err["type"] == "missing":
+                message = "required field is missing"
+            elif err["type"] == "union_tag_not_found":
+                path = path + (err["ctx"]["discriminator"].strip("'"),)
+                message = f"required field is missing; expected one of: {_tags(model, path[:-1], source.data)}"
+            elif err["type"] == "union_tag_invalid":
+                path = path + (err["ctx"]["discriminator"].strip("'"),)
+                file, line = source.where(path)
+                message = f"unknown kind {err['ctx']['tag']!r}; expected one of: {err['ctx']['expected_tags']}"
+            value = err.get("input")
+            shown = "" if err["type"] in _NO_VALUE or isinstance(value, dict) else f" (got {value!r})"
+            problems.append(f"{file}:{line}: {context}{format_path(path)}: {message}{shown}")
+        raise ConfigError(problems) from None
+
+
+_NO_VALUE = {"missing", "union_tag_not_found", "union_tag_invalid"}
+
+
+def _tags(model: Any, parent: tuple, data: Any) -> str:
+    """The ``kind`` values a union accepts at ``parent``."""
+    models = _candidates(_annotation_at(model, parent, data))
+    tags = [t for cand in models if "kind" in cand.model_fields
+            for t in typing.get_args(cand.model_fields["kind"].annotation)]
+    return ", ".join(repr(t) for t in tags)
+
+
+def _annotation_at(model: Any, parent: tuple, data: Any) -> Any:
+    current: Any = model
+    node = data
+    for part in parent:
+        current = _resolve(current, node)
+        node = node.get(part) if isinstance(node, dict) else None
+        if current is None or not isinstance(part, str) or part not in current.model_fields:
+            return None
+        current = current.model_fields[part].annotation
+    return current
+
+
+def _allowed_fields(model: Any, parent: tuple, data: Any) -> list[str]:
+    """Field names accepted at ``parent`` (best effort: follows nested models and ``kind`` tags)."""
+    node = data
+    for part in parent:
+        node = node[part] if isinstance(node, (dict, list)) else None
+    resolved = _resolve(_annotation_at(model, parent, data), node)
+    return sorted(resolved.model_fields) if resolved is not None else []
+
+
+def _candidates(annotation: Any) -> list[type[BaseModel]]:
+    candidates = [annotation]
+    resolved = []
+    while candidates:
+        ann = candidates.pop()
+        args = typing.get_args(ann)
+        if args and typing.get_origin(ann) is not None:
+            candidates.extend(args)
+        elif isinstance(ann, type) and issubclass(ann, BaseModel):
+            resolved.append(ann)
+    return resolved
+
+
+def _resolve(annotation: Any, node: Any) -> type[BaseModel] | None:
+    """The model class an annotation means for this data (picks a union member by ``kind``)."""
+    resolved = _candidates(annotation)
+    if len(resolved) == 1:
+        return resolved[0]
+    kind = node.get("kind") if isinstance(node, dict) else None
+    for cand in resolved:
+        tag = cand.model_fields.get("kind")
+        if tag is not None and kind in typing.get_args(tag.annotation):
+            return cand
+    return None
+
+
+def load_card(path: str | Path, model: Any) -> Any:
+    """Read, merge and validate a card in one call."""
+    return validate_card(read_card(path), model)

@@ -1,0 +1,157 @@
+"""The linear chain of communicating vessels behind every Benna–Fusi synapse.
+
+    C_k du_k/dt = g_{k-1,k}(u_{k-1} − u_k) + g_{k,k+1}(u_{k+1} − u_k),   k = 1..m,
+    g_{0,1} = 0 (nothing before u_1),  u_{m+1} = 0 (leak to ground through g_{m,m+1}).
+
+In matrix form du/dt = A u with A = C⁻¹ L, where L is the symmetric, tridiagonal conductance
+(negative graph-Laplacian-plus-leak) matrix. The similarity transform w = C^{1/2} u gives
+dw/dt = S w with S = C^{-1/2} L C^{-1/2} symmetric, so S = V Λ Vᵀ with real eigenvalues
+λ_i ≤ 0 and orthonormal V: the chain's relaxation timescales are τ_i = −1/λ_i. In eigen
+coordinates z = Vᵀ C^{1/2} u each mode decays independently, z_i(t) = e^{λ_i t} z_i(0), which is
+what makes the O(m) exact integrator in :mod:`neuromorph.kernels.chain` possible.
+
+Units are whatever the caller uses consistently: SI (F, S, V, s) for physical devices,
+dimensionless chain units for the abstract model (then ``time_unit_s`` converts to seconds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import scipy.linalg
+
+__all__ = ["LinearChain", "ChainEigenbasis"]
+
+
+@dataclass(frozen=True)
+class ChainEigenbasis:
+    """Eigen-decomposition of a chain, everything an O(m) integrator needs.
+
+    rates:    λ_i (m,), ascending, all ≤ 0 [1/time]
+    to_modes: T = Vᵀ C^{1/2} (m×m), z = T u
+    to_state: T⁻¹ = C^{-1/2} V (m×m), u = T⁻¹ z
+    kick:     T e_1 (m,), the mode-space image of a unit change of u_1
+    readout:  row 0 of T⁻¹ (m,), u_1 = readout · z
+    """
+
+    rates: np.ndarray
+    to_modes: np.ndarray
+    to_state: np.ndarray
+
+    @property
+    def kick(self) -> np.ndarray:
+        return self.to_modes[:, 0]
+
+    @property
+    def readout(self) -> np.ndarray:
+        return self.to_state[0, :]
+
+
+@dataclass(frozen=True)
+class LinearChain:
+    """Chain parameters: ``capacities`` C_k (m,) and ``couplings`` g_{k,k+1} (m,), where
+    ``couplings[-1]`` is the leak g_{m,m+1} (0 for a closed chain). ``time_unit_s`` is the
+    length of one time unit in seconds (1 for SI devices)."""
+
+    capacities: np.ndarray
+    couplings: np.ndarray
+    time_unit_s: float = 1.0
+    _cache: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        c = np.atleast_1d(np.asarray(self.capacities, dtype=float))
+        g = np.atleast_1d(np.asarray(self.couplings, dtype=float))
+        if c.ndim != 1 or c.size < 1:
+            raise ValueError("capacities must be a non-empty 1-D array (one per variable)")
+        if g.shape != c.shape:
+            raise ValueError(f"couplings must have one entry per variable ({c.size}: g_12..g_m,leak), "
+                             f"got {g.size}")
+        if not np.all(np.isfinite(c)) or np.any(c <= 0):
+            raise ValueError(f"capacities must be finite and > 0, got {c}")
+        if not np.all(np.isfinite(g)) or np.any(g < 0):
+            raise ValueError(f"couplings must be finite and >= 0, got {g}")
+        if c.size > 1 and np.any(g[:-1] == 0):
+            raise ValueError("an internal coupling g_{k,k+1} is 0: the chain would split in two")
+        if not (np.isfinite(self.time_unit_s) and self.time_unit_s > 0):
+            raise ValueError(f"time_unit_s must be > 0, got {self.time_unit_s}")
+        c.setflags(write=False)
+        g.setflags(write=False)
+        object.__setattr__(self, "capacities", c)
+        object.__setattr__(self, "couplings", g)
+
+    @property
+    def n_variables(self) -> int:
+        return self.capacities.size
+
+    @property
+    def has_leak(self) -> bool:
+        return bool(self.couplings[-1] > 0)
+
+    def conductance_matrix(self) -> np.ndarray:
+        """L (m×m), symmetric: L_kk = −(g_{k-1,k} + g_{k,k+1}), L_{k,k+1} = g_{k,k+1}."""
+        g = self.couplings
+        left = np.concatenate(([0.0], g[:-1]))
+        lap = np.diag(-(left + g))
+        off = g[:-1]
+        lap += np.diag(off, 1) + np.diag(off, -1)
+        return lap
+
+    def operator(self) -> np.ndarray:
+        """A = C⁻¹ L, so that du/dt = A u (units 1/time)."""
+        return self.conductance_matrix() / self.capacities[:, None]
+
+    def symmetric_tridiagonal(self) -> tuple[np.ndarray, np.ndarray]:
+        """Diagonal and off-diagonal of S = C^{-1/2} L C^{-1/2}."""
+        g, c = self.couplings, self.capacities
+        left = np.concatenate(([0.0], g[:-1]))
+        diag = -(left + g) / c
+        off = g[:-1] / np.sqrt(c[:-1] * c[1:])
+        return diag, off
+
+    @cached_property
+    def eigenbasis(self) -> ChainEigenbasis:
+        diag, off = self.symmetric_tridiagonal()
+        if self.n_variables == 1:
+            rates, vecs = diag.copy(), np.ones((1, 1))
+        else:
+            rates, vecs = scipy.linalg.eigh_tridiagonal(diag, off)
+        sqrt_c = np.sqrt(self.capacities)
+        to_modes = vecs.T * sqrt_c[None, :]
+        to_state = vecs / sqrt_c[:, None]
+        return ChainEigenbasis(rates=rates, to_modes=to_modes, to_state=to_state)
+
+    def timescales(self) -> np.ndarray:
+        """Relaxation timescales τ_i = −1/λ_i in **seconds**, longest first (inf for a zero mode)."""
+        rates = self.eigenbasis.rates
+        with np.errstate(divide="ignore"):
+            tau = np.where(rates < 0, -1.0 / np.minimum(rates, -0.0), np.inf)
+        return np.sort(tau)[::-1] * self.time_unit_s
+
+    def stage_time_constants(self) -> np.ndarray:
+        """Per-compartment RC constants τ_k = C_k / g_{k,k+1} in seconds (inf where g = 0)."""
+        with np.errstate(divide="ignore"):
+            return np.where(self.couplings > 0, self.capacities / self.couplings, np.inf) * self.time_unit_s
+
+    def stability_limit(self) -> float:
+        """Largest explicit-Euler step (time units) that is stable: 2 / max|λ_i|."""
+        return 2.0 / float(np.max(np.abs(self.eigenbasis.rates)))
+
+    def propagator(self, dt: float) -> np.ndarray:
+        """P(dt) = exp(A·dt), computed through the symmetric eigenbasis (exact, cached per dt)."""
+        key = ("P", float(dt))
+        if key not in self._cache:
+            basis = self.eigenbasis
+            self._cache[key] = (basis.to_state * np.exp(basis.rates * dt)[None, :]) @ basis.to_modes
+        return self._cache[key]
+
+    def total_charge(self, u: np.ndarray) -> np.ndarray:
+        """Σ_k C_k u_k (conserved when the leak is 0)."""
+        return np.asarray(u) @ self.capacities
+
+    def response_to_unit_event(self, t: np.ndarray) -> np.ndarray:
+        """u_1(t) after u_1 += 1 at t = 0 from rest: Σ_i readout_i · kick_i · e^{λ_i t} (t ≥ 0)."""
+        basis = self.eigenbasis
+        weights = basis.readout * basis.kick
+        return np.exp(np.multiply.outer(np.asarray(t, float), basis.rates)) @ weights
