@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from .quantities import NonNegativeQuantity, PositiveQuantity, Quantity, Series, SeriesOf
 from .units import (
@@ -212,6 +212,24 @@ class CapacitanceCapacity(Strict):
     capacitance: SeriesOf(CAPACITANCE)
 
 
+def _capacity_tag(value) -> str | None:
+    if isinstance(value, str):
+        return "geometry"
+    if isinstance(value, VolumeCapacity) or (isinstance(value, dict) and "volume" in value):
+        return "volume"
+    if isinstance(value, CapacitanceCapacity) or (isinstance(value, dict) and "capacitance" in value):
+        return "capacitance"
+    return None
+
+
+CapacityModel = Annotated[
+    Union[Annotated[Literal["geometry"], Tag("geometry")], Annotated[VolumeCapacity, Tag("volume")],
+          Annotated[CapacitanceCapacity, Tag("capacitance")]],
+    Discriminator(_capacity_tag, custom_error_type="capacity_form",
+                  custom_error_message="expected 'geometry', {volume: ...} or {capacitance: ...}"),
+]
+
+
 class ProtonTransistorCard(_CardBase):
     """Proton transistor with a chain of proton-storage compartments (DESIGN §2.2).
 
@@ -233,7 +251,7 @@ class ProtonTransistorCard(_CardBase):
     diffusion_length: SeriesOf(LENGTH)
     bridge_cross_section: SeriesOf(AREA)
     volumetric_capacitance: PositiveQuantity(VOLUMETRIC_CAPACITANCE) = 4.0e7
-    capacity: Literal["geometry"] | VolumeCapacity | CapacitanceCapacity = "geometry"
+    capacity: CapacityModel = "geometry"
     leak: bool = Field(True, description="False closes the last bridge (no leak to the reservoir)")
     gate: GatePulse
     channel: Channel

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BeforeValidator, PlainValidator
 
-from .units import Dimension, UnitError, parse_quantity
+from .units import Dimension, UnitError, parse_quantity, unit_symbol
 
 __all__ = ["Quantity", "PositiveQuantity", "NonNegativeQuantity", "Series", "SeriesOf"]
 
@@ -23,11 +23,12 @@ def _quantity_validator(dimension: Dimension, minimum: float | None, strict: boo
     def validate(value: Any) -> float:
         result = parse_quantity(value, dimension)
         if minimum is not None:
+            unit = unit_symbol(dimension)
             if strict and not result > minimum:
-                raise ValueError(f"must be > {minimum:g} {dimension.si_symbol()} "
-                                 f"(a {dimension.name or 'quantity'} that is physically possible)")
+                raise ValueError(f"must be > {minimum:g}{' ' + unit if unit else ''}: a "
+                                 f"{dimension.name or 'quantity'} <= 0 is not physical")
             if not strict and not result >= minimum:
-                raise ValueError(f"must be >= {minimum:g} {dimension.si_symbol()}")
+                raise ValueError(f"must be >= {minimum:g}{' ' + unit if unit else ''}")
         return result
 
     return validate

@@ -23,6 +23,7 @@ __all__ = [
     "parse_quantity",
     "parse_unit",
     "format_quantity",
+    "unit_symbol",
     "DIMENSIONLESS",
     "LENGTH",
     "AREA",
@@ -229,10 +230,16 @@ def _example(dim: Dimension) -> str:
 _DISPLAY = {
     LENGTH: "m", AREA: "m^2", VOLUME: "m^3", TIME: "s", DIFFUSIVITY: "m^2/s", CAPACITANCE: "F",
     CONDUCTANCE: "S", VOLTAGE: "V", RESISTANCE: "Ohm", CURRENT: "A", CHARGE: "C",
+    FREQUENCY: "Hz", VOLUMETRIC_CAPACITANCE: "F/m^3", CONCENTRATION: "mol/m^3", DIMENSIONLESS: "",
 }
+
+
+def unit_symbol(dimension: Dimension) -> str:
+    """The SI unit a user reads for this dimension (``F`` rather than ``m^-2 kg^-1 s^4 A^2``)."""
+    return _DISPLAY.get(dimension, dimension.si_symbol())
 
 
 def format_quantity(value_si: float, dimension: Dimension, digits: int = 4) -> str:
     """SI value with its unit symbol, e.g. ``format_quantity(2e-6, LENGTH) == '2e-06 m'``."""
-    unit = _DISPLAY.get(dimension, dimension.si_symbol())
+    unit = unit_symbol(dimension)
     return f"{value_si:.{digits}g} {unit}".strip()

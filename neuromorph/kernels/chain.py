@@ -54,23 +54,24 @@ def eigen_step(z, decay, kick, readout, alpha, beta, clip, lower, upper, weight_
     ≤ 1 (A is Metzler with A·1 ≤ 0), so the free flow never leaves that box (maximum principle).
     """
     n_syn, m = z.shape
+    # row strides: 0 for parameters shared by all synapses (no per-synapse views in the hot loop)
+    sd = 1 if decay.shape[0] > 1 else 0
+    sk = 1 if kick.shape[0] > 1 else 0
+    sr = 1 if readout.shape[0] > 1 else 0
+    sa = 1 if alpha.shape[0] > 1 else 0
+    sb = 1 if beta.shape[0] > 1 else 0
     for n in prange(n_syn):
-        d = decay[0] if decay.shape[0] == 1 else decay[n]
-        k = kick[0] if kick.shape[0] == 1 else kick[n]
-        r = readout[0] if readout.shape[0] == 1 else readout[n]
-        a = alpha[0] if alpha.shape[0] == 1 else alpha[n]
-        b = beta[0] if beta.shape[0] == 1 else beta[n]
         u1 = 0.0
         for i in range(m):
-            zi = z[n, i] * d[i]
+            zi = z[n, i] * decay[n * sd, i]
             z[n, i] = zi
-            u1 += r[i] * zi
-        delta = a - b * u1
+            u1 += readout[n * sr, i] * zi
+        delta = alpha[n * sa] - beta[n * sb] * u1
         if clip:
             delta = min(max(u1 + delta, lower), upper) - u1
-        if delta != 0.0:
-            for i in range(m):
-                z[n, i] += delta * k[i]
+        # branch-free: adding 0·kick costs less than a mispredicted branch on random events
+        for i in range(m):
+            z[n, i] += delta * kick[n * sk, i]
         # r·k = (T⁻¹T)_{11} = 1, so the event changes u_1 by exactly delta
         weight_out[n] = u1 + delta
 

@@ -1,0 +1,82 @@
+"""Synapse-variable updates per second of the chain integrators, measured in one run.
+
+Cases (all exact, same chain, same events: every synapse gets a ±Δ event with probability
+``--event-fraction`` per step):
+
+* ``eigen numba``      O(m) mode-space step (the production kernel, parallel over synapses)
+* ``eigen numpy``      the NumPy reference of the same algorithm (vectorised, single pass per op)
+* ``dense numba``      u ← expm(A dt)·u with the dense propagator, O(m²)
+* ``dense numpy``      the NumPy reference of the dense step (BLAS matmul)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from ..kernels import chain as kern
+from ..synapses.chain import LinearChain
+from . import best_time
+
+DESCRIPTION = "chain time-stepping throughput: O(m) numba kernel vs NumPy reference vs dense propagator"
+EXAMPLE = "Example: neuromorph bench step --synapses 1000000 --variables 10"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--synapses", type=int, default=1_000_000, help="N (default 10^6)")
+    parser.add_argument("--variables", type=int, default=10, help="m (default 10)")
+    parser.add_argument("--event-fraction", type=float, default=0.5,
+                        help="fraction of synapses receiving an event each step (default 0.5)")
+    parser.add_argument("--repeats", type=int, default=5, help="timing rounds, best is kept (default 5)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+
+
+def run(args) -> int:
+    n, m = args.synapses, args.variables
+    chain = LinearChain(2.0 ** np.arange(m), 0.25 * 0.5 ** np.arange(m))
+    basis = chain.eigenbasis
+    dt = 1.0
+    rng = np.random.default_rng(args.seed)
+    alpha = np.where(rng.random(n) < args.event_fraction, rng.choice([-1.0, 1.0], size=n), 0.0)
+    beta = np.zeros(1)
+    decay = np.exp(basis.rates * dt)[None, :]
+    kick, readout = basis.kick[None, :], basis.readout[None, :]
+    prop = np.ascontiguousarray(chain.propagator(dt))
+    z = np.zeros((n, m))
+    u = np.zeros((n, m))
+    w = np.empty(n)
+
+    cases = {
+        "eigen numba": lambda: kern.eigen_step(z, decay, kick, readout, alpha, beta, False, 0.0, 0.0, w),
+        "eigen numpy": lambda: kern.eigen_step_reference(z, decay, kick, readout, alpha, beta, False, 0.0, 0.0, w),
+        "dense numba": lambda: kern.dense_step(u, prop, alpha, beta, False, 0.0, 0.0, w),
+        "dense numpy": lambda: kern.dense_step_reference(u, prop, alpha, beta, False, 0.0, 0.0, w),
+    }
+    results = {}
+    for name, fn in cases.items():
+        seconds = best_time(fn, repeats=args.repeats)
+        results[name] = {"seconds_per_step": seconds, "updates_per_second": n * m / seconds}
+    base = results["eigen numba"]["updates_per_second"]
+    for res in results.values():
+        res["eigen_numba_speedup"] = base / res["updates_per_second"]
+    meta = {"synapses": n, "variables": m, "event_fraction": args.event_fraction,
+            "cpu_count": os.cpu_count(), "numba_threads": _numba_threads()}
+    if args.json:
+        print(json.dumps({"config": meta, "results": results}, indent=2))
+        return 0
+    print(f"chain stepping, N = {n:,} synapses x m = {m} variables, {meta['cpu_count']} CPUs, "
+          f"{meta['numba_threads']} numba threads")
+    print(f"{'case':<14} {'ms/step':>10} {'updates/s':>12} {'eigen-numba speedup':>20}")
+    for name, res in results.items():
+        print(f"{name:<14} {res['seconds_per_step'] * 1e3:>10.2f} {res['updates_per_second']:>12.3g} "
+              f"{res['eigen_numba_speedup']:>19.2f}x")
+    return 0
+
+
+def _numba_threads() -> int:
+    import numba
+
+    return numba.get_num_threads()

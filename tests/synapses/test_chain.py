@@ -1,0 +1,105 @@
+"""The linear chain against independent references: scipy's expm and solve_ivp, the analytic
+single compartment, and charge conservation of the closed chain."""
+
+import numpy as np
+import pytest
+import scipy.integrate
+import scipy.linalg
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neuromorph.synapses.chain import LinearChain
+
+
+def geometric_chain(m, c_ratio=2.0, g_ratio=0.5, leak=True):
+    g = 0.25 * g_ratio ** np.arange(m)
+    if not leak:
+        g[-1] = 0.0
+    return LinearChain(c_ratio ** np.arange(m), g)
+
+
+def test_operator_is_the_communicating_vessels_equation():
+    # C_k du_k/dt = g_{k-1,k}(u_{k-1}-u_k) + g_{k,k+1}(u_{k+1}-u_k), written out for m = 3
+    c, g = np.array([1.0, 2.0, 4.0]), np.array([0.5, 0.25, 0.1])
+    u = np.array([0.3, -0.7, 1.1])
+    by_hand = np.array([
+        g[0] * (u[1] - u[0]) / c[0],
+        (g[0] * (u[0] - u[1]) + g[1] * (u[2] - u[1])) / c[1],
+        (g[1] * (u[1] - u[2]) + g[2] * (0.0 - u[2])) / c[2],
+    ])
+    np.testing.assert_allclose(LinearChain(c, g).operator() @ u, by_hand, rtol=1e-14)
+
+
+@pytest.mark.parametrize("m", [1, 2, 5, 12])
+@pytest.mark.parametrize("dt", [1e-3, 0.7, 50.0])
+def test_propagator_matches_scipy_expm(m, dt):
+    chain = geometric_chain(m)
+    # eigenbasis vs Padé scaling-and-squaring: agree to ~1e-12 of the largest entry (=1)
+    np.testing.assert_allclose(chain.propagator(dt), scipy.linalg.expm(chain.operator() * dt), atol=1e-12)
+
+
+def test_eigenvalues_match_dense_solver():
+    chain = geometric_chain(10)
+    dense = np.sort(np.linalg.eigvals(chain.operator()).real)
+    np.testing.assert_allclose(np.sort(chain.eigenbasis.rates), dense, rtol=1e-9)
+    np.testing.assert_allclose(np.sort(chain.timescales()), np.sort(-1.0 / dense), rtol=1e-9)
+
+
+def test_eigenbasis_transforms_are_inverse():
+    basis = geometric_chain(8).eigenbasis
+    np.testing.assert_allclose(basis.to_state @ basis.to_modes, np.eye(8), atol=1e-12)
+    assert basis.readout @ basis.kick == pytest.approx(1.0, abs=1e-12)
+
+
+def test_single_compartment_decays_exponentially():
+    # C du/dt = -g u  →  u(t) = u0 exp(-g t / C), τ = C/g
+    chain = LinearChain([3.0], [0.5], time_unit_s=2.0)
+    t = np.linspace(0, 20, 7)
+    np.testing.assert_allclose(chain.response_to_unit_event(t), np.exp(-0.5 * t / 3.0), rtol=1e-14)
+    assert chain.timescales()[0] == pytest.approx(6.0 * 2.0)  # τ in seconds = 6 time units × 2 s
+
+
+def test_response_matches_solve_ivp():
+    chain = geometric_chain(6)
+    t_eval = np.logspace(-1, 4, 30)
+    sol = scipy.integrate.solve_ivp(lambda t, u: chain.operator() @ u, (0, t_eval[-1]), np.eye(6)[0],
+                                    t_eval=t_eval, method="Radau", rtol=1e-11, atol=1e-14)
+    # Radau at rtol 1e-11: agreement to 1e-8 absolute on a response of order 1e-2..1
+    np.testing.assert_allclose(chain.response_to_unit_event(t_eval), sol.y[0], atol=1e-8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    capacities=st.lists(st.floats(0.1, 100.0), min_size=1, max_size=8),
+    seed=st.integers(0, 2**32 - 1),
+    dt=st.floats(1e-3, 1e3),
+)
+def test_closed_chain_conserves_charge(capacities, seed, dt):
+    rng = np.random.default_rng(seed)
+    m = len(capacities)
+    g = rng.uniform(0.01, 10.0, size=m)
+    g[-1] = 0.0  # no leak
+    chain = LinearChain(capacities, g)
+    u0 = rng.normal(size=m)
+    u1 = chain.propagator(dt) @ u0
+    # Σ C_k u_k is invariant: relative error at rounding level of the propagator
+    assert chain.total_charge(u1) == pytest.approx(chain.total_charge(u0), rel=1e-9, abs=1e-9)
+
+
+def test_closed_chain_equilibrates_to_the_capacity_weighted_mean():
+    chain = geometric_chain(5, leak=False)
+    u0 = np.array([1.0, 0, 0, 0, 0])
+    assert chain.timescales()[0] == np.inf  # the conserved mode
+    final = chain.propagator(1e6) @ u0  # > 3000 × the slowest finite timescale (~290)
+    np.testing.assert_allclose(final, np.full(5, 1.0 / chain.capacities.sum()), rtol=1e-9)
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    (dict(capacities=[1.0, -1.0], couplings=[1.0, 1.0]), "capacities must be finite and > 0"),
+    (dict(capacities=[1.0, 1.0], couplings=[1.0]), "one entry per variable"),
+    (dict(capacities=[1.0, 1.0], couplings=[0.0, 1.0]), "split in two"),
+    (dict(capacities=[1.0], couplings=[-1.0]), "couplings must be finite and >= 0"),
+])
+def test_unphysical_chains_are_refused(kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        LinearChain(**kwargs)
