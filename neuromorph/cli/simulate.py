@@ -33,6 +33,9 @@ def register(sub) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--integrator", choices=list(INTEGRATORS), default="eigen",
                         help="time integrator (default: eigen, exact event-driven)")
+    parser.add_argument("--max-step", type=float, default=None, metavar="SECONDS",
+                        help="largest step of the Euler integrators (default: 1/10 of the fastest "
+                             "timescale; explicit Euler refuses steps above its stability limit)")
     parser.add_argument("--output", "-o", default=None,
                         help="output prefix (default out/simulate/<device>_<protocol>)")
     parser.add_argument("--no-plot", action="store_true", help="write only the netCDF file")
@@ -52,7 +55,7 @@ def run(args) -> int:
     prefix.parent.mkdir(parents=True, exist_ok=True)
     try:
         ds = run_protocol(device, protocol, n_devices=args.devices, seed=args.seed,
-                          integrator=args.integrator, progress=not args.quiet)
+                          integrator=args.integrator, progress=not args.quiet, max_step_s=args.max_step)
     except UnstableStepError as exc:
         raise UserError(str(exc)) from None
     except ValueError as exc:

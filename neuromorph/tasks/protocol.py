@@ -97,8 +97,10 @@ def _take(population: DevicePopulation, index: np.ndarray) -> DevicePopulation:
 
 
 def run_protocol(device, protocol: ProtocolCard, n_devices: int = 1, seed: int = 0,
-                 integrator: str = "eigen", progress: bool = True) -> xr.Dataset:
-    """Simulate ``n_devices`` devices under ``protocol``; see the module docstring."""
+                 integrator: str = "eigen", progress: bool = True, max_step_s: float | None = None) -> xr.Dataset:
+    """Simulate ``n_devices`` devices under ``protocol``; see the module docstring.
+
+    ``max_step_s`` bounds the step of the Euler integrators (ignored by the exact ones)."""
     if n_devices < 1:
         raise ValueError(f"n_devices must be >= 1, got {n_devices}")
     rng = np.random.default_rng(seed)
@@ -109,7 +111,7 @@ def run_protocol(device, protocol: ProtocolCard, n_devices: int = 1, seed: int =
         weight, units = u[:, :, 0].copy(), "1"
         extra["level"] = (("device", "time"), level, {"long_name": "metaplastic level (1 = most plastic)"})
     else:
-        u, weight = _run_chain(device, plan, n_devices, rng, integrator, progress)
+        u, weight = _run_chain(device, plan, n_devices, rng, integrator, progress, max_step_s)
         units = device.state_units
     ds = xr.Dataset(
         {
@@ -129,12 +131,18 @@ def run_protocol(device, protocol: ProtocolCard, n_devices: int = 1, seed: int =
     return ds
 
 
-def _run_chain(device: ChainDevice, plan: ExpandedProtocol, n_devices, rng, integrator_name, progress):
+def _run_chain(device: ChainDevice, plan: ExpandedProtocol, n_devices, rng, integrator_name, progress,
+               max_step_s=None):
     population = device.sample_population(n_devices, rng)
     if integrator_name != "eigen" and not isinstance(population.chains, type(device.chain)):
         raise ValueError(f"integrator {integrator_name!r} needs identical devices; this card has "
                          "device-to-device variation: use the default integrator 'eigen'")
-    integ = make_integrator(integrator_name, population.chains, device.bounds)
+    options = {}
+    if max_step_s is not None and integrator_name in ("implicit_euler", "explicit_euler"):
+        if not max_step_s > 0:
+            raise ValueError(f"the maximum step must be > 0 s, got {max_step_s}")
+        options["max_dt"] = max_step_s / device.chain.time_unit_s
+    integ = make_integrator(integrator_name, population.chains, device.bounds, **options)
     m = device.n_variables
     x = integ.encode(np.zeros((n_devices, m)))
     # event sizes are drawn up front (cycle-to-cycle noise); soft saturation enters via β·u_1

@@ -1,0 +1,130 @@
+"""Proton transistor → chain mapping (DESIGN §2.2): g_k = c_v·D·A_k/L_k, C_k = c_v·A_k·L_k (geometry)
+or given; timescale scaling laws, gate pulses, channel transfer and device variation."""
+
+import numpy as np
+import pytest
+import scipy.integrate
+
+from neuromorph.config.device_schema import ProtonTransistorCard
+from neuromorph.devices.proton_transistor import ProtonTransistor
+
+C_V = 4e7  # F/m^3
+
+
+def device(**overrides) -> ProtonTransistor:
+    card = dict(
+        kind="proton_transistor", compartments=4, diffusion_coefficient="1e-13 m^2/s",
+        diffusion_length="2 um", bridge_cross_section="1 um^2", volumetric_capacitance=C_V,
+        gate={"injection_conductance": "1 nS", "width": "1 ms", "amplitude": "1 V"},
+        channel={"g_min": "1 uS", "g_max": "10 uS"},
+    )
+    card.update(overrides)
+    return ProtonTransistor(ProtonTransistorCard.model_validate(card))
+
+
+def test_bridge_conductance_and_capacity_follow_geometry():
+    dev = device(compartments=2, diffusion_length=["1 um", "3 um"], bridge_cross_section=["2 um^2", "1 um^2"])
+    np.testing.assert_allclose(dev.chain.couplings, C_V * 1e-13 * np.array([2e-12 / 1e-6, 1e-12 / 3e-6]))
+    np.testing.assert_allclose(dev.chain.capacities, C_V * np.array([2e-12 * 1e-6, 1e-12 * 3e-6]))
+
+
+def test_single_compartment_time_constant_is_diffusion_time():
+    dev = device(compartments=1)
+    # τ = C/g = (c_v A L)/(c_v D A / L) = L²/D = (2e-6)² / 1e-13 = 40 s
+    assert dev.chain.timescales()[0] == pytest.approx(40.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 3, 5])
+def test_geometric_compartments_scale_as_length_squared_over_diffusivity(n):
+    reference = device(compartments=n).chain.timescales()[0] * 1e-13 / (2e-6) ** 2
+    for length_um, diffusivity in [(1.0, 1e-13), (4.0, 1e-13), (2.0, 3e-12), (8.0, 5e-15)]:
+        dev = device(compartments=n, diffusion_length=f"{length_um} um", diffusion_coefficient=diffusivity)
+        tau = dev.chain.timescales()[0]
+        # τ_slowest = const(n) · L²/D exactly (the chain operator is (D/L²) × a fixed matrix)
+        assert tau * diffusivity / (length_um * 1e-6) ** 2 == pytest.approx(reference, rel=1e-9)
+
+
+@pytest.mark.parametrize("n", [1, 3, 5])
+def test_independent_capacities_scale_as_length_times_capacity_over_diffusivity_area(n):
+    def tau(length, diffusivity, area, capacitance):
+        dev = device(compartments=n, diffusion_length=length, diffusion_coefficient=diffusivity,
+                     bridge_cross_section=area, capacity={"capacitance": capacitance})
+        return dev.chain.timescales()[0]
+
+    base = tau(2e-6, 1e-13, 1e-12, 1e-10)
+    # τ ∝ L·C/(D·A): doubling L or C doubles τ; doubling D or A halves it; τ is linear in L, not L²
+    assert tau(4e-6, 1e-13, 1e-12, 1e-10) == pytest.approx(2 * base, rel=1e-9)
+    assert tau(2e-6, 1e-13, 1e-12, 3e-10) == pytest.approx(3 * base, rel=1e-9)
+    assert tau(2e-6, 4e-13, 1e-12, 1e-10) == pytest.approx(base / 4, rel=1e-9)
+    assert tau(2e-6, 1e-13, 5e-12, 1e-10) == pytest.approx(base / 5, rel=1e-9)
+    if n == 1:
+        assert base == pytest.approx(2e-6 * 1e-10 / (C_V * 1e-13 * 1e-12), rel=1e-12)
+
+
+def test_adding_geometric_compartments_extends_the_longest_timescale_geometrically():
+    longest = [device(compartments=n, capacity={"volume": {"first": "2 um^3", "ratio": 2}},
+                      bridge_cross_section={"first": "1 um^2", "ratio": 0.5}).chain.timescales()[0]
+               for n in range(3, 10)]
+    growth = np.exp(np.diff(np.log(longest)))
+    # stage time constants grow by V ratio / A ratio = 2/0.5 = 4 per compartment; the slowest
+    # chain mode follows within 10% from n = 3 on (4.39, 4.18, ...) and tends to 4 from above
+    np.testing.assert_allclose(growth, 4.0, rtol=0.1)
+    assert np.all(np.diff(growth) < 0) and growth[-1] == pytest.approx(4.0, rel=0.02)
+
+
+def test_linear_gate_pulse_injects_g_v_w_over_c():
+    dev = device(compartments=3)
+    pop = dev.sample_population(3, np.random.default_rng(0))
+    alpha, beta = dev.event_coefficients(np.array([1, -1, 0]), pop, np.random.default_rng(0))
+    dq = 1e-9 * 1.0 * 1e-3  # Q = g_gate·V·w
+    np.testing.assert_allclose(alpha, np.array([1, -1, 0]) * dq / dev.chain.capacities[0], rtol=1e-12)
+    np.testing.assert_array_equal(beta, 0.0)
+
+
+def test_soft_saturating_pulse_is_exact_charging_of_compartment_one():
+    dev = device(compartments=1, gate={"injection_conductance": "50 nS", "width": "1 ms", "amplitude": "1 V",
+                                       "saturation": "soft"})
+    c1, g, w = dev.chain.capacities[0], 50e-9, 1e-3
+    pop = dev.sample_population(1, np.random.default_rng(0))
+    for u_start in (-0.5, 0.0, 0.7):
+        alpha, beta = dev.event_coefficients(np.array([1]), pop, np.random.default_rng(0))
+        after = u_start + alpha[0] - beta[0] * u_start
+        # independent: integrate C du/dt = g (V - u) over the pulse width
+        sol = scipy.integrate.solve_ivp(lambda t, u: g * (1.0 - u) / c1, (0, w), [u_start], rtol=1e-12, atol=1e-14)
+        assert after == pytest.approx(sol.y[0, -1], abs=1e-9)
+
+
+def test_polarity_flips_the_update():
+    pos = device(gate={"injection_conductance": "1 nS", "polarity": 1})
+    neg = device(gate={"injection_conductance": "1 nS", "polarity": -1})
+    rng = np.random.default_rng(0)
+    a_pos, _ = pos.event_coefficients(np.array([1]), pos.sample_population(1, rng), rng)
+    a_neg, _ = neg.event_coefficients(np.array([1]), neg.sample_population(1, rng), rng)
+    assert a_pos[0] == -a_neg[0] > 0
+
+
+def test_channel_transfer_functions():
+    lin = device(channel={"g_min": "1 uS", "g_max": "3 uS", "transfer": {"kind": "linear_clipped",
+                                                                        "u_low": -1, "u_high": 1}})
+    np.testing.assert_allclose(lin.weight(np.array([-2.0, -1.0, 0.0, 0.5, 1.0, 5.0])),
+                               [1e-6, 1e-6, 2e-6, 2.5e-6, 3e-6, 3e-6])
+    sig = device(channel={"g_min": 0, "g_max": "1 S", "transfer": {"kind": "sigmoid", "u_mid": 0.2, "u_slope": 0.1}})
+    u = np.array([0.2, 0.3, -1.0])
+    np.testing.assert_allclose(sig.weight(u), 1.0 / (1.0 + np.exp(-(u - 0.2) / 0.1)), rtol=1e-9)
+
+
+def test_device_variation_has_the_requested_relative_spread():
+    dev = device(compartments=2, variation={"diffusion_coefficient": 0.2, "g_max": 0.1})
+    pop = dev.sample_population(4000, np.random.default_rng(5))
+    tau = np.array([c.timescales()[0] for c in pop.chains])
+    # τ ∝ 1/D with D lognormal of relative std 0.2: std(1/D)/mean(1/D) = 0.2 exactly for a lognormal
+    assert np.std(tau) / np.mean(tau) == pytest.approx(0.2, abs=0.02)
+    assert np.mean(pop.params["g_max"]) == pytest.approx(10e-6, rel=0.01)
+    assert np.std(pop.params["g_max"]) / 10e-6 == pytest.approx(0.1, abs=0.01)
+
+
+def test_read_noise_is_relative_and_unbiased():
+    dev = device(channel={"g_min": "1 uS", "g_max": "10 uS", "read_noise": 0.05})
+    g = dev.weight(np.zeros(100_000), rng=np.random.default_rng(1))
+    assert np.mean(g) == pytest.approx(5.5e-6, rel=0.002)
+    assert np.std(g) / 5.5e-6 == pytest.approx(0.05, rel=0.02)
