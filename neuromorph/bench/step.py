@@ -17,6 +17,7 @@ import os
 import numpy as np
 
 from ..kernels import chain as kern
+from ..kernels import thread_count
 from ..synapses.chain import LinearChain
 from . import best_time
 
@@ -63,7 +64,7 @@ def run(args) -> int:
     for res in results.values():
         res["eigen_numba_speedup"] = base / res["updates_per_second"]
     meta = {"synapses": n, "variables": m, "event_fraction": args.event_fraction,
-            "cpu_count": os.cpu_count(), "numba_threads": _numba_threads()}
+            "cpu_count": os.cpu_count(), "numba_threads": thread_count()}
     if args.json:
         print(json.dumps({"config": meta, "results": results}, indent=2))
         return 0
@@ -75,8 +76,3 @@ def run(args) -> int:
               f"{res['eigen_numba_speedup']:>19.2f}x")
     return 0
 
-
-def _numba_threads() -> int:
-    import numba
-
-    return numba.get_num_threads()

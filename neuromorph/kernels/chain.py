@@ -24,6 +24,8 @@ Integrators (``dt`` in the chain's time unit):
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 from numba import njit, prange
 
@@ -43,8 +45,29 @@ __all__ = [
 
 _OPTS = dict(cache=True, fastmath=False, nogil=True)
 
+#: below this many synapses the serial build runs: waking the thread pool costs more than it saves
+PARALLEL_MIN_ROWS = 4096
 
-@njit(parallel=True, **_OPTS)
+
+def population_kernel(fn):
+    """Compile ``fn`` twice — parallel over synapses (``prange``) and serial — and dispatch on the
+    number of rows of its first argument. ``.parallel`` and ``.serial`` expose both builds."""
+    parallel = njit(parallel=True, **_OPTS)(fn)
+    # a distinct function object (and qualname) so the two builds never share an on-disk cache entry
+    serial_fn = types.FunctionType(fn.__code__, fn.__globals__, f"{fn.__name__}_serial", fn.__defaults__)
+    serial_fn.__qualname__ = f"{fn.__qualname__}_serial"
+    serial = njit(**_OPTS)(serial_fn)
+
+    def dispatch(*args):
+        return (parallel if args[0].shape[0] >= PARALLEL_MIN_ROWS else serial)(*args)
+
+    dispatch.__name__, dispatch.__qualname__, dispatch.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    dispatch.__module__ = fn.__module__
+    dispatch.parallel, dispatch.serial, dispatch.py_func = parallel, serial, fn
+    return dispatch
+
+
+@population_kernel
 def eigen_step(z, decay, kick, readout, alpha, beta, clip, lower, upper, weight_out):
     """Exact step in mode space. z (N,m) in place; decay = e^{λ dt} (1|N, m);
     kick, readout (1|N, m); alpha, beta (1|N,); weight_out (N,) receives u_1 after the event.
@@ -87,7 +110,7 @@ def eigen_step_reference(z, decay, kick, readout, alpha, beta, clip, lower, uppe
     weight_out[:] = u1 + delta
 
 
-@njit(parallel=True, **_OPTS)
+@population_kernel
 def dense_step(u, propagator, alpha, beta, clip, lower, upper, weight_out):
     """Exact step u ← P u (P = expm(A dt), shared), event on u_1, optional clip to [lower, upper]."""
     n_syn, m = u.shape
@@ -141,7 +164,7 @@ def thomas_factor(capacities, couplings, dt):
     return sub, inv_pivot, upper_mod
 
 
-@njit(parallel=True, **_OPTS)
+@population_kernel
 def implicit_euler_step(u, capacities, sub, inv_pivot, upper_mod, alpha, beta, clip, lower, upper, weight_out):
     """Backward Euler (C − dt L) u' = C u via a pre-factored Thomas solve, then event and clip."""
     n_syn, m = u.shape
@@ -182,7 +205,7 @@ def implicit_euler_step_reference(u, capacities, couplings, dt, alpha, beta, cli
     weight_out[:] = u[:, 0]
 
 
-@njit(parallel=True, **_OPTS)
+@population_kernel
 def explicit_euler_step(u, capacities, couplings, dt, alpha, beta, clip, lower, upper, weight_out):
     """Forward Euler u' = u + dt·C⁻¹(L u); stable only for dt ≤ 2/max|λ| (checked by the caller)."""
     n_syn, m = u.shape
@@ -219,7 +242,7 @@ def explicit_euler_step_reference(u, capacities, couplings, dt, alpha, beta, cli
     weight_out[:] = u[:, 0]
 
 
-@njit(parallel=True, **_OPTS)
+@population_kernel
 def eigen_event_driven(z, rates, kick, readout, offsets, times, alpha, beta, clip, lower, upper, t_start, t_end,
                        weight_at_event):
     """Exact event-driven integration in mode space.
