@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..synapses.chain import LinearChain
+from ..synapses.chain import ChainBatch, LinearChain
 from ..synapses.models import BinarySynapse, CascadeSynapse, ChainSynapse
 
 __all__ = ["DevicePopulation", "ChainDevice", "StochasticDevice"]
@@ -34,7 +34,7 @@ def _jitter(rng: np.random.Generator, value, sigma: float, n: int | None = None)
 class DevicePopulation:
     """N devices: one shared chain or one chain per device, plus per-device parameter arrays."""
 
-    chains: LinearChain | list[LinearChain]
+    chains: LinearChain | ChainBatch
     params: dict[str, np.ndarray] = field(default_factory=dict)
 
 

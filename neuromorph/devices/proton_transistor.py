@@ -40,7 +40,7 @@ from ..config.device_schema import (
     SigmoidTransfer,
     VolumeCapacity,
 )
-from ..synapses.chain import LinearChain
+from ..synapses.chain import ChainBatch, LinearChain
 from .base import ChainDevice, DevicePopulation, _jitter
 
 __all__ = ["ProtonTransistorGeometry", "ProtonTransistor", "channel_transfer"]
@@ -48,7 +48,8 @@ __all__ = ["ProtonTransistorGeometry", "ProtonTransistor", "channel_transfer"]
 
 @dataclass(frozen=True)
 class ProtonTransistorGeometry:
-    """Per-compartment physical parameters of one device (arrays of length n, SI)."""
+    """Per-compartment physical parameters (SI): arrays of length n for one device, or (N, n)
+    with a leading device axis (then the diffusion coefficient is (N, 1))."""
 
     diffusion_coefficient_m2_per_s: float
     diffusion_length_m: np.ndarray
@@ -63,7 +64,7 @@ class ProtonTransistorGeometry:
              * self.bridge_cross_section_m2 / self.diffusion_length_m)
         if not self.leak:
             g = g.copy()
-            g[-1] = 0.0
+            g[..., -1] = 0.0
         return g
 
     def chain(self) -> LinearChain:
@@ -88,7 +89,7 @@ class ProtonTransistor(ChainDevice):
 
     def __init__(self, card: ProtonTransistorCard, name: str = "proton_transistor"):
         self.card = card
-        self.nominal = self._geometry(np.random.default_rng(0), vary=False)
+        self.nominal = self._geometry()
         bounds = (card.bounds.lower, card.bounds.upper) if card.bounds else None
         super().__init__(card.name or name, self.nominal.chain(), self.nominal_event_size(), bounds)
 
@@ -96,13 +97,18 @@ class ProtonTransistor(ChainDevice):
     def has_variation(self) -> bool:
         return any(v > 0 for v in self.card.variation.model_dump().values())
 
-    def _geometry(self, rng: np.random.Generator, vary: bool) -> ProtonTransistorGeometry:
+    def _geometry(self, rng: np.random.Generator | None = None, n_devices: int | None = None
+                  ) -> ProtonTransistorGeometry:
+        """Nominal geometry (``rng`` None), or ``n_devices`` draws with variation: every array then
+        has a leading device axis (N, n) and the diffusion coefficient is (N, 1)."""
         card, var, n = self.card, self.card.variation, self.card.compartments
+        shape = (n,) if n_devices is None else (n_devices, n)
 
         def jitter(values, sigma):
-            return _jitter(rng, values, sigma if vary else 0.0)
+            values = np.broadcast_to(np.asarray(values, dtype=float), shape)
+            return values.copy() if rng is None else _jitter(rng, values, sigma)
 
-        diffusion = float(jitter(card.diffusion_coefficient, var.diffusion_coefficient))
+        diffusion = jitter(card.diffusion_coefficient, var.diffusion_coefficient)[..., :1]
         length = jitter(card.diffusion_length.resolve(n), var.diffusion_length)
         area = jitter(card.bridge_cross_section.resolve(n), var.bridge_cross_section)
         c_v = card.volumetric_capacitance
@@ -114,16 +120,22 @@ class ProtonTransistor(ChainDevice):
             assert isinstance(card.capacity, CapacitanceCapacity)
             capacitance = card.capacity.capacitance.resolve(n)
         capacitance = jitter(capacitance, var.capacity)
+        if n_devices is None:
+            diffusion = float(diffusion[0])
         return ProtonTransistorGeometry(diffusion, length, area, capacitance, c_v, card.leak)
 
     def sample_population(self, n_devices: int, rng: np.random.Generator) -> DevicePopulation:
-        """Chains and channel/gate parameters per device, with device-to-device variation."""
+        """Chains and channel/gate parameters per device, with device-to-device variation.
+
+        Without variation all devices share the nominal :class:`LinearChain`; with variation they
+        form a :class:`ChainBatch` (one chain per device, decomposed in one batched call)."""
         if not self.has_variation:
-            chains: LinearChain | list[LinearChain] = self.chain
+            chains: LinearChain | ChainBatch = self.chain
             c1 = np.full(n_devices, self.chain.capacities[0])
         else:
-            chains = [self._geometry(rng, vary=True).chain() for _ in range(n_devices)]
-            c1 = np.array([c.capacities[0] for c in chains])
+            geometry = self._geometry(rng, n_devices)
+            chains = ChainBatch(geometry.capacitance_f, geometry.bridge_conductance_s())
+            c1 = chains.capacities[:, 0].copy()
         var, ch, gate = self.card.variation, self.card.channel, self.card.gate
         params = {"g_min": _jitter(rng, ch.g_min, var.g_min, n_devices),
                   "g_max": _jitter(rng, ch.g_max, var.g_max, n_devices),

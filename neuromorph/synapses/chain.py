@@ -22,12 +22,13 @@ from functools import cached_property
 import numpy as np
 import scipy.linalg
 
-__all__ = ["LinearChain", "ChainEigenbasis"]
+__all__ = ["LinearChain", "ChainBatch", "ChainEigenbasis"]
 
 
 @dataclass(frozen=True)
 class ChainEigenbasis:
-    """Eigen-decomposition of a chain, everything an O(m) integrator needs.
+    """Eigen-decomposition of a chain (or, with a leading axis N, of a :class:`ChainBatch`),
+    everything an O(m) integrator needs.
 
     rates:    λ_i (m,), ascending, all ≤ 0 [1/time]
     to_modes: T = Vᵀ C^{1/2} (m×m), z = T u
@@ -42,11 +43,11 @@ class ChainEigenbasis:
 
     @property
     def kick(self) -> np.ndarray:
-        return self.to_modes[:, 0]
+        return self.to_modes[..., :, 0]
 
     @property
     def readout(self) -> np.ndarray:
-        return self.to_state[0, :]
+        return self.to_state[..., 0, :]
 
 
 @dataclass(frozen=True)
@@ -157,3 +158,72 @@ class LinearChain:
         basis = self.eigenbasis
         weights = basis.readout * basis.kick
         return np.exp(np.multiply.outer(np.asarray(t, float), basis.rates)) @ weights
+
+
+@dataclass(frozen=True)
+class ChainBatch:
+    """N chains with the same m but their own parameters (device-to-device variation), stored as
+    arrays ``capacities`` (N, m) and ``couplings`` (N, m). The eigen-decomposition of all N
+    symmetric tridiagonal operators is one batched ``numpy.linalg.eigh`` call, so a million
+    cells of a crossbar cost seconds, not a Python loop."""
+
+    capacities: np.ndarray
+    couplings: np.ndarray
+    time_unit_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        c = np.asarray(self.capacities, dtype=float)
+        g = np.asarray(self.couplings, dtype=float)
+        if c.ndim != 2 or c.shape != g.shape or c.shape[1] < 1:
+            raise ValueError(f"capacities and couplings must both be (N, m) arrays, got {c.shape} and {g.shape}")
+        if not np.all(np.isfinite(c)) or np.any(c <= 0):
+            raise ValueError("capacities must be finite and > 0")
+        if not np.all(np.isfinite(g)) or np.any(g < 0) or (c.shape[1] > 1 and np.any(g[:, :-1] == 0)):
+            raise ValueError("couplings must be finite, >= 0, and non-zero inside the chain")
+        object.__setattr__(self, "capacities", c)
+        object.__setattr__(self, "couplings", g)
+
+    @classmethod
+    def from_chains(cls, chains: list[LinearChain]) -> "ChainBatch":
+        units = {c.time_unit_s for c in chains}
+        if len(units) != 1:
+            raise ValueError("all chains of a batch need the same time unit")
+        return cls(np.stack([c.capacities for c in chains]), np.stack([c.couplings for c in chains]), units.pop())
+
+    def __len__(self) -> int:
+        return self.capacities.shape[0]
+
+    @property
+    def n_variables(self) -> int:
+        return self.capacities.shape[1]
+
+    def chain(self, index: int) -> LinearChain:
+        return LinearChain(self.capacities[index], self.couplings[index], self.time_unit_s)
+
+    @cached_property
+    def eigenbasis(self) -> ChainEigenbasis:
+        """Batched eigenbasis: rates (N, m), to_modes and to_state (N, m, m)."""
+        c, g = self.capacities, self.couplings
+        n, m = c.shape
+        left = np.concatenate((np.zeros((n, 1)), g[:, :-1]), axis=1)
+        sym = np.zeros((n, m, m))
+        idx = np.arange(m)
+        sym[:, idx, idx] = -(left + g) / c
+        if m > 1:
+            off = g[:, :-1] / np.sqrt(c[:, :-1] * c[:, 1:])
+            sym[:, idx[:-1], idx[1:]] = off
+            sym[:, idx[1:], idx[:-1]] = off
+        rates, vecs = np.linalg.eigh(sym)
+        scale = np.max(np.abs(rates), axis=1, keepdims=True)
+        rates = np.where(np.abs(rates) < 1e-13 * scale, 0.0, rates)
+        sqrt_c = np.sqrt(c)
+        to_modes = np.swapaxes(vecs, 1, 2) * sqrt_c[:, None, :]
+        to_state = vecs / sqrt_c[:, :, None]
+        return ChainEigenbasis(rates=rates, to_modes=to_modes, to_state=to_state)
+
+    def timescales(self) -> np.ndarray:
+        """(N, m) relaxation timescales in seconds, longest first per chain."""
+        rates = self.eigenbasis.rates
+        tau = np.full(rates.shape, np.inf)
+        tau[rates < 0] = -1.0 / rates[rates < 0]
+        return -np.sort(-tau, axis=1) * self.time_unit_s

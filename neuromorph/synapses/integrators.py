@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..kernels import chain as kern
-from .chain import LinearChain
+from .chain import ChainBatch, LinearChain
 
 __all__ = ["INTEGRATORS", "UnstableStepError", "make_integrator", "EigenIntegrator", "DenseIntegrator",
            "ImplicitEulerIntegrator", "ExplicitEulerIntegrator"]
@@ -66,28 +66,36 @@ class _Base:
 
 
 class EigenIntegrator(_Base):
-    """Exact O(m) integration in the chain's eigenbasis; also takes one chain per synapse."""
+    """Exact O(m) integration in the chain's eigenbasis; also takes one chain per synapse
+    (a list of chains or a :class:`ChainBatch`)."""
 
     name = "eigen"
     exact = True
 
-    def __init__(self, chain: LinearChain | Sequence[LinearChain], bounds=None):
-        chains = [chain] if isinstance(chain, LinearChain) else list(chain)
+    def __init__(self, chain: LinearChain | Sequence[LinearChain] | ChainBatch, bounds=None):
         if bounds is not None and not (bounds[0] <= 0.0 <= bounds[1]):
             raise ValueError(
                 f"the eigenbasis integrator supports bounds only when lower <= 0 <= upper "
                 f"(got [{bounds[0]}, {bounds[1]}]); use integrator 'dense' or 'implicit_euler'")
-        sizes = {c.n_variables for c in chains}
-        if len(sizes) != 1:
-            raise ValueError(f"all chains of a population need the same number of variables, got {sorted(sizes)}")
-        super().__init__(chains[0], bounds)
-        self.chains = chains
-        bases = [c.eigenbasis for c in chains]
-        self.rates = np.ascontiguousarray([b.rates for b in bases])
-        self.kick = np.ascontiguousarray([b.kick for b in bases])
-        self.readout = np.ascontiguousarray([b.readout for b in bases])
-        self._to_modes = np.stack([b.to_modes for b in bases])
-        self._to_state = np.stack([b.to_state for b in bases])
+        if isinstance(chain, LinearChain):
+            first, basis = chain, chain.eigenbasis
+            rates, to_modes, to_state = basis.rates[None], basis.to_modes[None], basis.to_state[None]
+        else:
+            if not isinstance(chain, ChainBatch):
+                chains = list(chain)
+                sizes = {c.n_variables for c in chains}
+                if len(sizes) != 1:
+                    raise ValueError(f"all chains of a population need the same number of variables, "
+                                     f"got {sorted(sizes)}")
+                chain = ChainBatch.from_chains(chains)
+            first, basis = chain.chain(0), chain.eigenbasis
+            rates, to_modes, to_state = basis.rates, basis.to_modes, basis.to_state
+        super().__init__(first, bounds)
+        self.rates = np.ascontiguousarray(rates)
+        self.kick = np.ascontiguousarray(to_modes[:, :, 0])
+        self.readout = np.ascontiguousarray(to_state[:, 0, :])
+        self._to_modes = to_modes
+        self._to_state = to_state
 
     def encode(self, u):
         u = np.asarray(u, dtype=float)

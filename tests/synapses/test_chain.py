@@ -103,3 +103,21 @@ def test_closed_chain_equilibrates_to_the_capacity_weighted_mean():
 def test_unphysical_chains_are_refused(kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):
         LinearChain(**kwargs)
+
+
+def test_batched_eigenbasis_matches_chain_by_chain():
+    rng = np.random.default_rng(9)
+    caps = rng.uniform(0.5, 4.0, size=(50, 5))
+    gs = rng.uniform(0.05, 1.0, size=(50, 5))
+    gs[3, -1] = 0.0  # one closed chain among them
+    from neuromorph.synapses.chain import ChainBatch
+
+    batch = ChainBatch(caps, gs)
+    for i in (0, 3, 49):
+        single = LinearChain(caps[i], gs[i])
+        np.testing.assert_allclose(batch.eigenbasis.rates[i], single.eigenbasis.rates, rtol=1e-10, atol=1e-14)
+        # eigenvectors are defined up to sign: compare the propagators they build
+        b = batch.eigenbasis
+        prop = (b.to_state[i] * np.exp(b.rates[i] * 0.8)) @ b.to_modes[i]
+        np.testing.assert_allclose(prop, scipy.linalg.expm(single.operator() * 0.8), atol=1e-12)
+        np.testing.assert_allclose(batch.timescales()[i], single.timescales(), rtol=1e-10)
