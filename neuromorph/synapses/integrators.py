@@ -118,6 +118,15 @@ class EigenIntegrator(_Base):
     def advance(self, x, duration):
         x *= np.exp(self.rates * duration)
 
+    def run(self, x, dt, alpha, beta=None):
+        """T steps of ``dt`` with events alpha[t], beta[t] (each (T, 1|N)); returns u_1 (T, N)."""
+        alpha = np.ascontiguousarray(np.atleast_2d(alpha), dtype=float)
+        beta = np.zeros((alpha.shape[0], 1)) if beta is None else np.ascontiguousarray(np.atleast_2d(beta), float)
+        weights = np.empty((alpha.shape[0], x.shape[0]))
+        kern.eigen_run(x, np.exp(self.rates * dt), self.kick, self.readout, alpha, beta,
+                       self.clip, self.lower, self.upper, weights)
+        return weights
+
     def run_events(self, x, offsets, times, alpha, beta, t_start, t_end):
         """Event-driven exact integration (see :func:`neuromorph.kernels.chain.eigen_event_driven`)."""
         out = np.empty(times.size)

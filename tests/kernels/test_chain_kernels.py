@@ -4,6 +4,8 @@
 import numpy as np
 import pytest
 import scipy.linalg
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neuromorph.kernels import chain as kern
 from neuromorph.synapses.chain import LinearChain
@@ -195,3 +197,44 @@ def test_per_synapse_parameters_match_one_chain_at_a_time():
         expected = chains[i].propagator(1.3) @ u0[i]
         expected[0] += alpha[i]
         np.testing.assert_allclose(integ.decode(x)[i], expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("bounds", [None, (-0.6, 0.6)])
+@pytest.mark.parametrize("n", [300, 5000])  # serial and parallel builds
+def test_fused_run_equals_repeated_steps(bounds, n):
+    basis = CHAIN.eigenbasis
+    clip, lo, hi = (bounds is not None, *(bounds or (0.0, 0.0)))
+    steps = 25
+    alpha = RNG.choice([-0.4, 0.0, 0.4], size=(steps, n))
+    beta = RNG.uniform(0, 0.1, size=(steps, n))
+    decay = np.exp(basis.rates * 0.6)[None]
+    z0 = RNG.normal(scale=0.1, size=(n, M)) @ basis.to_modes.T
+    z_run, z_ref, z_step = z0.copy(), z0.copy(), z0.copy()
+    w_run, w_ref = np.empty((steps, n)), np.empty((steps, n))
+    args = (decay, basis.kick[None], basis.readout[None])
+    kern.eigen_run(z_run, *args, alpha, beta, clip, lo, hi, w_run)
+    kern.eigen_run_reference(z_ref, *args, alpha, beta, clip, lo, hi, w_ref)
+    w_step = np.empty(n)
+    for t in range(steps):
+        kern.eigen_step(z_step, *args, alpha[t], beta[t], clip, lo, hi, w_step)
+        np.testing.assert_allclose(w_run[t], w_step, atol=1e-13)
+    np.testing.assert_allclose(z_run, z_ref, atol=1e-13)
+    np.testing.assert_allclose(w_run, w_ref, atol=1e-13)
+    np.testing.assert_allclose(z_run, z_step, atol=1e-13)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 9), steps=st.integers(1, 30))
+def test_closed_chain_kernel_conserves_charge_plus_events(seed, m, steps):
+    # with the leak off, Σ C_k u_k changes only by C_1·Δu_1 at each event
+    rng = np.random.default_rng(seed)
+    g = rng.uniform(0.01, 2.0, m)
+    g[-1] = 0.0
+    chain = LinearChain(rng.uniform(0.1, 10.0, m), g)
+    integ = EigenIntegrator(chain)
+    u0 = rng.normal(size=(7, m))
+    x = integ.encode(u0)
+    alpha = rng.normal(size=(steps, 7))
+    integ.run(x, rng.uniform(0.01, 100.0), alpha)
+    expected = chain.total_charge(u0) + chain.capacities[0] * alpha.sum(axis=0)
+    np.testing.assert_allclose(chain.total_charge(integ.decode(x)), expected, rtol=1e-9, atol=1e-9)
