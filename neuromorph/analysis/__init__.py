@@ -1,0 +1,1 @@
+"""Analysis: memory-signal theory (mean field, Markov chains), lifetimes, SNR."""

@@ -1,0 +1,164 @@
+"""``neuromorph memory``: memory-signal (SNR) curves and lifetimes of one or more devices."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..config.units import FREQUENCY, TIME, UnitError, parse_quantity
+from ..devices.loader import load_device
+from ..outputs import write_netcdf
+from . import UserError
+
+EXAMPLE = """Examples:
+  neuromorph memory devices/benna_fusi_m8.yaml devices/single_timescale.yaml \\
+      devices/binary_stochastic.yaml --seed 1 -o out/memory
+  neuromorph memory devices/proton_transistor_5.yaml --rate 0.1Hz --synapses 10000 --trials 16
+  neuromorph memory devices/benna_fusi_m12.yaml --method theory --synapses 100000
+
+N synapses receive random +-1 plasticity events (Poisson at --rate, or one per step 1/rate); a
+random pattern is stored at t = 0 and the stream goes on. SNR(t) = mean overlap of the weights
+with the stored pattern / std of the overlap with a never-stored pattern (stationary stream);
+lifetime = first age with SNR < --criterion. Monte-Carlo (trials x N synapses, numba) and the
+mean-field / Markov-chain prediction are computed side by side.
+
+Writes OUT.nc (curves, lifetimes, per-trial overlaps; netCDF) and OUT.png (SNR vs time since
+storage, log-log) side by side."""
+
+
+def _rate(text: str) -> float:
+    try:
+        value = parse_quantity(text, FREQUENCY)
+    except UnitError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0 Hz, got {text!r}")
+    return value
+
+
+def _duration(text: str) -> float | None:
+    if text == "auto":
+        return None
+    try:
+        value = parse_quantity(text, TIME)
+    except UnitError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0 s, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
+def register(sub) -> None:
+    parser = sub.add_parser(
+        "memory", help="memory-signal SNR curves and lifetimes (Monte-Carlo + mean field); netCDF + PNG",
+        description="Store one random pattern in N synapses of each device under an ongoing stream of "
+                    "random plasticity events; follow its signal-to-noise ratio and memory lifetime.",
+        epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("devices", nargs="+", help="device cards (devices/*.yaml)")
+    parser.add_argument("--synapses", "-N", type=_positive_int, default=1000,
+                        help="N, synapses per population; the SNR is that of N synapses (default 1000)")
+    parser.add_argument("--trials", type=_positive_int, default=64,
+                        help="independent populations simulated (Monte-Carlo precision: SNR standard error "
+                             "~ 1/sqrt(trials)) (default 64)")
+    parser.add_argument("--rate", type=_rate, default=1.0,
+                        help="plasticity events per synapse per second, e.g. 1, '0.1 Hz' (default 1 Hz)")
+    parser.add_argument("--events", choices=["poisson", "per-step", "per_step"], default="poisson",
+                        help="Poisson event times, or exactly one event per step of 1/rate (default poisson)")
+    parser.add_argument("--duration", type=_duration, default=None, metavar="TIME",
+                        help="how long to follow the memory, e.g. '2 h' (default auto: 4x the predicted lifetime)")
+    parser.add_argument("--ages", type=_positive_int, default=60, help="number of log-spaced read-out ages (default 60)")
+    parser.add_argument("--criterion", type=_positive_float, default=1.0,
+                        help="SNR that defines the memory lifetime (default 1)")
+    parser.add_argument("--method", choices=["both", "mc", "theory"], default="both",
+                        help="Monte-Carlo, theory (mean field / Markov chain), or both (default)")
+    parser.add_argument("--burn-in", type=_duration, default=None, metavar="TIME",
+                        help="stream time before storage (default: 0 for linear chains, whose start is the "
+                             "exact stationary covariance; 3 slowest timescales for bounded chains)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--output", "-o", default="out/memory",
+                        help="output prefix: writes PREFIX.nc and PREFIX.png (default out/memory)")
+    parser.add_argument("--no-plot", action="store_true", help="write only the netCDF file")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..analysis.memory_theory import NoStationaryState
+    from ..tasks.memory import MemoryConfig, memory_experiment
+
+    devices = [load_device(path) for path in args.devices]
+    labels = [getattr(d, "name", Path(p).stem) for d, p in zip(devices, args.devices)]
+    config = MemoryConfig(n_synapses=args.synapses, trials=args.trials, rate=args.rate,
+                          events=args.events.replace("-", "_"), criterion=args.criterion,
+                          duration=args.duration, n_ages=args.ages, burn_in=args.burn_in)
+    try:
+        ds = memory_experiment(devices, config, method=args.method, seed=args.seed,
+                               progress=not args.quiet, labels=labels)
+    except NoStationaryState as exc:
+        raise UserError(f"{exc}") from None
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    ds.attrs["cards"] = " ".join(str(p) for p in args.devices)
+    prefix = Path(args.output)
+    nc_path = write_netcdf(ds, prefix.with_name(prefix.name + ".nc"))
+    print(f"wrote {nc_path}")
+    if not args.no_plot:
+        from ..plots.memory import plot_memory_snr
+
+        print(f"wrote {plot_memory_snr(ds, prefix.with_name(prefix.name + '.png'))}")
+    print(_summary(ds))
+    return 0
+
+
+def _fmt_time(value: float) -> str:
+    if value != value:
+        return "-"
+    if value == float("inf"):
+        return "> range"
+    if value == 0:
+        return "0 (below)"
+    return f"{value:.3g} s"
+
+
+def _summary(ds) -> str:
+    crit = ds.attrs.get("criterion", 1.0)
+    rows = [("device", "SNR(0+) MC", "SNR(0+) theory", f"lifetime MC (SNR<{crit:g})", "[-1SE, +1SE]",
+             "lifetime theory", "theory")]
+    for name in ds["device"].values:
+        d = ds.sel(device=name)
+        get = (lambda key: float(d[key]) if key in d else float("nan"))
+        snr0 = get("snr_initial_mc")
+        snr0_se = get("snr_initial_se_mc")
+        rows.append((str(name),
+                     f"{snr0:.3g} ± {snr0_se:.2g}" if snr0 == snr0 else "-",
+                     f"{get('snr_initial_theory'):.3g}" if get("snr_initial_theory") == get("snr_initial_theory") else "-",
+                     _fmt_time(get("lifetime_mc")),
+                     f"[{_fmt_time(get('lifetime_lo_mc'))}, {_fmt_time(get('lifetime_hi_mc'))}]" if "lifetime_lo_mc" in d else "-",
+                     _fmt_time(get("lifetime_theory")),
+                     str(d["theory_method"].values)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    head = (f"N = {ds.attrs['n_synapses']} synapses, {ds.attrs['trials']} trials, "
+            f"{'Poisson events at' if ds.attrs['events'] == 'poisson' else 'one event per step at'} "
+            f"{ds.attrs['rate_hz']:.3g} Hz, seed {ds.attrs['seed']}")
+    return "\n".join([head] + lines)

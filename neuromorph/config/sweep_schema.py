@@ -1,0 +1,88 @@
+"""Schema of sweep cards (``circuits/sweep_*.yaml``): a grid over device-card fields.
+
+    kind: sweep
+    name: proton_length_x_compartments
+    device: ../devices/proton_transistor_5.yaml     # relative to this card
+    grid:                                            # dotted paths into the device card
+      diffusion_length: [0.5 um, 1 um, 2 um, 4 um]
+      compartments: [1, 2, 3, 4, 5, 6]
+    experiment:                                      # what is computed at every point
+      method: auto            # auto | mean_field | monte_carlo | both
+      synapses: 10000         # N, the population whose SNR is reported
+      trials: 16              # Monte-Carlo populations per point
+      rate: 1 Hz
+      events: poisson         # or per_step
+      criterion: 1            # SNR defining the lifetime
+      ages: {first: 0.1 s, last: 1e6 s, count: 61}   # common read-out ages (auto if omitted)
+    seed: 1
+
+The grid is the Cartesian product of the listed values, in the order the fields are written
+(the last field varies fastest). Values are whatever the device card accepts at that place
+(numbers, strings with units, ``{first, ratio}`` series, …): each point's card is validated
+in full before any work starts.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from .device_schema import Strict
+from .quantities import PositiveQuantity
+from .units import FREQUENCY, TIME
+
+__all__ = ["AgeRange", "SweepExperiment", "SweepCard", "DOTTED_PATH"]
+
+#: a dotted path: field names (letters, digits, _) separated by dots; list items by index
+DOTTED_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_]*|\d+))*$")
+
+
+class AgeRange(Strict):
+    """Log-spaced read-out ages shared by every point (``first``/``last`` auto when omitted:
+    a tenth of the fastest timescale or event interval, ten slowest timescales)."""
+
+    first: PositiveQuantity(TIME) | None = None
+    last: PositiveQuantity(TIME) | None = None
+    count: int = Field(61, ge=2, le=10_000)
+
+
+class SweepExperiment(Strict):
+    """The memory experiment run at every grid point (see ``neuromorph memory``)."""
+
+    method: Literal["auto", "mean_field", "monte_carlo", "both"] = Field(
+        "auto", description="auto: mean field (or exact Markov chain) where it exists, else Monte-Carlo")
+    synapses: int = Field(1000, ge=1, description="N, synapses whose SNR is reported")
+    trials: int = Field(16, ge=1, description="Monte-Carlo populations of N synapses per point")
+    rate: PositiveQuantity(FREQUENCY) = 1.0
+    events: Literal["poisson", "per_step"] = "poisson"
+    criterion: float = Field(1.0, gt=0.0)
+    ages: AgeRange = AgeRange()
+    duration: PositiveQuantity(TIME) | None = Field(
+        None, description="Monte-Carlo: time followed after storage (default 4x the predicted lifetime)")
+    theory_devices: int = Field(256, ge=1, description="devices sampled for the mean field with variation")
+
+
+class SweepCard(Strict):
+    kind: Literal["sweep"] = "sweep"
+    name: str | None = None
+    description: str = ""
+    device: str = Field(description="device card, relative to the sweep card")
+    grid: dict[str, list[Any]]
+    experiment: SweepExperiment = SweepExperiment()
+    seed: int = 0
+
+    @field_validator("grid")
+    @classmethod
+    def _grid(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        if not grid:
+            raise ValueError("the grid is empty: give at least one device field (dotted path) with a list of values")
+        for path, values in grid.items():
+            if not DOTTED_PATH.match(path):
+                raise ValueError(f"{path!r} is not a dotted path into the device card (e.g. gate.width)")
+            if not values:
+                raise ValueError(f"{path}: empty list of values; give at least one")
+            if path in ("kind", "base"):
+                raise ValueError(f"{path}: cannot be swept (it selects the card type)")
+        return grid

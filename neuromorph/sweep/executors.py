@@ -1,0 +1,141 @@
+"""Executors for sweep points: serial, a local process pool, or Dask distributed.
+
+Every executor runs the same pure function on the same task dicts (each carrying its point's
+own seed), and results come back to the calling process, which stores each one as soon as it
+arrives. So the numbers do not depend on the executor, the number of workers or the order of
+completion; only wall time does.
+
+* ``serial``   in this process (numba kernels use all threads);
+* ``pool``     ``concurrent.futures.ProcessPoolExecutor`` with ``spawn`` workers (safe with numba's
+               thread pool), one numba thread per worker;
+* ``dask``     ``distributed.Client`` on a running scheduler (``tcp://host:port``) or on a
+               ``LocalCluster`` of N single-threaded worker processes. Dask is an optional extra:
+               ``pip install neuromorph[dask]``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+
+__all__ = ["ExecutorSpec", "DaskUnavailable", "run_tasks", "describe", "DASK_HINT", "available_cpus"]
+
+DASK_HINT = "pip install neuromorph[dask]"
+
+
+class DaskUnavailable(ValueError):
+    """Dask (distributed) is not installed."""
+
+
+@dataclass(frozen=True)
+class ExecutorSpec:
+    """``kind`` is 'serial', 'pool' or 'dask'; ``workers`` for pool and LocalCluster;
+    ``scheduler`` the address of a running Dask scheduler (then no LocalCluster is started)."""
+
+    kind: str = "pool"
+    workers: int = 1
+    scheduler: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("serial", "pool", "dask"):
+            raise ValueError(f"unknown executor {self.kind!r}; expected serial, pool or dask")
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+
+
+def describe(spec: ExecutorSpec) -> str:
+    if spec.kind == "serial":
+        return "serial (this process)"
+    if spec.kind == "pool":
+        return f"local process pool, {spec.workers} workers"
+    if spec.scheduler:
+        return f"Dask scheduler {spec.scheduler}"
+    return f"Dask LocalCluster, {spec.workers} workers"
+
+
+def _single_thread() -> None:
+    """Worker initialiser: one numba thread per worker process (no oversubscription). The task
+    also sets it (numba's setting is per thread; see :mod:`neuromorph.kernels.memory`)."""
+    os.environ["NUMBA_NUM_THREADS"] = "1"
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def run_tasks(fn: Callable[[dict], dict], tasks: Iterable[dict], spec: ExecutorSpec,
+              on_result: Callable[[dict], None]) -> None:
+    """Run ``fn(task)`` for every task with the chosen executor, calling ``on_result(result)``
+    in this process as each finishes (in completion order). Pending work is cancelled if
+    ``on_result`` or the run raises (e.g. KeyboardInterrupt)."""
+    tasks = list(tasks)
+    if not tasks:
+        return
+    if spec.kind == "serial":
+        for task in tasks:
+            on_result(fn(task))
+        return
+    if spec.kind == "pool":
+        _run_pool(fn, tasks, spec.workers, on_result)
+        return
+    _run_dask(fn, tasks, spec, on_result)
+
+
+def _run_pool(fn, tasks, workers, on_result) -> None:
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context, initializer=_single_thread)
+    try:
+        pending = {pool.submit(fn, task) for task in tasks}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                on_result(future.result())
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _import_distributed():
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise DaskUnavailable(f"the Dask executor needs dask.distributed, which is not installed: {DASK_HINT}") from None
+    return distributed
+
+
+def _run_dask(fn, tasks, spec: ExecutorSpec, on_result) -> None:
+    distributed = _import_distributed()
+    cluster = None
+    try:
+        if spec.scheduler:
+            try:
+                client = distributed.Client(spec.scheduler, timeout="20s")
+            except (OSError, TimeoutError) as exc:
+                raise ValueError(f"cannot reach the Dask scheduler at {spec.scheduler}: {exc}") from None
+        else:
+            cluster = distributed.LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True,
+                                               dashboard_address=None, silence_logs=40,
+                                               env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
+            client = distributed.Client(cluster)
+        try:
+            futures = [client.submit(fn, task, pure=False) for task in tasks]
+            try:
+                for future in distributed.as_completed(futures):
+                    on_result(future.result())
+            except BaseException:
+                client.cancel(futures)
+                raise
+        finally:
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+

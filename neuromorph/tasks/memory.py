@@ -1,0 +1,485 @@
+"""Memory-signal experiment: Monte-Carlo SNR curves of synapse populations (xarray Datasets).
+
+What is simulated (definitions shared with :mod:`neuromorph.analysis.memory_theory`)
+------------------------------------------------------------------------------------
+``trials`` independent populations of N synapses of one device (N·trials simulated synapses,
+each its own device when the card has device-to-device variation) receive plasticity events of
+random sign, at Poisson times of rate r (``events="poisson"``, exact event-driven integration:
+the chain is advanced analytically between events) or one per step dt = 1/r (``"per_step"``).
+With device-to-device variation one array of N devices is sampled per run and reused by every
+trial (as one chip measured repeatedly; trials differ in event streams and initial states).
+At t = 0 a random pattern ξ = ±1 is written once (one event of sign ξ_n per synapse; in
+per-step mode it replaces the random event of step 0); afterwards the stream goes on. At each
+recorded age the overlap h = (1/N) Σ ξ_n π (w_n − w_n^rest) of every population is read
+(π = sign of the weight change of a "+" event, w^rest the weight at u = 0; conductances with
+read noise for proton transistors). Reported:
+
+* signal(t)   mean overlap, pooled over all simulated synapses; its standard error from the
+              spread of ξ·w over synapses (independent synapses);
+* noise       σ_h = √(E[(w − w^rest)²]/N), measured on the stationary population just before
+              storage: the standard deviation of the overlap with a pattern the synapses never
+              stored (also checked empirically: ``overlap_control`` is that overlap per trial);
+* SNR(t) = signal/noise with ±1 SE, SNR at 0⁺ (right after storage), and the lifetime
+  (first age where SNR < criterion, with the band from SNR ± SE).
+
+Stationary start
+----------------
+The noise must be that of the ongoing stream, so populations start in the stream's stationary
+state:
+
+* chains (ideal or proton transistor, with or without soft gate saturation, cycle noise and
+  device variation): the state is drawn from a Gaussian with the *exact* stationary covariance
+  of the event stream (Lyapunov equation, see :func:`chain_stationary_covariance`). The SNR
+  depends only on first and second moments, and those equations are closed and linear, so
+  this start is exact for the SNR and no burn-in is needed (a burn-in would take several of
+  the slowest timescales, up to ~10⁵ events per synapse for m = 8). Higher moments relax
+  during the run but never enter the SNR.
+* chains with hard bounds (nonlinear): the same Gaussian, clipped to the bounds, then a
+  burn-in of ``burn_in`` seconds of stream (default: 3 slowest timescales) before storage.
+* binary and cascade synapses: sampled exactly from their stationary distribution
+  (``initial_state``), no burn-in.
+
+All random numbers come from one ``numpy`` generator seeded by ``seed`` (numba kernels receive
+them as arrays), so results depend on the seed only, never on threads or executors.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+from tqdm.auto import tqdm
+
+from ..analysis.lifetime import first_crossing, lifetime_band
+from ..analysis.memory_theory import (
+    EVENT_MODES,
+    NoStationaryState,
+    NotApplicable,
+    chain_memory_model,
+    chain_stationary_covariance,
+    predict_memory,
+    slowest_timescale,
+    fastest_timescale,
+)
+from ..devices.base import ChainDevice, DevicePopulation, StochasticDevice
+from ..devices.proton_transistor import ProtonTransistor
+from ..synapses.chain import ChainBatch, LinearChain
+from ..synapses.integrators import make_integrator
+
+__all__ = ["MemoryConfig", "simulate_memory", "memory_experiment", "default_duration", "age_grid",
+           "device_label"]
+
+
+@dataclass(frozen=True)
+class MemoryConfig:
+    """Settings of one memory experiment (times in s, rate in events per second per synapse)."""
+
+    n_synapses: int = 1000
+    trials: int = 64
+    rate: float = 1.0
+    events: str = "poisson"
+    criterion: float = 1.0
+    duration: float | None = None       # None: 4 × predicted lifetime (see default_duration)
+    n_ages: int = 60
+    burn_in: float | None = None        # None: 0 for linear chains, 3 slowest timescales if bounded
+    chunk_events: int = 2_000_000       # events generated at once (memory bound)
+    theory_devices: int = 256           # devices sampled for the mean field of varying devices
+
+    def check(self) -> None:
+        if self.events not in EVENT_MODES:
+            raise ValueError(f"events must be one of {', '.join(EVENT_MODES)}, got {self.events!r}")
+        for name in ("n_synapses", "trials", "n_ages", "chunk_events", "theory_devices"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not (np.isfinite(self.rate) and self.rate > 0):
+            raise ValueError(f"rate must be > 0 events/s, got {self.rate}")
+        if not self.criterion > 0:
+            raise ValueError(f"criterion must be > 0, got {self.criterion}")
+        if self.duration is not None and not self.duration > 0:
+            raise ValueError(f"duration must be > 0 s, got {self.duration}")
+        if self.burn_in is not None and not self.burn_in >= 0:
+            raise ValueError(f"burn_in must be >= 0 s, got {self.burn_in}")
+
+
+def device_label(device) -> str:
+    return getattr(device, "name", type(device).__name__)
+
+
+def _linear_stand_in(device):
+    """The device without bounds (to predict a duration for a bounded chain)."""
+    if isinstance(device, ChainDevice) and device.bounds is not None and not isinstance(device, ProtonTransistor):
+        return ChainDevice(device.name, device.chain, device.event_size, None, kind=device.kind)
+    return device
+
+
+def default_duration(device, config: MemoryConfig) -> float:
+    """How long to follow the memory: 4 × the predicted lifetime (mean field or Markov chain;
+    bounds ignored for the prediction), at least 20 events and 3 fastest timescales; 10 slowest
+    timescales if the prediction never falls below the criterion."""
+    floor = max(20.0 / config.rate, 3.0 * fastest_timescale(device, config.rate))
+    try:
+        pred = predict_memory(_linear_stand_in(device), np.array([1.0 / config.rate]), config.n_synapses,
+                              config.rate, config.events, config.criterion, n_devices=32, seed=0)
+        life = pred.lifetime
+    except NotApplicable:
+        life = float("nan")
+    if np.isfinite(life) and life > 0:
+        return max(4.0 * life, floor)
+    tau = slowest_timescale(device, config.rate)
+    return max(10.0 * tau, floor) if np.isfinite(tau) else floor
+
+
+def age_grid(t_first: float, t_last: float, n_ages: int, events: str, rate: float) -> np.ndarray:
+    """Log-spaced ages (s). Per-step mode: distinct whole numbers of steps (≥ 1)."""
+    t_last = max(t_last, t_first * 1.0001)
+    ages = np.logspace(np.log10(t_first), np.log10(t_last), n_ages)
+    if events == "per_step":
+        steps = np.unique(np.maximum(1, np.rint(ages * rate)).astype(np.int64))
+        return steps / rate
+    return ages
+
+
+# ----------------------------------------------------------------------------------------------
+# Monte-Carlo engines
+# ----------------------------------------------------------------------------------------------
+
+def _event_times(rng: np.random.Generator, counts: np.ndarray, t0: float, t1: float) -> np.ndarray:
+    """Sorted uniform times in [t0, t1) for each synapse (``counts[n]`` of them, concatenated):
+    normalised partial sums of counts+1 exponentials are sorted uniforms — O(events), no sort."""
+    seg = counts + 1
+    ends = np.cumsum(seg)
+    starts = ends - seg
+    cs = np.cumsum(rng.standard_exponential(int(ends[-1])))
+    base = np.where(starts > 0, cs[np.maximum(starts - 1, 0)], 0.0)
+    total = cs[ends - 1] - base
+    mask = np.ones(int(ends[-1]), dtype=bool)
+    mask[ends - 1] = False
+    seg_id = np.repeat(np.arange(counts.size), counts)
+    frac = (cs[mask] - base[seg_id]) / total[seg_id]
+    return t0 + frac * (t1 - t0)
+
+
+def _random_signs(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.integers(0, 2, size=n, dtype=np.int8) * np.int8(2) - np.int8(1)
+
+
+class _ChainEngine:
+    """Population of chain devices (ideal or proton transistor)."""
+
+    def __init__(self, device: ChainDevice, n_total: int, config: MemoryConfig, rng: np.random.Generator):
+        self.device, self.config, self.rng, self.n = device, config, rng, n_total
+        # one array of N devices, reused by every trial (trials differ in streams and states)
+        self.n_devices = config.n_synapses
+        self.trials = n_total // self.n_devices
+        self.devices = device.sample_population(self.n_devices, rng)
+        self.population = self._tile(self.devices)
+        chains = self.population.chains
+        self.time_unit = device.chain.time_unit_s
+        shared = isinstance(chains, LinearChain)
+        bounds = device.bounds
+        eigen_ok = bounds is None or bounds[0] <= 0.0 <= bounds[1]
+        if eigen_ok:
+            self.integrator = make_integrator("eigen", chains, bounds)
+        elif shared and config.events == "per_step":
+            self.integrator = make_integrator("dense", chains, bounds)
+        else:
+            raise ValueError(f"{device.name}: bounds [{bounds[0]:g}, {bounds[1]:g}] exclude 0; Monte-Carlo "
+                             "supports them only with events per_step and no device variation")
+        self.read_noise = isinstance(device, ProtonTransistor) and device.card.channel.read_noise > 0
+        self.polarity = float(device.card.gate.polarity) if isinstance(device, ProtonTransistor) else 1.0
+        self.w_rest = np.asarray(device.weight(np.zeros(n_total), self.population), float)
+        self._start()
+
+    def _tile(self, population: DevicePopulation) -> DevicePopulation:
+        chains = population.chains
+        if isinstance(chains, ChainBatch):
+            chains = ChainBatch(np.tile(chains.capacities, (self.trials, 1)), np.tile(chains.couplings, (self.trials, 1)),
+                                chains.time_unit_s)
+        return DevicePopulation(chains, {k: np.tile(v, self.trials) for k, v in population.params.items()})
+
+    def _start(self) -> None:
+        cfg, device = self.config, self.device
+        m = device.n_variables
+        try:
+            model = chain_memory_model(device, population=self.devices, ignore_bounds=True)
+            cov = chain_stationary_covariance(model, cfg.rate, cfg.events)
+            vals, vecs = np.linalg.eigh(cov)
+            root = vecs * np.sqrt(np.clip(vals, 0.0, None))[:, None, :]
+            if root.shape[0] > 1:
+                root = np.tile(root, (self.trials, 1, 1))
+            z = self.rng.standard_normal((self.n, m))
+            u = np.einsum("nij,nj->ni", np.broadcast_to(root, (self.n, m, m)), z)
+        except NoStationaryState:
+            if device.bounds is None:
+                raise
+            u = np.zeros((self.n, m))
+        if device.bounds is not None:
+            np.clip(u, device.bounds[0], device.bounds[1], out=u)
+        self.x = self.integrator.encode(u)
+
+    @property
+    def nonlinear(self) -> bool:
+        return self.device.bounds is not None
+
+    def _coefficients(self, signs: np.ndarray, index: np.ndarray | None):
+        population = self.population
+        if index is not None and population.params:
+            population = DevicePopulation(population.chains, {k: v[index] for k, v in population.params.items()})
+        return self.device.event_coefficients(signs, population, self.rng)
+
+    def store(self, pattern: np.ndarray) -> None:
+        alpha, beta = self._coefficients(pattern.astype(float), None)
+        self.integrator.step(self.x, 0.0, alpha, beta)
+
+    def run(self, t0: float, t1: float) -> None:
+        """Advance the stream from t0 to t1 [s] (Poisson: exact event-driven)."""
+        cfg = self.config
+        if t1 <= t0:
+            return
+        if cfg.events == "per_step":
+            dt = 1.0 / cfg.rate
+            n_steps = int(round((t1 - t0) * cfg.rate))
+            for _ in range(n_steps):
+                alpha, beta = self._coefficients(_random_signs(self.rng, self.n).astype(float), None)
+                self.integrator.step(self.x, dt / self.time_unit, alpha, beta)
+            return
+        expected = self.n * cfg.rate * (t1 - t0)
+        pieces = max(1, int(np.ceil(expected / cfg.chunk_events)))
+        edges = np.linspace(t0, t1, pieces + 1)
+        for a, b in zip(edges[:-1], edges[1:]):
+            counts = self.rng.poisson(cfg.rate * (b - a), size=self.n)
+            total = int(counts.sum())
+            offsets = np.zeros(self.n + 1, dtype=np.int64)
+            np.cumsum(counts, out=offsets[1:])
+            if total == 0:
+                self.integrator.advance(self.x, (b - a) / self.time_unit)
+                continue
+            times = _event_times(self.rng, counts, a, b) / self.time_unit
+            signs = _random_signs(self.rng, total).astype(float)
+            index = np.repeat(np.arange(self.n), counts)
+            alpha, beta = self._coefficients(signs, index)
+            self.integrator.run_events(self.x, offsets, times, np.ascontiguousarray(alpha, float),
+                                       np.ascontiguousarray(np.broadcast_to(beta, alpha.shape), float),
+                                       a / self.time_unit, b / self.time_unit)
+
+    def deviation(self) -> np.ndarray:
+        """π·(w − w_rest) per synapse (weight units)."""
+        u1 = self.integrator.read_u1(self.x)
+        w = self.device.weight(u1, self.population, self.rng if self.read_noise else None)
+        return self.polarity * (np.asarray(w, float) - self.w_rest)
+
+
+class _StochasticEngine:
+    """Population of binary or cascade synapses; time enters only through the event stream."""
+
+    nonlinear = False
+
+    def __init__(self, device: StochasticDevice, n_total: int, config: MemoryConfig, rng: np.random.Generator):
+        self.device, self.config, self.rng, self.n = device, config, rng, n_total
+        self.synapse = device.synapse
+        self.state = self.synapse.initial_state(n_total, rng)
+
+    def store(self, pattern: np.ndarray) -> None:
+        self.synapse.apply_events(self.state, pattern.astype(np.int8), self.rng)
+
+    def run(self, t0: float, t1: float) -> None:
+        cfg = self.config
+        if t1 <= t0:
+            return
+        if cfg.events == "per_step":
+            for _ in range(int(round((t1 - t0) * cfg.rate))):
+                self.synapse.apply_events(self.state, _random_signs(self.rng, self.n), self.rng)
+            return
+        counts = self.rng.poisson(cfg.rate * (t1 - t0), size=self.n)
+        for round_ in range(int(counts.max(initial=0))):
+            signs = np.where(counts > round_, _random_signs(self.rng, self.n), np.int8(0)).astype(np.int8)
+            self.synapse.apply_events(self.state, signs, self.rng)
+
+    def deviation(self) -> np.ndarray:
+        return self.synapse.weight(self.state)
+
+
+def simulate_memory(device, config: MemoryConfig, ages: np.ndarray | None = None, seed: int = 0,
+                    progress: bool = True, label: str | None = None) -> xr.Dataset:
+    """Monte-Carlo memory curve of one device (see the module doc). ``ages`` [s] are the read-out
+    ages (default: ``config.n_ages`` log-spaced up to the duration); ages beyond the duration
+    are not simulated (NaN). Returns a Dataset with dims ``age`` and ``trial``."""
+    config.check()
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    duration = config.duration if config.duration is not None else default_duration(device, config)
+    if ages is None:
+        t_first = min(1.0 / config.rate, fastest_timescale(device, config.rate)) / 10.0
+        ages = age_grid(t_first, duration, config.n_ages, config.events, config.rate)
+    ages = np.asarray(ages, float)
+    if config.events == "per_step":
+        steps = np.rint(ages * config.rate)
+        if np.any(np.abs(steps - ages * config.rate) > 1e-6 * np.maximum(1, steps)) or np.any(steps < 1):
+            raise ValueError("per-step ages must be whole numbers (>= 1) of steps 1/rate")
+    if np.any(np.diff(ages) <= 0) or np.any(ages <= 0):
+        raise ValueError("ages must be positive and increasing")
+    n, trials = config.n_synapses, config.trials
+    n_total = n * trials
+    start = time.perf_counter()
+    engine = (_StochasticEngine if isinstance(device, StochasticDevice) else _ChainEngine)(device, n_total, config, rng)
+    burn_in = config.burn_in
+    if burn_in is None:
+        burn_in = 3.0 * slowest_timescale(device, config.rate) if engine.nonlinear else 0.0
+    if config.events == "per_step":
+        burn_in = np.ceil(burn_in * config.rate) / config.rate
+    simulated = ages[ages <= duration * (1 + 1e-12)]
+    total_time = burn_in + (simulated[-1] if simulated.size else 0.0)
+    bar = tqdm(total=total_time, disable=None if progress else True, unit="s", unit_scale=True, leave=False,
+               desc=f"memory {label or device_label(device)}", mininterval=0.5,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.3g}/{total:.3g} s simulated [{elapsed}<{remaining}]")
+    # burn-in in pieces so the bar moves
+    pieces = np.linspace(0.0, burn_in, max(2, min(101, int(np.ceil(burn_in * config.rate)) + 1)))
+    if config.events == "per_step":
+        pieces = np.unique(np.rint(pieces * config.rate)) / config.rate
+    for a, b in zip(pieces[:-1], pieces[1:]):
+        engine.run(a, b)
+        bar.update(b - a)
+    pre = engine.deviation()
+    noise_sq = float(np.mean(pre**2)) / n
+    noise = np.sqrt(noise_sq)
+    noise_rel_se = 0.5 * float(np.std(pre**2)) / max(float(np.mean(pre**2)), 1e-300) / np.sqrt(n_total)
+    control = 2 * rng.integers(0, 2, size=n_total) - 1
+    overlap_control = (control * pre).reshape(trials, n).mean(axis=1)
+    pattern = _random_signs(rng, n_total)
+    engine.store(pattern)
+
+    def read():
+        proj = pattern * engine.deviation()
+        return proj.reshape(trials, n).mean(axis=1), float(proj.mean()), float(proj.std() / np.sqrt(n_total))
+
+    h0, s0, se0 = read()
+    overlap = np.full((trials, ages.size), np.nan)
+    signal = np.full(ages.size, np.nan)
+    signal_se = np.full(ages.size, np.nan)
+    t_prev = 0.0
+    for i, age in enumerate(ages):
+        if age > duration * (1 + 1e-12):
+            break
+        # long gaps are cut so that the progress bar moves
+        gaps = np.linspace(t_prev, age, 2 + int((age - t_prev) * config.rate * n_total // (4 * config.chunk_events)))
+        if config.events == "per_step":
+            gaps = np.unique(np.rint(gaps * config.rate)) / config.rate
+        for a, b in zip(gaps[:-1], gaps[1:]):
+            engine.run(a, b)
+            bar.update(b - a)
+        overlap[:, i], signal[i], signal_se[i] = read()
+        t_prev = age
+    bar.close()
+    elapsed = time.perf_counter() - start
+    snr = signal / noise
+    snr_se = signal_se / noise
+    life = first_crossing(ages, snr, config.criterion) if s0 / noise >= config.criterion else 0.0
+    lo, hi = lifetime_band(ages, snr, snr_se, config.criterion)
+    units = getattr(device, "weight_units", "1")
+    ds = xr.Dataset(
+        {
+            "overlap": (("trial", "age"), overlap, {"long_name": "overlap h of each population with the stored pattern", "units": units}),
+            "overlap_initial": (("trial",), h0, {"long_name": "overlap right after storage (age 0+)", "units": units}),
+            "overlap_control": (("trial",), overlap_control, {"long_name": "overlap with a never-stored pattern, stationary state before storage", "units": units}),
+            "signal": (("age",), signal, {"long_name": "mean overlap with the stored pattern", "units": units}),
+            "signal_se": (("age",), signal_se, {"long_name": "standard error of the signal", "units": units}),
+            "snr": (("age",), snr, {"long_name": "signal-to-noise ratio", "units": "1"}),
+            "snr_se": (("age",), snr_se, {"long_name": "standard error of the SNR", "units": "1"}),
+            "noise": ((), noise, {"long_name": "std of the overlap with a never-stored pattern (stationary)", "units": units}),
+            "noise_rel_se": ((), noise_rel_se, {"long_name": "relative standard error of the noise estimate", "units": "1"}),
+            "snr_initial": ((), s0 / noise, {"long_name": "SNR right after storage (age 0+)", "units": "1"}),
+            "snr_initial_se": ((), se0 / noise, {"units": "1"}),
+            "lifetime": ((), life, {"long_name": f"first age where SNR < {config.criterion:g}", "units": "s"}),
+            "lifetime_lo": ((), lo, {"long_name": "lifetime of SNR - SE", "units": "s"}),
+            "lifetime_hi": ((), hi, {"long_name": "lifetime of SNR + SE", "units": "s"}),
+            "duration": ((), float(min(duration, ages[-1])), {"long_name": "simulated time after storage", "units": "s"}),
+        },
+        coords={"age": ("age", ages, {"long_name": "time since storage", "units": "s"}),
+                "trial": ("trial", np.arange(trials))},
+        attrs={"device": label or device_label(device), "kind": getattr(device, "kind", ""), "n_synapses": n,
+               "trials": trials, "rate_hz": config.rate, "events": config.events, "criterion": config.criterion,
+               "burn_in_s": float(burn_in), "seed": int(seed), "wall_time_s": elapsed,
+               "start": ("exact stationary distribution (stochastic synapse)" if isinstance(device, StochasticDevice)
+                         else "Gaussian with the exact stationary covariance" +
+                         (" (clipped to the bounds) + burn-in" if engine.nonlinear else ""))},
+    )
+    return ds
+
+
+# ----------------------------------------------------------------------------------------------
+# several devices, Monte-Carlo and theory side by side
+# ----------------------------------------------------------------------------------------------
+
+def memory_experiment(devices: list, config: MemoryConfig, method: str = "both", seed: int = 0,
+                      progress: bool = True, labels: list[str] | None = None) -> xr.Dataset:
+    """Memory curves of several devices on one age grid: Monte-Carlo (``method`` "mc" or
+    "both") and the mean-field / Markov prediction ("theory" or "both"; NaN where none exists,
+    e.g. bounded chains). Each device gets its own duration (see :func:`default_duration`) and
+    its own random stream (child ``i`` of the seed), so adding a device changes no other curve."""
+    config.check()
+    if method not in ("both", "mc", "theory"):
+        raise ValueError(f"method must be 'both', 'mc' or 'theory', got {method!r}")
+    labels = list(labels) if labels is not None else [device_label(d) for d in devices]
+    if len(set(labels)) != len(labels):
+        seen: dict[str, int] = {}
+        unique = []
+        for lab in labels:
+            seen[lab] = seen.get(lab, 0) + 1
+            unique.append(lab if seen[lab] == 1 else f"{lab}#{seen[lab]}")
+        labels = unique
+    durations = [config.duration if config.duration is not None else default_duration(d, config) for d in devices]
+    t_first = min(min(1.0 / config.rate, fastest_timescale(d, config.rate)) for d in devices) / 10.0
+    ages = age_grid(t_first, max(durations), config.n_ages, config.events, config.rate)
+    children = np.random.SeedSequence(seed).spawn(len(devices))
+    per_device = []
+    for device, label, duration, child in zip(devices, labels, durations, children):
+        data: dict = {}
+        if method in ("both", "mc"):
+            sub_seed = int(child.generate_state(1, dtype=np.uint64)[0])
+            cfg = MemoryConfig(**{**config.__dict__, "duration": duration})
+            mc = simulate_memory(device, cfg, ages, seed=sub_seed, progress=progress, label=label)
+            for name in ("signal", "signal_se", "snr", "snr_se", "overlap", "overlap_initial", "overlap_control",
+                         "noise", "noise_rel_se", "snr_initial", "snr_initial_se", "lifetime", "lifetime_lo",
+                         "lifetime_hi", "duration"):
+                data[f"{name}_mc" if name not in ("overlap", "overlap_initial", "overlap_control", "duration") else name] = mc[name]
+            data["burn_in"] = xr.DataArray(mc.attrs["burn_in_s"], attrs={"units": "s"})
+            data["mc_wall_time"] = xr.DataArray(mc.attrs["wall_time_s"], attrs={"units": "s", "long_name": "Monte-Carlo wall time (not reproducible)"})
+        theory_method, exact, note = "none", 0, ""
+        nan_curve = xr.DataArray(np.full(ages.size, np.nan), dims=("age",))
+        signal_t, snr_t = nan_curve, nan_curve
+        noise_t = snr0_t = life_t = xr.DataArray(np.nan)
+        if method in ("both", "theory"):
+            try:
+                pred = predict_memory(device, ages, config.n_synapses, config.rate, config.events, config.criterion,
+                                      n_devices=config.theory_devices, seed=int(child.generate_state(2, dtype=np.uint64)[1] % 2**31))
+                theory_method, exact, note = pred.method, int(pred.exact), pred.note
+                signal_t = xr.DataArray(pred.signal, dims=("age",))
+                snr_t = xr.DataArray(pred.snr, dims=("age",))
+                noise_t, snr0_t, life_t = (xr.DataArray(pred.noise), xr.DataArray(pred.snr_initial),
+                                           xr.DataArray(pred.lifetime))
+            except NotApplicable as exc:
+                note = str(exc)
+        data.update({"signal_theory": signal_t, "snr_theory": snr_t, "noise_theory": noise_t,
+                     "snr_initial_theory": snr0_t, "lifetime_theory": life_t,
+                     "theory_method": xr.DataArray(theory_method), "theory_exact": xr.DataArray(exact),
+                     "theory_note": xr.DataArray(note),
+                     "weight_units": xr.DataArray(getattr(device, "weight_units", "1")),
+                     "kind": xr.DataArray(getattr(device, "kind", "")),
+                     "slowest_timescale": xr.DataArray(slowest_timescale(device, config.rate), attrs={"units": "s"}),
+                     "fastest_timescale": xr.DataArray(fastest_timescale(device, config.rate), attrs={"units": "s"})})
+        per_device.append(xr.Dataset(data, coords={"age": ages}))
+    ds = xr.concat(per_device, dim=xr.DataArray(labels, dims="device", name="device"), data_vars="all",
+                   coords="minimal", join="outer", combine_attrs="drop")
+    ds["age"].attrs.update({"long_name": "time since storage", "units": "s"})
+    for name, long_name in (("snr_mc", "SNR, Monte-Carlo"), ("snr_theory", "SNR, mean field / Markov chain"),
+                            ("lifetime_mc", f"memory lifetime (SNR < {config.criterion:g}), Monte-Carlo"),
+                            ("lifetime_theory", f"memory lifetime (SNR < {config.criterion:g}), theory")):
+        if name in ds:
+            ds[name].attrs.update({"long_name": long_name, "units": "s" if "lifetime" in name else "1"})
+    ds.attrs.update({"title": "neuromorph memory-signal experiment", "n_synapses": config.n_synapses,
+                     "trials": config.trials, "rate_hz": config.rate, "events": config.events,
+                     "criterion": config.criterion, "method": method, "seed": int(seed),
+                     "definitions": "overlap h = mean_n xi_n*pi*(w_n - w_rest); signal = E[h]; noise = "
+                                    "sqrt(E[(w - w_rest)^2]/N) (stationary, never-stored pattern); SNR = signal/noise"})
+    return ds
