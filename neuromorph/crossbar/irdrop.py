@@ -1,0 +1,491 @@
+r"""Read-path physics of a resistive crossbar with wire (IR-drop) resistance.
+
+All quantities are SI: conductances in siemens (S), resistances in ohms,
+voltages in volts (V), currents in amperes (A).
+
+Topology
+--------
+``N_in`` rows by ``N_out`` columns.  Every crossing ``(i, j)`` has two nodes:
+the *row node* ``(i, j)`` on the row wire and the *column node* ``(i, j)`` on
+the column wire.  The memory cell is a conductance ``G[i, j]`` between them.
+
+Forward read (``transposed=False``)::
+
+               r_drv    r_row         r_row         r_row
+   v_in[0] (+)--/\/\----/\/\---o-------/\/\---o------ ... ----o   row 0
+                               |  (0,0)       |  (0,1)        |
+                             G[0,0]         G[0,1]          G[0,N_out-1]
+                               |              |               |
+                               o col node     o               o
+                               /  r_col       /  r_col        /
+                               \              \               \
+               r_drv    r_row  |              |               |
+   v_in[1] (+)--/\/\----/\/\---o-------/\/\---o------ ... ----o   row 1
+                               |              |               |
+                             G[1,0]         G[1,1]           ...
+                               |              |               |
+                               o              o               o
+                              ...            ...             ...
+                               o (N_in-1,0)   o               o
+                               /  r_col       /  r_col        /
+                               /  r_sense     /  r_sense      /
+                               |              |               |
+                             [SA 0]         [SA 1]   ...   [SA N_out-1]
+                            virtual ground (0 V); output = current into SA
+
+* Row ``i`` is driven at its left end by an ideal source ``v_in[i]`` through
+  the driver resistance ``r_driver_ohm`` followed by one row segment
+  ``r_row_ohm`` to the first cell; consecutive cells along the row are
+  separated by one more segment ``r_row_ohm`` each.
+* Column ``j`` runs from cell ``(0, j)`` down to cell ``(N_in-1, j)`` with a
+  segment ``r_col_ohm`` between consecutive cells, then one more segment
+  ``r_col_ohm`` and ``r_sense_ohm`` to a sense amplifier holding the column
+  end at 0 V.  The output ``I_j`` is the current flowing *into* that sense
+  amplifier (positive for positive inputs and a passive array).
+
+Transposed read (``transposed=True``), used for back-propagation: the roles of
+rows and columns are swapped.  Column ``j`` is driven by ``v_in[j]`` at its
+*bottom* end (where its sense amplifier sat in the forward read) through
+``r_driver_ohm`` and one segment ``r_col_ohm`` to cell ``(N_in-1, j)``; row
+``i`` is sensed at its *left* end (where its driver sat) through one segment
+``r_row_ohm`` plus ``r_sense_ohm`` into a virtual ground.  The output has
+length ``N_in``; with ideal wires it equals ``G @ v_in``.
+
+Equations
+---------
+Nodal analysis: for every free node ``n`` Kirchhoff's current law reads
+``sum_m g_nm (V_n - V_m) = 0`` where the sum runs over the branches at ``n``
+(cells, wire segments, and the end segments to a source ``v_in`` or to the
+0 V sense node).  With ``x`` the free node voltages this is the sparse
+symmetric positive-definite system ``A x = B v_in``; ``A`` is the weighted
+graph Laplacian restricted to the free nodes and ``B`` couples the source
+voltages in.  The output is the sum of the cell currents of each sensed line,
+``I_j = sum_i G[i, j] (V_row[i, j] - V_col[i, j])``, which by KCL is exactly
+the current through the sense-amplifier end segment.
+
+Zero resistances are handled exactly, by merging nodes rather than by large
+conductances: a zero segment resistance merges all nodes of a line into one
+node; if additionally the end resistance is zero, that node is the source
+voltage (driven line) or 0 V (sensed line) and is eliminated.  With all
+resistances zero the solve reduces to ``ideal_read`` up to rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from functools import lru_cache
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+__all__ = [
+    "WireParameters",
+    "CrossbarSolution",
+    "ideal_read",
+    "solve_read",
+]
+
+
+@dataclass(frozen=True)
+class WireParameters:
+    """Parasitic resistances of a crossbar read path, in ohms.
+
+    Attributes
+    ----------
+    r_row_ohm:
+        Resistance of one row-wire segment between adjacent cells (also the
+        segment between the row driver and the first cell).
+    r_col_ohm:
+        Resistance of one column-wire segment between adjacent cells (also the
+        segment between the last cell and the sense amplifier).
+    r_driver_ohm:
+        Output resistance of each input driver (voltage source).
+    r_sense_ohm:
+        Input resistance of each sense amplifier (virtual ground).
+    """
+
+    r_row_ohm: float = 0.0
+    r_col_ohm: float = 0.0
+    r_driver_ohm: float = 0.0
+    r_sense_ohm: float = 0.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            try:
+                x = float(value)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"WireParameters.{f.name} must be a real number of ohms, got {value!r}"
+                ) from None
+            if not math.isfinite(x) or x < 0.0:
+                raise ValueError(
+                    f"WireParameters.{f.name} must be finite and >= 0 ohm, got {value!r}"
+                )
+            object.__setattr__(self, f.name, x)
+
+    @property
+    def is_ideal(self) -> bool:
+        """True when every resistance is exactly zero."""
+        return (
+            self.r_row_ohm == 0.0
+            and self.r_col_ohm == 0.0
+            and self.r_driver_ohm == 0.0
+            and self.r_sense_ohm == 0.0
+        )
+
+
+@dataclass(frozen=True)
+class CrossbarSolution:
+    """Result of :func:`solve_read`.
+
+    For a batch of ``B`` input vectors every array gains a trailing axis of
+    length ``B``.
+
+    Attributes
+    ----------
+    output_current_a:
+        ``(N_out,)`` current into each column's sense amplifier, A (``(N_in,)``
+        current into each row's sense amplifier for a transposed read).
+    row_node_v:
+        ``(N_in, N_out)`` voltage of the row-wire node at each cell, V.
+    col_node_v:
+        ``(N_in, N_out)`` voltage of the column-wire node at each cell, V.
+    input_current_a:
+        Current delivered by each input source, A: ``(N_in,)`` for a forward
+        read, ``(N_out,)`` for a transposed read.  By charge conservation
+        ``input_current_a.sum() == output_current_a.sum()``.
+    """
+
+    output_current_a: np.ndarray
+    row_node_v: np.ndarray
+    col_node_v: np.ndarray
+    input_current_a: np.ndarray
+
+
+# --------------------------------------------------------------------------- #
+# validation helpers
+# --------------------------------------------------------------------------- #
+def _check_G(G) -> np.ndarray:
+    G = np.asarray(G, dtype=float)
+    if G.ndim != 2:
+        raise ValueError(
+            f"G must be a 2-D conductance matrix of shape (N_in, N_out), got ndim={G.ndim} "
+            f"with shape {G.shape}"
+        )
+    if G.shape[0] == 0 or G.shape[1] == 0:
+        raise ValueError(f"G must have at least one row and one column, got shape {G.shape}")
+    if not np.all(np.isfinite(G)):
+        raise ValueError("G must be finite (no NaN or inf conductances)")
+    if np.any(G < 0):
+        raise ValueError(f"G must be >= 0 siemens everywhere, got min(G) = {G.min()!r}")
+    return G
+
+
+def _check_v(v_in, n: int, name_n: str) -> np.ndarray:
+    v = np.asarray(v_in, dtype=float)
+    if v.ndim not in (1, 2) or v.shape[0] != n:
+        raise ValueError(
+            f"v_in must have shape ({n},) or ({n}, B) with {n} = {name_n}, got shape {v.shape}"
+        )
+    if not np.all(np.isfinite(v)):
+        raise ValueError("v_in must be finite (no NaN or inf voltages)")
+    return v
+
+
+# --------------------------------------------------------------------------- #
+# ideal read
+# --------------------------------------------------------------------------- #
+def ideal_read(G, v_in) -> np.ndarray:
+    """Ideal (zero wire resistance) forward read, ``I_j = sum_i G[i, j] v_in[i]``.
+
+    Parameters
+    ----------
+    G:
+        ``(N_in, N_out)`` cell conductances, S, all ``>= 0``.
+    v_in:
+        ``(N_in,)`` or ``(N_in, B)`` row voltages, V.
+
+    Returns
+    -------
+    ``(N_out,)`` or ``(N_out, B)`` column currents, A (``G.T @ v_in``).
+    """
+    G = _check_G(G)
+    v = _check_v(v_in, G.shape[0], "N_in = G.shape[0]")
+    return G.T @ v
+
+
+# --------------------------------------------------------------------------- #
+# nodal solve
+# --------------------------------------------------------------------------- #
+def _line_layout(n_lines: int, n_pos: int, r_seg: float, r_end: float, along_axis: int):
+    """Index map of one family of lines (driven or sensed).
+
+    Returns ``(mode, idx)`` where ``idx`` is an ``(Na, Nb)`` integer array of
+    free-node indices (local numbering) or ``None`` for the fixed mode.
+
+    ``along_axis`` is the axis of the ``(Na, Nb)`` grid along which the line
+    runs (1 for driven lines, 0 for sensed lines).
+    """
+    Na, Nb = (n_lines, n_pos) if along_axis == 1 else (n_pos, n_lines)
+    if r_seg > 0.0:
+        return "chain", np.arange(Na * Nb).reshape(Na, Nb)
+    if r_end > 0.0:
+        if along_axis == 1:  # line a, every position b -> node a
+            return "merged", np.broadcast_to(np.arange(Na)[:, None], (Na, Nb))
+        return "merged", np.broadcast_to(np.arange(Nb)[None, :], (Na, Nb))
+    return "fixed", None
+
+
+@lru_cache(maxsize=16)
+def _nested_dissection(Na: int, Nb: int, leaf: int = 8) -> np.ndarray:
+    """Geometric nested-dissection ordering of the chain/chain crossbar graph.
+
+    Local node ids: driven node ``(a, b)`` is ``a*Nb + b``, sensed node
+    ``(a, b)`` is ``Na*Nb + a*Nb + b``.  Driven lines only connect along
+    ``b`` and sensed lines only along ``a``, so a cut at ``b = mid`` is
+    separated by the *driven* nodes of cell column ``mid`` alone (the sensed
+    chain of that column hangs off them), and a cut at ``a = mid`` by the
+    *sensed* nodes of cell row ``mid``.  Returns ``perm`` with
+    ``perm[new] = old``; SuperLU is then run with the natural ordering.  For a
+    256x256 array this gives ~40 % less fill than minimum degree and avoids
+    its ordering time.
+    """
+    rects: list[tuple[int, int, int, int, int]] = []  # a0, na, b0, nb, kind
+
+    def rec(a0: int, a1: int, b0: int, b1: int) -> None:
+        na, nb = a1 - a0, b1 - b0
+        if na <= 0 or nb <= 0:
+            return
+        if na * nb <= leaf:
+            rects.append((a0, na, b0, nb, 0))  # both layers, interleaved per cell
+            return
+        if nb >= na:
+            mid = (b0 + b1) // 2
+            rec(a0, a1, b0, mid)
+            rects.append((a0, na, mid, 1, 2))  # sensed chain of cell column mid
+            rec(a0, a1, mid + 1, b1)
+            rects.append((a0, na, mid, 1, 1))  # separator: driven nodes of column mid
+        else:
+            mid = (a0 + a1) // 2
+            rec(a0, mid, b0, b1)
+            rects.append((mid, 1, b0, nb, 1))  # driven chain of cell row mid
+            rec(mid + 1, a1, b0, b1)
+            rects.append((mid, 1, b0, nb, 2))  # separator: sensed nodes of row mid
+
+    rec(0, Na, 0, Nb)
+    R = np.array(rects, dtype=np.int64)
+    a0, na, b0, nb, kind = R.T
+    cnt = na * nb * np.where(kind == 0, 2, 1)
+    start = np.concatenate([[0], np.cumsum(cnt)[:-1]])
+    r = np.repeat(np.arange(len(R)), cnt)
+    k = np.arange(int(cnt.sum())) - start[r]
+    both = kind[r] == 0
+    cell = np.where(both, k // 2, k)
+    layer = np.where(both, k % 2, kind[r] - 1)
+    perm = layer * (Na * Nb) + (a0[r] + cell // nb[r]) * Nb + (b0[r] + cell % nb[r])
+    perm.setflags(write=False)
+    return perm
+
+
+def _solve_generic(H, V, r_d, r_s, r_driver, r_sense):
+    """Solve the canonical orientation.
+
+    Driven lines ``a = 0..Na-1`` run along ``b`` with the driver at ``b = 0``;
+    sensed lines ``b = 0..Nb-1`` run along ``a`` with the sense amplifier at
+    ``a = Na-1``.  ``H[a, b]`` is the cell between driven node ``(a, b)`` and
+    sensed node ``(a, b)``.  ``V`` has shape ``(Na, B)``.
+    Returns ``(I_out (Nb,B), I_in (Na,B), Vd (Na,Nb,B), Vs (Na,Nb,B))``.
+    """
+    Na, Nb = H.shape
+    nB = V.shape[1]
+    r_d_end = r_driver + r_d
+    r_s_end = r_sense + r_s
+
+    d_mode, d_idx = _line_layout(Na, Nb, r_d, r_d_end, along_axis=1)
+    s_mode, s_idx = _line_layout(Nb, Na, r_s, r_s_end, along_axis=0)
+    n_d = 0 if d_mode == "fixed" else int(d_idx.max()) + 1
+    n_s = 0 if s_mode == "fixed" else int(s_idx.max()) + 1
+    n = n_d + n_s
+    if s_idx is not None:
+        s_idx = s_idx + n_d
+    use_nd = d_mode == "chain" and s_mode == "chain"
+    if use_nd:
+        perm = _nested_dissection(Na, Nb)
+        inv = np.empty_like(perm)
+        inv[perm] = np.arange(perm.size)
+        d_idx = inv[d_idx]
+        s_idx = inv[s_idx]
+
+    a_grid = np.broadcast_to(np.arange(Na)[:, None], (Na, Nb))
+
+    if n > 0:
+        # internal branches (p, q, g) between free nodes
+        bp, bq, bg = [], [], []
+        # branches free node -> fixed node; B couples source a in with g
+        gp, gg = [], []  # to ground (only diagonal contribution)
+        sp_, sk, sg = [], [], []  # to source k
+
+        h = H.ravel()
+        if d_idx is not None and s_idx is not None:
+            bp.append(d_idx.ravel())
+            bq.append(s_idx.ravel())
+            bg.append(h)
+        elif d_idx is None and s_idx is not None:
+            # driven nodes fixed at V[a]: cell couples sensed node to source a
+            sp_.append(s_idx.ravel())
+            sk.append(a_grid.ravel())
+            sg.append(h)
+        elif d_idx is not None and s_idx is None:
+            # sensed nodes fixed at 0 V
+            gp.append(d_idx.ravel())
+            gg.append(h)
+
+        if d_mode == "chain":
+            g = 1.0 / r_d
+            bp.append(d_idx[:, :-1].ravel())
+            bq.append(d_idx[:, 1:].ravel())
+            bg.append(np.full(Na * (Nb - 1), g))
+            sp_.append(d_idx[:, 0])
+            sk.append(np.arange(Na))
+            sg.append(np.full(Na, 1.0 / r_d_end))
+        elif d_mode == "merged":
+            sp_.append(d_idx[:, 0])
+            sk.append(np.arange(Na))
+            sg.append(np.full(Na, 1.0 / r_d_end))
+
+        if s_mode == "chain":
+            g = 1.0 / r_s
+            bp.append(s_idx[:-1, :].ravel())
+            bq.append(s_idx[1:, :].ravel())
+            bg.append(np.full((Na - 1) * Nb, g))
+            gp.append(s_idx[-1, :])
+            gg.append(np.full(Nb, 1.0 / r_s_end))
+        elif s_mode == "merged":
+            gp.append(s_idx[0, :])
+            gg.append(np.full(Nb, 1.0 / r_s_end))
+
+        cat = lambda xs, dt=float: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)  # noqa: E731
+        bp, bq, bg = cat(bp, np.int64), cat(bq, np.int64), cat(bg)
+        gp, gg = cat(gp, np.int64), cat(gg)
+        sp_, sk, sg = cat(sp_, np.int64), cat(sk, np.int64), cat(sg)
+
+        rows = np.concatenate([bp, bq, bp, bq, gp, sp_])
+        cols = np.concatenate([bp, bq, bq, bp, gp, sp_])
+        vals = np.concatenate([bg, bg, -bg, -bg, gg, sg])
+        A = sp.csc_matrix((vals, (rows, cols)), shape=(n, n))
+        Bm = sp.csr_matrix((sg, (sp_, sk)), shape=(n, Na))
+        rhs = Bm @ V  # (n, nB)
+        # A is a symmetric M-matrix; every free node reaches a source or the
+        # sense ground through positive conductances, so A is SPD.
+        if use_nd:
+            lu = spla.splu(A, permc_spec="NATURAL", options={"SymmetricMode": True})
+        else:
+            lu = spla.splu(A, permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True})
+        x = lu.solve(np.ascontiguousarray(rhs))
+        x = x.reshape(n, nB)
+    else:
+        x = np.zeros((0, nB))
+
+    if d_idx is None:
+        Vd = np.broadcast_to(V[:, None, :], (Na, Nb, nB)).copy()
+    else:
+        Vd = x[d_idx]
+    if s_idx is None:
+        Vs = np.zeros((Na, Nb, nB))
+    else:
+        Vs = x[s_idx]
+
+    Icell = H[:, :, None] * (Vd - Vs)
+    I_out = Icell.sum(axis=0)
+    I_in = Icell.sum(axis=1)
+    return I_out, I_in, Vd, Vs
+
+
+def solve_read(G, v_in, wires: WireParameters | None = None, transposed: bool = False) -> CrossbarSolution:
+    """Read a crossbar with wire resistance by sparse nodal analysis.
+
+    Parameters
+    ----------
+    G:
+        ``(N_in, N_out)`` cell conductances, S (finite, ``>= 0``).
+    v_in:
+        Input voltages, V: ``(N_in,)`` for a forward read (rows driven) or
+        ``(N_out,)`` for a transposed read (columns driven).  A batch of
+        ``B`` vectors is given as ``(N_in, B)`` / ``(N_out, B)``; the sparse
+        matrix is factorised once and all right-hand sides solved together.
+    wires:
+        :class:`WireParameters`; ``None`` means ideal wires.
+    transposed:
+        ``False``: drive rows at their left ends, sense columns at their
+        bottom ends (``I = G.T @ v`` for ideal wires).  ``True``: drive
+        columns at their bottom ends, sense rows at their left ends
+        (``I = G @ v`` for ideal wires).  See the module docstring.
+
+    Returns
+    -------
+    :class:`CrossbarSolution` with output currents (A), node voltages (V)
+    and source currents (A).
+
+    Notes
+    -----
+    The system has up to ``2 N_in N_out`` unknowns (fewer when zero
+    resistances merge nodes) and is solved with SuperLU: with nonzero row and
+    column resistances a geometric nested-dissection ordering is used (a
+    256x256 array, 131072 unknowns, takes ~0.45 s on 2 cores; 1024x1024
+    ~20 s and ~3 GB), otherwise minimum degree on ``A + A^T`` (for a zero
+    row *or* column resistance with a nonzero driver/sense resistance the
+    256x256 solve takes ~0.7 s).
+
+    Accuracy: the result is exact up to rounding, but the nodal matrix is
+    ill-conditioned when very strong branches (short wire segments, g_max)
+    meet very weak ones (cells, g_min); expect relative errors of order
+    ``eps * g_max / g_min`` (e.g. ~1e-8 for 1 mOhm wires and 10 uS cells).
+    """
+    if wires is None:
+        wires = WireParameters()
+    if not isinstance(wires, WireParameters):
+        raise TypeError(f"wires must be a WireParameters instance, got {type(wires).__name__}")
+    G = _check_G(G)
+    n_in, n_out = G.shape
+    if transposed:
+        v = _check_v(v_in, n_out, "N_out = G.shape[1] (transposed read drives the columns)")
+    else:
+        v = _check_v(v_in, n_in, "N_in = G.shape[0]")
+    batched = v.ndim == 2
+    V = v if batched else v[:, None]
+
+    if not transposed:
+        I_out, I_in, Vd, Vs = _solve_generic(
+            G, V, wires.r_row_ohm, wires.r_col_ohm, wires.r_driver_ohm, wires.r_sense_ohm
+        )
+        row_v, col_v = Vd, Vs
+    else:
+        # Canonical orientation: driven line a <-> column j = N_out-1-a,
+        # position b along it <-> row i = N_in-1-b (b = 0 nearest the driver
+        # at the bottom); the sensed line b (row i) then has its sense end
+        # at a = Na-1 <-> j = 0, as required.
+        H = G[::-1, ::-1].T
+        I_out, I_in, Vd, Vs = _solve_generic(
+            np.ascontiguousarray(H),
+            np.ascontiguousarray(V[::-1]),
+            wires.r_col_ohm,
+            wires.r_row_ohm,
+            wires.r_driver_ohm,
+            wires.r_sense_ohm,
+        )
+        I_out = I_out[::-1]
+        I_in = I_in[::-1]
+        col_v = np.transpose(Vd[::-1, ::-1], (1, 0, 2))
+        row_v = np.transpose(Vs[::-1, ::-1], (1, 0, 2))
+
+    if not batched:
+        I_out, I_in, row_v, col_v = I_out[:, 0], I_in[:, 0], row_v[..., 0], col_v[..., 0]
+    return CrossbarSolution(
+        output_current_a=np.ascontiguousarray(I_out),
+        row_node_v=np.ascontiguousarray(row_v),
+        col_node_v=np.ascontiguousarray(col_v),
+        input_current_a=np.ascontiguousarray(I_in),
+    )
