@@ -5,7 +5,6 @@ evaluated from the returned node voltages, Rayleigh's monotonicity law,
 hand-solved 1x1 / 2x1 / 1x2 circuits, and the reciprocity theorem.
 """
 
-import time
 
 import numpy as np
 import pytest
@@ -305,17 +304,12 @@ def test_input_validation_messages():
         solve_read(G, np.ones(3), wires=(1.0, 1.0, 1.0, 1.0))
 
 
-def test_256x256_solves_fast():
+def test_256x256_wire_losses_lower_every_output():
+    # speed is measured by `neuromorph bench crossbar`, never asserted in unit tests
     rng = _rng(8)
     G = rng.uniform(1e-6, 1e-4, (256, 256))
     v = rng.uniform(0, 0.3, 256)
     w = WireParameters(r_row_ohm=2.0, r_col_ohm=2.0, r_driver_ohm=1.0, r_sense_ohm=1.0)
-    solve_read(G[:8, :8], v[:8], w)  # warm imports
-    t0 = time.perf_counter()
     sol = solve_read(G, v, w)
-    elapsed = time.perf_counter() - t0
-    # ~0.45 s on a 2-core machine; the bound only guards against a
-    # regression to a dense or badly ordered factorisation.
-    assert elapsed < 3.0, elapsed
     ideal = ideal_read(G, v)
     assert np.all(sol.output_current_a < ideal) and np.all(sol.output_current_a > 0)
