@@ -1,0 +1,186 @@
+"""``neuromorph spice-check``: run the decks of ``neuromorph netlist`` through ngspice and compare.
+
+* crossbar read with IR drop: ngspice's sense currents ``i(vsense_k)`` against the array's
+  sparse nodal solve (:func:`neuromorph.crossbar.irdrop.solve_read`, the currents of every
+  physical line before noise and ADC), forward and transposed; criterion max|ΔI| / max|I| ≤ 1e-6;
+* RC ladder: ngspice's node voltages at its own time points against the exact piecewise
+  solution of the device's chain (:func:`neuromorph.crossbar.ladder.ladder_response`, ramps
+  integrated exactly); criterion max|ΔV| / max|V| ≤ 1e-3 for every node.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import UserError
+from .netlist import (add_scenario_arguments, crossbar_deck_text, input_vector, ladder_deck_text, ladder_scenario,
+                      prepare_array)
+
+CROSSBAR_TOLERANCE = 1e-6
+LADDER_TOLERANCE = 1e-3
+
+EXAMPLE = """Examples:
+  neuromorph spice-check circuits/crossbar_16x16_pt5.yaml
+  neuromorph spice-check circuits/crossbar_16x16_pt5_ref.yaml --updates 20 --seed 1 -o out/spice_ref
+
+Needs ngspice (`apt-get install ngspice`). Exit status 0 when every comparison is within its
+tolerance (crossbar currents 1e-6, RC-ladder transient 1e-3, both relative), 1 otherwise."""
+
+
+def register(sub) -> None:
+    parser = sub.add_parser(
+        "spice-check", help="cross-check the crossbar IR-drop solve and the RC-ladder transient against ngspice",
+        description=__doc__, epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("card", help="crossbar card (circuits/*.yaml)")
+    add_scenario_arguments(parser)
+    parser.add_argument("--keep", default=None, metavar="DIR",
+                        help="run ngspice in DIR and keep its decks and raw files (default: a temporary folder)")
+    parser.add_argument("--output", "-o", default=None,
+                        help="also write PREFIX.nc and PREFIX.png of the comparison")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.set_defaults(func=run)
+
+
+def _rel_error(reference: np.ndarray, other: np.ndarray) -> float:
+    scale = float(np.max(np.abs(reference)))
+    return float(np.max(np.abs(other - reference)) / scale) if scale > 0 else float(np.max(np.abs(other)))
+
+
+def check_crossbar(array, x, transposed: bool, workdir: Path | None = None) -> dict:
+    """ngspice vs neuromorph sense currents of one read (see the module docstring)."""
+    from ..spice.ngspice import crossbar_currents, run_deck
+
+    title = f"neuromorph spice-check {array.name} {'transposed' if transposed else 'forward'}"
+    deck = crossbar_deck_text(array, x, transposed, title)
+    time_before = array.time_s
+    t0 = time.perf_counter()
+    ours = array.read(x, ir_drop=True, transposed=transposed, noise=False).line_current_a
+    t_ours = time.perf_counter() - t0
+    array.time_s = time_before  # the check does not age the array
+    sub = None if workdir is None else workdir / ("transposed" if transposed else "forward")
+    result = run_deck(deck, workdir=sub)
+    n = array.n_in if transposed else array.n_lines
+    theirs = crossbar_currents(result, n)
+    rel = np.abs(theirs - ours) / np.maximum(np.abs(ours), 1e-300)
+    return {"currents_neuromorph_a": ours, "currents_ngspice_a": theirs,
+            "max_rel_error": _rel_error(ours, theirs), "max_elementwise_rel_error": float(rel.max()),
+            "ngspice_s": result.elapsed_s, "neuromorph_s": t_ours, "ok": _rel_error(ours, theirs) <= CROSSBAR_TOLERANCE}
+
+
+def check_ladder(device, t_stop_s: float | None = None, workdir: Path | None = None) -> dict:
+    """ngspice vs the exact RC-ladder transient of the device's chain (see the module docstring)."""
+    from ..crossbar.ladder import ladder_response
+    from ..spice.ngspice import ladder_waveforms, run_deck
+
+    scenario = ladder_scenario(device, t_stop_s)
+    deck = ladder_deck_text(scenario, f"neuromorph spice-check RC ladder of {device.name}")
+    result = run_deck(deck, workdir=None if workdir is None else workdir / "ladder")
+    m = scenario.capacitances_f.size
+    t, v_ng = ladder_waveforms(result, m)
+    src = scenario.source
+    knots = src.breakpoints(scenario.t_stop_s)
+    t0 = time.perf_counter()
+    v_nm = ladder_response(device.chain, scenario.source_conductance_s, knots, src.value(knots), t,
+                           u0=scenario.u0_v, connected="always")
+    t_ours = time.perf_counter() - t0
+    per_node = np.max(np.abs(v_ng - v_nm), axis=1) / np.max(np.abs(v_nm), axis=1)
+    return {"time_s": t, "ngspice_v": v_ng, "exact_v": v_nm, "max_rel_error": _rel_error(v_nm, v_ng),
+            "per_node_rel_error": per_node, "points": int(t.size), "t_stop_s": scenario.t_stop_s,
+            "pulse": src, "u0_v": scenario.u0_v, "ngspice_s": result.elapsed_s, "neuromorph_s": t_ours,
+            "ok": bool(np.max(per_node) <= LADDER_TOLERANCE)}
+
+
+def run(args) -> int:
+    from ..devices.proton_transistor import ProtonTransistor
+    from ..spice.ngspice import NgspiceError, NgspiceNotFound, find_ngspice
+
+    if find_ngspice() is None:
+        raise UserError("ngspice not found: install it with `apt-get install ngspice` (Debian/Ubuntu), or set "
+                        "NEUROMORPH_NGSPICE to its path")
+    array = prepare_array(args.card, args.seed, args.updates)
+    keep = Path(args.keep) if args.keep else None
+    results: dict[str, dict] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="neuromorph-spice-check-") as tmp:
+            workdir = keep if keep is not None else Path(tmp)
+            for transposed in (False, True):
+                x = input_vector(array, args.input, args.seed, transposed)
+                results["transposed" if transposed else "forward"] = check_crossbar(array, x, transposed, workdir)
+            if isinstance(array.device, ProtonTransistor):
+                results["ladder"] = check_ladder(array.device, args.ladder_time, workdir)
+            elif args.ladder_time is not None:
+                ladder_scenario(array.device, args.ladder_time)  # raises the explanation
+    except NgspiceNotFound as exc:
+        raise UserError(str(exc)) from None
+    except NgspiceError as exc:
+        raise UserError(str(exc)) from None
+    ok = all(r["ok"] for r in results.values())
+    if args.output:
+        _write_outputs(results, array, Path(args.output))
+    if args.json:
+        summary = {k: {key: (float(v) if isinstance(v, (float, np.floating)) else v)
+                       for key, v in r.items() if key in ("max_rel_error", "max_elementwise_rel_error", "ngspice_s",
+                                                          "neuromorph_s", "ok", "points", "t_stop_s")}
+                   for k, r in results.items()}
+        if "ladder" in results:
+            summary["ladder"]["per_node_rel_error"] = results["ladder"]["per_node_rel_error"].tolist()
+        summary["ok"] = ok
+        print(json.dumps(summary, indent=2))
+        return 0 if ok else 1
+    w = array.wires
+    print(f"spice-check {array.name}: {array.n_in} x {array.n_lines} cells ({array.scheme}), wires row "
+          f"{w.r_row_ohm:g} / column {w.r_col_ohm:g} / driver {w.r_driver_ohm:g} / sense {w.r_sense_ohm:g} Ohm, "
+          f"seed {args.seed}, {args.updates} updates")
+    for name in ("forward", "transposed"):
+        r = results[name]
+        print(f"  crossbar {name:<10} {r['currents_ngspice_a'].size:>4} sense currents: max|dI|/max|I| = "
+              f"{r['max_rel_error']:.2e} (elementwise max {r['max_elementwise_rel_error']:.2e}; tolerance "
+              f"{CROSSBAR_TOLERANCE:g})  {'ok' if r['ok'] else 'FAILED'}   ngspice {r['ngspice_s']:.3f} s, "
+              f"neuromorph {r['neuromorph_s'] * 1e3:.2f} ms")
+    if "ladder" in results:
+        r = results["ladder"]
+        nodes = " ".join(f"{e:.1e}" for e in r["per_node_rel_error"])
+        print(f"  RC ladder ({r['exact_v'].shape[0]} nodes, one {r['pulse'].width_s:g} s gate pulse at "
+              f"{r['pulse'].delay_s:g} s, {r['t_stop_s']:g} s): {r['points']} ngspice time points, max|dV|/max|V| "
+              f"per node = {nodes} (tolerance {LADDER_TOLERANCE:g})  {'ok' if r['ok'] else 'FAILED'}   ngspice "
+              f"{r['ngspice_s']:.3f} s, exact solution {r['neuromorph_s'] * 1e3:.1f} ms")
+    else:
+        print(f"  RC ladder: skipped ({array.device.name} is an ideal chain device without a gate)")
+    if keep is not None:
+        print(f"decks and raw files kept in {keep}/")
+    print("all comparisons within tolerance" if ok else "some comparisons FAILED")
+    return 0 if ok else 1
+
+
+def _write_outputs(results: dict, array, prefix: Path) -> None:
+    import xarray as xr
+
+    from ..outputs import write_netcdf
+    from ..plots.crossbar import plot_spice_check
+
+    data, attrs = {}, {"crossbar": array.name, "crossbar_tolerance": CROSSBAR_TOLERANCE,
+                       "ladder_tolerance": LADDER_TOLERANCE}
+    coords = {}
+    for name in ("forward", "transposed"):
+        r = results[name]
+        dim = f"{name}_line"
+        data[f"{name}_neuromorph"] = ((dim,), r["currents_neuromorph_a"], {"units": "A"})
+        data[f"{name}_ngspice"] = ((dim,), r["currents_ngspice_a"], {"units": "A"})
+        attrs[f"{name}_max_rel_error"] = r["max_rel_error"]
+    if "ladder" in results:
+        r = results["ladder"]
+        coords["time"] = ("time", r["time_s"], {"units": "s"})
+        coords["node"] = np.arange(1, r["exact_v"].shape[0] + 1)
+        data["ladder_ngspice"] = (("node", "time"), r["ngspice_v"], {"units": "V"})
+        data["ladder_exact"] = (("node", "time"), r["exact_v"], {"units": "V"})
+        attrs["ladder_max_rel_error"] = r["max_rel_error"]
+    ds = xr.Dataset(data, coords=coords, attrs=attrs)
+    nc = write_netcdf(ds, prefix.with_suffix(".nc"))
+    png = plot_spice_check(ds, prefix.with_suffix(".png"))
+    print(f"wrote {nc}\nwrote {png}")
