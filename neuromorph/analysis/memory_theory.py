@@ -270,21 +270,25 @@ def _signal_modes(model: ChainMemoryModel, rate: float, events: str):
         shifted = sym.copy()
         shifted[:, 0, 0] -= rate * model.b
         lam, vecs = np.linalg.eigh(shifted)
-        if np.any(lam >= 0):
+        if np.any(lam >= -1e-12 * np.max(np.abs(lam), axis=-1, keepdims=True)):
             raise NoStationaryState("the chain has a mode that never decays (no leak, and events do not "
                                     "pull u_1 back): no stationary state, so no noise level and no SNR; "
                                     "add a leak (leak: true) or use soft gate saturation")
         return lam, vecs[:, 0, :] ** 2, vecs
     dt = 1.0 / rate
     lam, vecs = np.linalg.eigh(sym)
-    if np.any(lam >= 0):
-        raise NoStationaryState("the chain has a mode that never decays (no leak): no stationary state")
+    if np.any(lam >= -1e-12 * np.max(np.abs(lam), axis=-1, keepdims=True)) and np.any(model.b <= 0):
+        raise NoStationaryState("the chain has a mode that never decays (no leak, and events do not pull u_1 "
+                                "back): no stationary state, so no noise level and no SNR; add a leak "
+                                "(leak: true) or use soft gate saturation")
     prop = np.einsum("nij,nj,nkj->nik", vecs, np.exp(lam * dt), vecs)
     dh = np.sqrt(1.0 - model.b)
     scaled = prop.copy()
     scaled[:, 0, :] *= dh[:, None]
     scaled[:, :, 0] *= dh[:, None]
     mu, w_vecs = np.linalg.eigh(scaled)
+    if np.any(mu >= 1.0 - 1e-12):
+        raise NoStationaryState("the chain has a mode that never decays: no stationary state")
     return mu, w_vecs[:, 0, :] ** 2, w_vecs
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -56,11 +58,20 @@ def describe(spec: ExecutorSpec) -> str:
     return f"Dask LocalCluster, {spec.workers} workers"
 
 
-def _single_thread() -> None:
-    """Worker initialiser: one numba thread per worker process (no oversubscription). The task
-    also sets it (numba's setting is per thread; see :mod:`neuromorph.kernels.memory`)."""
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:  # the sweep process died (e.g. killed): do not linger
+            os._exit(1)
+
+
+def _worker_init() -> None:
+    """Pool worker initialiser: one numba thread per worker process (no oversubscription; the
+    task sets it again, numba's setting being per thread, see :mod:`neuromorph.kernels.memory`),
+    and exit as soon as the parent process is gone (a killed sweep leaves no orphans)."""
     os.environ["NUMBA_NUM_THREADS"] = "1"
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
 
 
 def run_tasks(fn: Callable[[dict], dict], tasks: Iterable[dict], spec: ExecutorSpec,
@@ -83,7 +94,7 @@ def run_tasks(fn: Callable[[dict], dict], tasks: Iterable[dict], spec: ExecutorS
 
 def _run_pool(fn, tasks, workers, on_result) -> None:
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context, initializer=_single_thread)
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context, initializer=_worker_init)
     try:
         pending = {pool.submit(fn, task) for task in tasks}
         while pending:

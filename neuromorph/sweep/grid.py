@@ -289,6 +289,12 @@ def plan_sweep(path: str | Path, seed: int | None = None) -> SweepPlan:
                 problems.append(f"... (stopped after {n_problems} problems)")
                 break
             continue
+        if card.experiment.method == "mean_field" and getattr(device, "bounds", None) is not None:
+            file, ln = source.where(("experiment", "method"))
+            problems.append(f"{file}:{ln}: sweep point {index} ({label}): experiment.method: mean_field is impossible "
+                            f"for a device with bounds (nonlinear); use monte_carlo or auto")
+            n_problems += 1
+            continue
         points.append(point)
         validated.append(card_i)
         max_m = max(max_m, getattr(device, "n_variables", 1))
