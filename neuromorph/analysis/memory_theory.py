@@ -480,11 +480,13 @@ def fastest_timescale(device, rate: float) -> float:
 
 
 def predict_memory(device, ages: np.ndarray, n_synapses: int, rate: float, events: str = "poisson",
-                   criterion: float = 1.0, n_devices: int = 256, seed: int = 0) -> MemoryPrediction:
+                   criterion: float = 1.0, n_devices: int = 256, seed: int = 0,
+                   ignore_bounds: bool = False) -> MemoryPrediction:
     """Mean-field (chains) or exact-Markov (binary, cascade) memory curve at ``ages`` [s].
 
-    Raises :class:`NotApplicable` for bounded chains and :class:`NoStationaryState` where the
-    stream has no stationary state.
+    Raises :class:`NotApplicable` for bounded chains (unless ``ignore_bounds``: the prediction
+    of the same chain without bounds, e.g. to plan a simulation) and :class:`NoStationaryState`
+    where the stream has no stationary state.
     """
     _check_mode(events)
     ages = np.asarray(ages, float)
@@ -504,7 +506,7 @@ def predict_memory(device, ages: np.ndarray, n_synapses: int, rate: float, event
             note = "exact: binary synapse, S = q e^{-q r t} (Poisson) or q (1-q)^k (per step)"
         t_far = 50.0 * slowest_timescale(device, rate)
     else:
-        model = chain_memory_model(device, n_devices, np.random.default_rng(seed))
+        model = chain_memory_model(device, n_devices, np.random.default_rng(seed), ignore_bounds=ignore_bounds)
         var_u1 = chain_u1_variance(model, rate, events)
         e_w2 = model.w_rest**2 + model.slope**2 * var_u1
         per_device_var = model.slope**2 * var_u1 + model.read_noise**2 * e_w2

@@ -107,23 +107,16 @@ def device_label(device) -> str:
     return getattr(device, "name", type(device).__name__)
 
 
-def _linear_stand_in(device):
-    """The device without bounds (to predict a duration for a bounded chain)."""
-    if isinstance(device, ChainDevice) and device.bounds is not None and not isinstance(device, ProtonTransistor):
-        return ChainDevice(device.name, device.chain, device.event_size, None, kind=device.kind)
-    return device
-
-
 def default_duration(device, config: MemoryConfig) -> float:
     """How long to follow the memory: 4 × the predicted lifetime (mean field or Markov chain;
     bounds ignored for the prediction), at least 20 events and 3 fastest timescales; 10 slowest
     timescales if the prediction never falls below the criterion."""
     floor = max(20.0 / config.rate, 3.0 * fastest_timescale(device, config.rate))
     try:
-        pred = predict_memory(_linear_stand_in(device), np.array([1.0 / config.rate]), config.n_synapses,
-                              config.rate, config.events, config.criterion, n_devices=32, seed=0)
+        pred = predict_memory(device, np.array([1.0 / config.rate]), config.n_synapses, config.rate, config.events,
+                              config.criterion, n_devices=32, seed=0, ignore_bounds=True)
         life = pred.lifetime
-    except NotApplicable:
+    except (NotApplicable, NoStationaryState):
         life = float("nan")
     if np.isfinite(life) and life > 0:
         return max(4.0 * life, floor)
@@ -239,11 +232,20 @@ class _ChainEngine:
         if t1 <= t0:
             return
         if cfg.events == "per_step":
-            dt = 1.0 / cfg.rate
+            dt = 1.0 / cfg.rate / self.time_unit
             n_steps = int(round((t1 - t0) * cfg.rate))
-            for _ in range(n_steps):
-                alpha, beta = self._coefficients(_random_signs(self.rng, self.n).astype(float), None)
-                self.integrator.step(self.x, dt / self.time_unit, alpha, beta)
+            fused = hasattr(self.integrator, "run")
+            block = max(1, cfg.chunk_events // self.n) if fused else 1
+            while n_steps > 0:
+                steps = min(block, n_steps)
+                signs = _random_signs(self.rng, steps * self.n).reshape(steps, self.n).astype(float)
+                alpha, beta = self._coefficients(signs, None)
+                if fused:  # T steps in one kernel call (eigen_run)
+                    beta = np.broadcast_to(beta, alpha.shape) if np.ndim(beta) else np.zeros((steps, 1))
+                    self.integrator.run(self.x, dt, alpha, beta)
+                else:
+                    self.integrator.step(self.x, dt, alpha[0], beta[0] if np.ndim(beta) else beta)
+                n_steps -= steps
             return
         expected = self.n * cfg.rate * (t1 - t0)
         pieces = max(1, int(np.ceil(expected / cfg.chunk_events)))
@@ -326,6 +328,9 @@ def simulate_memory(device, config: MemoryConfig, ages: np.ndarray | None = None
     burn_in = config.burn_in
     if burn_in is None:
         burn_in = 3.0 * slowest_timescale(device, config.rate) if engine.nonlinear else 0.0
+        if not np.isfinite(burn_in):
+            raise ValueError(f"{device_label(device)}: the chain has no finite slowest timescale (no leak), so "
+                             "the burn-in before storage cannot be chosen automatically; give --burn-in")
     if config.events == "per_step":
         burn_in = np.ceil(burn_in * config.rate) / config.rate
     simulated = ages[ages <= duration * (1 + 1e-12)]

@@ -148,6 +148,25 @@ def test_compute_point_is_pure_and_matches_direct_theory(tmp_path):
     np.testing.assert_allclose(a["timescales"], device.chain.timescales(), rtol=1e-10)
 
 
+@pytest.mark.parametrize("events", ["poisson", "per_step"])
+def test_point_numbers_do_not_depend_on_the_thread_count(tmp_path, events):
+    # executors differ only in numba threads per task (serial: all, workers: one); 4096 rows
+    # engage the parallel kernel builds, whose per-synapse arithmetic is thread-independent
+    body = (SMALL.replace("synapses: 50", "synapses: 1024").replace("method: both", "method: monte_carlo")
+            .replace("rate: 1 Hz", f"rate: 1 Hz\n  events: {events}"))
+    plan = plan_sweep(write_card(tmp_path, body))
+    task = point_tasks(plan, [1])[0]
+    try:
+        one = compute_point({**task, "threads": 1})
+        many = compute_point({**task, "threads": 2})
+    finally:
+        from neuromorph.kernels.memory import set_thread_count
+
+        set_thread_count(None)
+    np.testing.assert_array_equal(one["snr_mc"], many["snr_mc"])
+    assert one["lifetime_mc"] == many["lifetime_mc"] or (np.isnan(one["lifetime_mc"]) and np.isnan(many["lifetime_mc"]))
+
+
 def test_serial_pool_and_dask_give_identical_numbers(tmp_path):
     # Same seed → identical numbers whichever executor runs it (DESIGN §4.7). Each point draws
     # from SeedSequence(seed, spawn_key=(index,)); workers use one numba thread, serial all.
