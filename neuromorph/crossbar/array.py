@@ -47,6 +47,7 @@ from ..config.yamlio import CardSource, ConfigError, read_card, validate_card
 from ..devices.base import ChainDevice, DevicePopulation, StochasticDevice
 from ..devices.loader import load_device
 from ..devices.proton_transistor import ProtonTransistor, channel_transfer
+from ..kernels import crossbar as xkern
 from ..synapses.integrators import make_integrator
 from . import write as _write
 from .irdrop import WireParameters, solve_read
@@ -267,6 +268,11 @@ class CrossbarArray:
         self._cells = self._sample_cells(build)
         self.integrator = make_integrator("eigen", self._cells.population.chains, device.bounds)
         self.state = np.zeros((self.n_cells, device.n_variables))
+        self._version = 0           # bumped by every write: invalidates the u_1 and conductance caches
+        self._u1, self._u1_version = None, -1
+        self._g_cache = None
+        self._g2_cache = None
+        self._decay_cache: dict[float, np.ndarray] = {}
         self.time_unit_s = float(self._cells.population.chains.time_unit_s)
         self.time_s = 0.0
         self._state_time_s = 0.0
@@ -285,6 +291,8 @@ class CrossbarArray:
         self.adc_forward = self._adc(self.n_in)
         self.adc_transposed = self._adc(self.n_out)
         self.pulse_model = self._pulse_model()
+        self._rate = (None if self.pulse_model.rate is None
+                      else np.ascontiguousarray(np.atleast_1d(self.pulse_model.rate), dtype=float))
 
     # ---- construction helpers -------------------------------------------- #
     def _sample_cells(self, rng: np.random.Generator) -> _Cells:
@@ -351,12 +359,16 @@ class CrossbarArray:
         return self.dac.half_range * self.delta_g * self.weight_factor
 
     # ---- state and time --------------------------------------------------- #
-    def _sync(self) -> None:
-        """Advance every chain exactly to the array's current time."""
+    def _sync(self) -> np.ndarray:
+        """Advance every chain exactly to the array's current time; returns u_1 of every cell."""
         dt = self.time_s - self._state_time_s
-        if dt > 0:
-            self.integrator.advance(self.state, dt / self.time_unit_s)
+        if dt > 0 or self._u1 is None:
+            u1 = np.empty(self.n_cells)
+            decay = self._decay(dt / self.time_unit_s) if dt > 0 else np.ones((1, self.state.shape[1]))
+            xkern.advance_read_u1(self.state, decay, self.integrator.readout, u1)
             self._state_time_s = self.time_s
+            self._u1 = u1
+        return self._u1
 
     def wait(self, seconds: float) -> None:
         """Let ``seconds`` pass with no reads or writes (the chains evolve)."""
@@ -365,9 +377,12 @@ class CrossbarArray:
         self.time_s += float(seconds)
 
     def u1(self) -> np.ndarray:
-        """u_1 of every plastic cell, (N_in, N_cell_lines)."""
-        self._sync()
-        return self.integrator.read_u1(self.state).reshape(self.n_in, self.n_cell_lines)
+        """u_1 of every plastic cell now, (N_in, N_cell_lines)."""
+        if self._u1_version != self._version:
+            self._u1 = None
+        u1 = self._sync()
+        self._u1_version = self._version
+        return u1.reshape(self.n_in, self.n_cell_lines).copy()
 
     def _cell_conductance(self, u1_flat: np.ndarray) -> np.ndarray:
         pop = self._cells.population
@@ -381,10 +396,21 @@ class CrossbarArray:
 
     def conductances(self) -> np.ndarray:
         """True (noise-free) conductance of every physical cell now, (N_in, N_lines) [S]."""
-        g = self._cell_conductance(self.u1().ravel()).reshape(self.n_in, self.n_cell_lines)
-        if not self.differential:
-            g = np.concatenate([g, np.full((self.n_in, 1), self.g_reference)], axis=1)
-        return g
+        key = (self._version, self.time_s)
+        if self._g_cache is None or self._g_cache[0] != key:
+            g = self._cell_conductance(self.u1().ravel()).reshape(self.n_in, self.n_cell_lines)
+            if not self.differential:
+                g = np.concatenate([g, np.full((self.n_in, 1), self.g_reference)], axis=1)
+            g.setflags(write=False)
+            self._g_cache = (key, g)
+        return self._g_cache[1]
+
+    def _g_squared(self) -> np.ndarray:
+        """G² elementwise (for the cell read noise), cached with the conductances."""
+        g = self.conductances()
+        if self._g2_cache is None or self._g2_cache[0] is not g:
+            self._g2_cache = (g, g**2)
+        return self._g2_cache[1]
 
     def weights_from_conductances(self, g: np.ndarray) -> np.ndarray:
         """Signed weights (N_in, N_out) represented by a physical conductance matrix."""
@@ -420,6 +446,7 @@ class CrossbarArray:
         u_all = np.repeat(u[:, None], self.device.n_variables, axis=1)
         self.state = np.ascontiguousarray(self.integrator.encode(u_all))
         self._state_time_s = self.time_s
+        self._version += 1
 
     # ---- read path -------------------------------------------------------- #
     def read(self, x, ir_drop: bool = False, transposed: bool = False, noise: bool = True) -> ReadResult:
@@ -447,7 +474,7 @@ class CrossbarArray:
                 sq = np.sum(cell_i**2, axis=0)
             else:
                 lines = g.T @ v
-                sq = (g**2).T @ (v**2)
+                sq = self._g_squared().T @ (v**2) if noise and self.noise.active else 0.0
             noisy = self.noise.add(lines, sq, self._read_rng) if noise else lines
             if self.differential:
                 signed = noisy[0::2] - noisy[1::2]
@@ -469,7 +496,7 @@ class CrossbarArray:
                 sq = np.sum(cell_i**2, axis=1)
             else:
                 lines = g @ drive
-                sq = (g**2) @ (drive**2)
+                sq = self._g_squared() @ (drive**2) if noise and self.noise.active else 0.0
             noisy = self.noise.add(lines, sq, self._read_rng) if noise else lines
             signed = noisy - offset
             adc = self.adc_transposed
@@ -537,13 +564,44 @@ class CrossbarArray:
         flat[self._cells.stuck] = 0
         return flat
 
-    def apply_pulses(self, cell_counts: np.ndarray) -> None:
-        """Apply signed per-cell pulse counts now, then let one update slot pass."""
-        alpha, beta = _write.pulse_coefficients(self.pulse_model, cell_counts, self._write_rng)
+    def apply_pulses(self, cell_counts: np.ndarray, fused: bool = True) -> None:
+        """Apply signed per-cell pulse counts now, then let one update slot pass.
+
+        ``fused`` runs :func:`neuromorph.kernels.crossbar.pulse_step` (decay, k-pulse event and
+        clip in one pass); otherwise the (α, β) arrays are built with NumPy
+        (:func:`~neuromorph.crossbar.write.pulse_coefficients`) and the core's
+        :func:`~neuromorph.kernels.chain.eigen_step` applies them. Both draw the same noise and
+        agree to rounding."""
+        counts = np.ascontiguousarray(cell_counts, dtype=np.int32)
+        if counts.shape != (self.n_cells,):
+            raise ValueError(f"expected {self.n_cells} per-cell counts, got shape {counts.shape}")
+        xi = _write.pulse_noise(self.pulse_model, counts, self._write_rng)
         dt = (self.time_s - self._state_time_s) / self.time_unit_s
-        self.integrator.step(self.state, dt, alpha, beta)
+        integ = self.integrator
+        if fused:
+            model = self.pulse_model
+            mode = {"linear": xkern.MODE_LINEAR, "soft": xkern.MODE_SOFT, "ideal": xkern.MODE_IDEAL}[model.mode]
+            target = model.event_size if model.mode == "ideal" else model.target_v
+            rate = self._rate if self._rate is not None else np.zeros(1)
+            xkern.pulse_step(self.state, self._decay(dt), integ.kick, integ.readout, counts, rate, float(target),
+                             mode, float(model.cycle_noise), xi, integ.clip, float(integ.lower), float(integ.upper),
+                             np.empty(self.n_cells))
+        else:
+            alpha, beta = _write.pulse_coefficients(self.pulse_model, counts, None, xi)
+            integ.step(self.state, dt, alpha, beta)
         self._state_time_s = self.time_s
+        self._version += 1
         self.time_s += self.t_update
+
+    def _decay(self, dt: float) -> np.ndarray:
+        """e^{λ dt} per mode ((1|N, m)), cached for the last two step lengths."""
+        # keyed on 12 significant digits: accumulated times repeat a step length only up to rounding
+        key = float(f"{dt:.12g}")
+        if key not in self._decay_cache:
+            if len(self._decay_cache) >= 2:
+                self._decay_cache.pop(next(iter(self._decay_cache)))
+            self._decay_cache[key] = np.exp(self.integrator.rates * key)
+        return self._decay_cache[key]
 
     def update(self, x, delta, learning_rate: float | None = None, scheme: str | None = None) -> UpdateResult:
         """Outer-product update ΔW = η x δᵀ (x ∈ [−1, 1]^N_in, δ ∈ [−1, 1]^N_out) as pulses on

@@ -6,13 +6,14 @@ Pulse counts (``n_ij``, signed: the sign is the pulse polarity)
 ``stochastic`` (Gokmen & Vlasov, Front. Neurosci. 10:333, 2016)
     Row i fires a Bernoulli bit stream of length BL with probability p_i = C|x_i|, column j one
     with q_j = C|δ_j|; cell (i, j) receives one pulse per coincidence, of polarity
-    sign(x_i δ_j). The number of coincidences is Binomial(BL, p_i q_j), so
+    sign(x_i δ_j). The number of coincidences is Binomial(BL, p_i q_j) (counted as the popcount of
+    the AND of the packed bit streams, :func:`neuromorph.kernels.crossbar.coincidence_counts`), so
 
         E[n_ij]·Δw_min = BL·C²·|x_i δ_j|·Δw_min = η |x_i δ_j|   for   C = sqrt(η / (BL·Δw_min)),
 
     i.e. the expected update is the intended outer product (exactly, for a device whose pulses
-    add a fixed Δw_min; the device's nonlinearity enters from the second pulse on). The counts of
-    all cells are one matrix product of the 0/1 row and column streams. C·max|x| ≤ 1 is needed
+    add a fixed Δw_min; the device's nonlinearity enters from the second pulse on).
+    C·max|x| ≤ 1 is needed
     (η ≤ BL·Δw_min/(max|x|·max|δ|)); larger learning rates are refused.
 ``deterministic``
     n_ij = round(η x_i δ_j / Δw_min), clipped to ±BL (at most BL pulses fit in one update slot).
@@ -48,7 +49,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PulseModel", "stochastic_counts", "deterministic_counts", "pulse_coefficients",
+from ..kernels import crossbar as xkern
+
+__all__ = ["PulseModel", "stochastic_counts", "deterministic_counts", "pulse_noise", "pulse_coefficients",
            "run_write_sequence"]
 
 
@@ -99,10 +102,10 @@ def stochastic_counts(x, delta, learning_rate: float, dw_min: float, bit_length:
             f"{bit_length} and Δw_min = {dw_min:.4g}: use a learning rate <= {limit:.4g} or a longer bit length")
     rows = rng.random((x.size, bit_length)) < p[:, None]
     cols = rng.random((delta.size, bit_length)) < q[:, None]
-    # counts ≤ BL ≤ 4096 are exact in float32; one BLAS call for all cells
-    counts = (rows.astype(np.float32) @ cols.T.astype(np.float32)).astype(np.int32)
-    sign = (np.sign(x)[:, None] * np.sign(delta)[None, :]).astype(np.int32)
-    return counts * sign
+    counts = np.empty((x.size, delta.size), dtype=np.int32)
+    xkern.coincidence_counts(xkern.pack_bits(rows), xkern.pack_bits(cols), np.sign(x).astype(np.int8),
+                             np.sign(delta).astype(np.int8), counts)
+    return counts
 
 
 def deterministic_counts(x, delta, learning_rate: float, dw_min: float, bit_length: int) -> np.ndarray:
@@ -112,16 +115,27 @@ def deterministic_counts(x, delta, learning_rate: float, dw_min: float, bit_leng
     return np.clip(np.rint(target), -bit_length, bit_length).astype(np.int32)
 
 
-def pulse_coefficients(model: PulseModel, counts: np.ndarray, rng: np.random.Generator | None
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """(α, β) per cell for ``counts`` (N,) signed pulse counts (see the module docstring)."""
+def pulse_noise(model: PulseModel, counts: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
+    """ξ per cell: one standard normal per pulsed cell (in cell order), 0 elsewhere; all zero
+    without cycle noise. Every write path draws its noise here, so they agree draw for draw."""
+    counts = np.asarray(counts)
+    xi = np.zeros(counts.shape)
+    if model.cycle_noise and model.mode != "ideal" and rng is not None:
+        pulsed = np.flatnonzero(counts)
+        if pulsed.size:
+            xi[pulsed] = rng.standard_normal(pulsed.size)
+    return xi
+
+
+def pulse_coefficients(model: PulseModel, counts: np.ndarray, rng: np.random.Generator | None,
+                       xi: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(α, β) per cell for ``counts`` (N,) signed pulse counts (see the module docstring);
+    ``xi`` (default: drawn by :func:`pulse_noise` from ``rng``) is the per-cell pulse noise."""
     counts = np.asarray(counts)
     k = np.abs(counts).astype(float)
     s = np.sign(counts).astype(float)
-    pulsed = np.flatnonzero(counts)
-    xi = np.zeros(counts.shape)
-    if model.cycle_noise and model.mode != "ideal" and rng is not None and pulsed.size:
-        xi[pulsed] = rng.standard_normal(pulsed.size)
+    if xi is None:
+        xi = pulse_noise(model, counts, rng)
     if model.mode == "ideal":
         alpha = counts.astype(float) * model.event_size
         return alpha, np.zeros_like(alpha)
@@ -132,10 +146,10 @@ def pulse_coefficients(model: PulseModel, counts: np.ndarray, rng: np.random.Gen
         return alpha, np.zeros_like(alpha)
     if model.mode != "soft":
         raise ValueError(f"unknown pulse mode {model.mode!r}")
-    a = -np.expm1(-rate)
     gain = -np.expm1(-k * rate)
     if sigma:
-        gain = gain + sigma * a * np.power(1.0 - a, np.maximum(k - 1.0, 0.0)) * np.sqrt(k) * xi
+        # a·(1 − a)^(k−1) with a = 1 − e^{−r}
+        gain = gain + sigma * -np.expm1(-rate) * np.exp(-np.maximum(k - 1.0, 0.0) * rate) * np.sqrt(k) * xi
     return s * model.target_v * gain, gain
 
 

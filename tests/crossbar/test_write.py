@@ -1,0 +1,236 @@
+"""Write path: stochastic pulse coincidence delivers the intended outer product on average;
+deterministic counts are exact; k compounded pulses equal k single pulses of the device model;
+pulse noise variance grows as k; the fused numba kernels equal their NumPy references and the
+NumPy write path (core eigen_step)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neuromorph.crossbar import write
+from neuromorph.crossbar.array import CrossbarArray, load_crossbar
+from neuromorph.devices.base import DevicePopulation
+from neuromorph.devices.loader import load_device
+from neuromorph.kernels import crossbar as xk
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# linear gate (no saturation), no noise, no variation, and chains so slow (τ = L²/D = 4·10^8 s)
+# that nothing relaxes during a test: every coincidence adds exactly Δw_min to the weight
+LINEAR_DEVICE = """\
+kind: proton_transistor
+compartments: 2
+diffusion_coefficient: 1e-20 m^2/s
+diffusion_length: 2 um
+bridge_cross_section: 1 um^2
+capacity: {volume: 2 um^3}
+gate: {injection_conductance: 0.8 nS, width: 1 ms, saturation: none}
+channel: {g_min: 1 uS, g_max: 10 uS, transfer: {kind: linear_clipped, u_low: -0.5 V, u_high: 0.5 V}}
+"""
+
+
+def linear_array(tmp_path, rows=16, cols=16, scheme="differential", seed=0, device=LINEAR_DEVICE, stuck=0.0):
+    (tmp_path / "cell.yaml").write_text(device)
+    card = tmp_path / "xbar.yaml"
+    card.write_text(f"kind: crossbar\ndevice: cell.yaml\nsize: {{rows: {rows}, columns: {cols}}}\n"
+                    f"weights: {{scheme: {scheme}}}\nread_noise: {{cell: 0}}\nstuck: {{fraction: {stuck}}}\n"
+                    "timing: {update: 40 ms}\nwrite: {bit_length: 31, learning_rate: 0.002}\n")
+    return CrossbarArray(load_crossbar(card), seed=seed)
+
+
+@pytest.mark.parametrize("scheme", ["differential", "reference_column"])
+def test_stochastic_update_expectation_is_the_intended_outer_product(tmp_path, scheme):
+    """R = 400 stochastic updates with the same x, δ on a linear device: the realised ΔW_ij is
+    Δw_min × (a sum of R Binomial(BL, p_i q_j) counts), so z_ij = (ΔW − R η x_i δ_j)/σ_ij with
+    σ_ij = Δw_min·sqrt(R·BL·p q (1 − p q)) is a standardised variable per cell. Tolerances: the
+    mean of 256 z's within ±0.25 (4σ of a mean of 256), max |z| < 5 (p ≈ 1.5·10⁻⁴ for 256 cells),
+    χ²/dof within 1 ± 0.35 (4σ for 256 dof)."""
+    array = linear_array(tmp_path, scheme=scheme)
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-1, 1, 16)
+    d = rng.uniform(-1, 1, 16)
+    eta, reps, bl, dw = 0.002, 400, array.bit_length, array.delta_w_min
+    w0 = array.weights()
+    for _ in range(reps):
+        array.update(x, d, learning_rate=eta)
+    realised = array.weights() - w0
+    target = reps * eta * np.multiply.outer(x, d)
+    c = np.sqrt(eta / (bl * dw))
+    pq = np.multiply.outer(c * np.abs(x), c * np.abs(d))
+    sigma = dw * np.sqrt(reps * bl * pq * (1 - pq))
+    z = (realised - target) / sigma
+    assert abs(z.mean()) < 0.25
+    assert np.abs(z).max() < 5
+    assert 0.65 < np.mean(z**2) < 1.35
+    # and in aggregate: the realised update carries the intended one with unit gain (±3 %)
+    assert np.sum(realised * target) / np.sum(target**2) == pytest.approx(1.0, abs=0.03)
+
+
+def test_deterministic_counts_are_exact(tmp_path):
+    array = linear_array(tmp_path, rows=5, cols=4)
+    x = np.array([1.0, -0.5, 0.25, 0.0, 0.8])
+    d = np.array([0.3, -1.0, 0.6, 0.05])
+    eta = 10 * array.delta_w_min
+    counts = array.pulse_counts(x, d, eta, "deterministic")
+    np.testing.assert_array_equal(counts, np.rint(10 * np.multiply.outer(x, d)))
+    w0 = array.weights()
+    array.update(x, d, learning_rate=eta, scheme="deterministic")
+    # linear device, linear channel: every pulse is exactly Δw_min (relaxation < 1e-9 in 40 ms)
+    np.testing.assert_allclose(array.weights() - w0, counts * array.delta_w_min, atol=1e-9)
+    big = array.pulse_counts(np.ones(5), np.ones(4), 100 * array.delta_w_min, "deterministic")
+    assert np.all(big == array.bit_length)  # at most BL pulses fit in one update slot
+
+
+def test_learning_rate_beyond_one_slot_is_refused(tmp_path):
+    array = linear_array(tmp_path)
+    with pytest.raises(ValueError, match="pulse probabilities up to"):
+        array.update(np.ones(16), np.ones(16), learning_rate=2 * array.bit_length * array.delta_w_min)
+
+
+def test_k_compounded_soft_pulses_equal_k_single_device_pulses():
+    """The closed form 1 − (1 − a)^k against k sequential single pulses computed by the device
+    model itself (ProtonTransistor.event_coefficients), from varied starting states."""
+    device = load_device(ROOT / "devices/proton_transistor_5.yaml")
+    gate = device.card.gate.model_copy(update={"cycle_noise": 0.0})
+    device = type(device)(device.card.model_copy(update={"gate": gate}))
+    rng = np.random.default_rng(0)
+    n = 200
+    population = device.sample_population(n, rng)
+    counts = rng.integers(-31, 32, n)
+    u1 = rng.uniform(-0.6, 0.6, n)
+    rate = population.params["g_gate"] * gate.width / population.params["capacitance_1"]
+    model = write.PulseModel("soft", target_v=gate.amplitude, rate=rate)
+    alpha, beta = write.pulse_coefficients(model, counts, None)
+    compounded = u1 + alpha - beta * u1
+    sequential = u1.copy()
+    for step in range(31):
+        signs = np.where(np.abs(counts) > step, np.sign(counts), 0)
+        a1, b1 = device.event_coefficients(signs, population, rng)
+        sequential += a1 - b1 * sequential
+    np.testing.assert_allclose(compounded, sequential, rtol=1e-12, atol=1e-15)
+
+
+def test_pulse_noise_variance_grows_linearly_with_the_count():
+    """Linear gate: α = s·T·r·(k + σ√k ξ); Var α / k must not depend on k (Monte Carlo, 40 000
+    draws: 1σ of a variance ratio ≈ 1 %, tolerance 5 %)."""
+    model = write.PulseModel("linear", target_v=1.0, rate=np.array([0.01]), cycle_noise=0.05)
+    rng = np.random.default_rng(1)
+    per_k = []
+    for k in (1, 4, 16):
+        alpha, _ = write.pulse_coefficients(model, np.full(40_000, k), rng)
+        assert alpha.mean() == pytest.approx(0.01 * k, rel=0.01)
+        per_k.append(alpha.var() / k)
+    np.testing.assert_allclose(per_k, (0.01 * 0.05) ** 2, rtol=0.05)
+
+
+def test_soft_pulse_noise_matches_sequential_noisy_pulses():
+    """First-order noise propagation of the compounded soft pulse against a Monte Carlo of k
+    sequential noisy single pulses of the device model (σ = 2 %, k = 6, 40 000 cells: the two
+    std's agree within 4 %; the means within 0.1 % of the step)."""
+    device = load_device(ROOT / "devices/proton_transistor_5.yaml")
+    rng = np.random.default_rng(2)
+    n, k = 40_000, 6
+    params = {"g_gate": np.full(n, 0.8e-9), "capacitance_1": np.full(n, 8e-11)}
+    population = DevicePopulation(device.chain, params)
+    u_seq = np.full(n, 0.1)
+    for _ in range(k):
+        a1, b1 = device.event_coefficients(np.ones(n), population, rng)
+        u_seq += a1 - b1 * u_seq
+    gate = device.card.gate
+    model = write.PulseModel("soft", target_v=1.0, rate=np.full(n, 0.8e-9 * gate.width / 8e-11),
+                             cycle_noise=gate.cycle_noise)
+    alpha, beta = write.pulse_coefficients(model, np.full(n, k), rng)
+    u_cmp = 0.1 + alpha - beta * 0.1
+    step = u_seq.mean() - 0.1
+    assert u_cmp.mean() - 0.1 == pytest.approx(step, rel=1e-3)
+    assert u_cmp.std() == pytest.approx(u_seq.std(), rel=0.04)
+
+
+def test_stuck_cells_receive_no_pulses(tmp_path):
+    array = linear_array(tmp_path, stuck=0.1)
+    cells = array.cell_counts(np.ones((16, 16), dtype=np.int32))
+    assert np.all(cells[array.stuck_cells] == 0) and np.count_nonzero(cells) == array.n_cells - array.stuck_cells.size
+
+
+def test_fused_update_equals_numpy_path_with_core_kernel():
+    """Soft saturation, cycle noise, variation, stuck cells: the fused pulse kernel and the
+    (α, β) + core eigen_step path give the same state to rounding, with the same noise draws."""
+    card = load_crossbar(ROOT / "circuits/crossbar_16x16_pt5.yaml")
+    states = []
+    for fused in (True, False):
+        array = CrossbarArray(card, seed=3)
+        rng = np.random.default_rng(4)
+        for _ in range(25):
+            counts = array.pulse_counts(rng.uniform(-1, 1, 16), rng.uniform(-1, 1, 16))
+            array.apply_pulses(array.cell_counts(counts), fused=fused)
+            array.wait(rng.uniform(0, 20))
+        states.append(array.u1())
+    # the array caches e^{λ dt} per step length rounded to 12 significant digits (relative time
+    # error ≤ 5e-13), the core kernel uses the exact dt: agreement to ~1e-12 of |u| ≈ 0.1 V
+    np.testing.assert_allclose(states[0], states[1], rtol=0, atol=2e-13)
+    assert np.abs(states[0]).max() > 0.05
+
+
+# --------------------------------------------------------------------------- #
+# kernels against their NumPy references
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("mode", [xk.MODE_LINEAR, xk.MODE_SOFT, xk.MODE_IDEAL])
+@pytest.mark.parametrize("n", [50, 5000])  # serial and parallel builds
+@pytest.mark.parametrize("shared", [True, False])
+def test_pulse_step_kernel_matches_reference(mode, n, shared):
+    rng = np.random.default_rng(mode * 10 + n)
+    m = 4
+    rows = 1 if shared else n
+    z = rng.normal(0, 0.1, (n, m))
+    decay = np.exp(-rng.uniform(0, 1, (rows, m)))
+    kick = rng.normal(0, 1, (rows, m))
+    readout = rng.normal(0, 1, (rows, m))
+    counts = rng.integers(-5, 6, n).astype(np.int32)
+    rate = rng.uniform(0.005, 0.02, rows)
+    xi = rng.standard_normal(n)
+    for clip in (False, True):
+        z1, z2 = z.copy(), z.copy()
+        o1, o2 = np.empty(n), np.empty(n)
+        args = (counts, rate, 0.8, mode, 0.03, xi, clip, -0.3, 0.3)
+        xk.pulse_step(z1, decay, kick, readout, *args, o1)
+        xk.pulse_step_reference(z2, decay, kick, readout, *args, o2)
+        np.testing.assert_allclose(z1, z2, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(o1, o2, rtol=1e-12, atol=1e-14)
+
+
+def test_advance_read_kernel_matches_reference():
+    rng = np.random.default_rng(5)
+    z = rng.normal(size=(6000, 3))
+    decay, readout = np.exp(-rng.uniform(0, 1, (6000, 3))), rng.normal(size=(1, 3))
+    z2 = z.copy()
+    o1, o2 = np.empty(6000), np.empty(6000)
+    xk.advance_read_u1(z, decay, readout, o1)
+    xk.advance_read_u1_reference(z2, decay, readout, o2)
+    np.testing.assert_allclose(z, z2, rtol=1e-15)
+    np.testing.assert_allclose(o1, o2, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("length", [1, 31, 64, 65, 200])
+def test_coincidence_counts_kernel_matches_references(length):
+    rng = np.random.default_rng(length)
+    rows = rng.random((9, length)) < 0.4
+    cols = rng.random((7, length)) < 0.6
+    rs = rng.choice(np.array([-1, 0, 1], np.int8), 9)
+    cs = rng.choice(np.array([-1, 1], np.int8), 7)
+    out, ref = np.empty((9, 7), np.int32), np.empty((9, 7), np.int32)
+    xk.coincidence_counts(xk.pack_bits(rows), xk.pack_bits(cols), rs, cs, out)
+    xk.coincidence_counts_reference(xk.pack_bits(rows), xk.pack_bits(cols), rs, cs, ref)
+    direct = (rows.astype(int) @ cols.T.astype(int)) * np.multiply.outer(rs, cs)  # plain 0/1 product
+    np.testing.assert_array_equal(out, direct)
+    np.testing.assert_array_equal(ref, direct)
+
+
+def test_stochastic_counts_are_reproducible_and_bounded():
+    x = np.linspace(-1, 1, 12)
+    d = np.linspace(1, -1, 9)
+    a = write.stochastic_counts(x, d, 0.1, 0.02, 31, np.random.default_rng(9))
+    b = write.stochastic_counts(x, d, 0.1, 0.02, 31, np.random.default_rng(9))
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a).max() <= 31
+    assert np.all(np.sign(a) * np.sign(np.multiply.outer(x, d)) >= 0)  # polarity = sign(x_i δ_j)
