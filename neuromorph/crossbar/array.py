@@ -96,10 +96,13 @@ def load_crossbar(path: str | Path, rows: int | None = None, columns: int | None
             raise ConfigError([f"{_where(source, 'size')}: size: {exc}"]) from None
         card = card.model_copy(update={"size": size})
     here = _where(source, "device")
-    device_path = (path.parent / card.device)
+    # relative to the card that states it (a card extending another with ``base:`` inherits the
+    # base card's device path, resolved from the base card's folder)
+    stated_in = Path(source.where(("device",))[0]) if "device" in source.data else path
+    device_path = stated_in.parent / card.device
     if not device_path.is_file():
         raise ConfigError([f"{here}: device: file {card.device!r} not found (resolved to {device_path}; "
-                           f"the path is relative to the crossbar card's folder {path.parent}/)"])
+                           f"the path is relative to the crossbar card's folder {stated_in.parent}/)"])
     try:
         device = load_device(device_path)
     except ConfigError as exc:
