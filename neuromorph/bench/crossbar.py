@@ -33,15 +33,30 @@ EXAMPLE = "Example: neuromorph bench crossbar --sizes 256 512 1024 --ir-size 64"
 DEFAULT_CARD = Path(__file__).resolve().parents[2] / "circuits" / "crossbar_16x16_pt5.yaml"
 
 
+def _count(minimum: int):
+    def parse(text: str) -> int:
+        import argparse
+
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--card", default=str(DEFAULT_CARD),
                         help="crossbar card whose device and periphery are used (default circuits/crossbar_16x16_pt5.yaml)")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024],
+    parser.add_argument("--sizes", type=_count(1), nargs="+", default=[256, 512, 1024],
                         help="array sizes N (N x N weights; default 256 512 1024)")
-    parser.add_argument("--ir-size", type=int, default=64,
+    parser.add_argument("--ir-size", type=_count(0), default=64,
                         help="N of the IR-drop vs ngspice comparison (0 skips it; ngspice needs ~13 s at 64, "
                              "~5 min at 128; default 64)")
-    parser.add_argument("--repeats", type=int, default=3, help="timing rounds, best is kept (default 3)")
+    parser.add_argument("--repeats", type=_count(1), default=3, help="timing rounds, best is kept (default 3)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
@@ -115,10 +130,6 @@ def bench_ir(card, n: int, seed: int, repeats: int) -> dict:
 
 
 def run(args) -> int:
-    from ..cli import UserError
-
-    if any(n < 1 for n in args.sizes) or args.ir_size < 0 or args.repeats < 1:
-        raise UserError("--sizes must be >= 1, --ir-size >= 0 and --repeats >= 1")
     sizes = [bench_size(args.card, n, args.seed, args.repeats) for n in args.sizes]
     ir = bench_ir(args.card, args.ir_size, args.seed, args.repeats) if args.ir_size else None
     meta = {"card": str(args.card), "cpu_count": os.cpu_count(), "numba_threads": thread_count()}
