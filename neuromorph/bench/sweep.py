@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -118,7 +119,8 @@ def run(args) -> int:
     m_values = list(range(2, 10))
     ratios = [round(float(r), 4) for r in np.linspace(0.3, 0.7, args.points // 8)]
     results: dict = {"config": {"points": args.points, "workers": args.workers, "cpus": available_cpus(),
-                                "synapses": args.synapses, "trials": args.trials, "duration_s": args.duration}}
+                                "synapses": args.synapses, "trials": args.trials, "duration_s": args.duration,
+                                "load_average_before": os.getloadavg()[0]}}
     with tempfile.TemporaryDirectory(prefix="neuromorph-bench-sweep-") as tmp:
         card = Path(tmp) / "bench.yaml"
         card.write_text(_CARD.format(device=_device_path(), m_values=m_values, ratios=ratios, synapses=args.synapses,
@@ -169,6 +171,7 @@ def run(args) -> int:
         "events": events, "monte_carlo_s": t_mc, "mean_field_s": t_mf, "ratio": t_mc / t_mf,
         "max_abs_z": float(np.nanmax(np.abs(z))), "lifetime_mc_s": float(mc["lifetime"]),
         "lifetime_mean_field_s": pred.lifetime}
+    results["config"]["load_average_after"] = os.getloadavg()[0]
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
@@ -182,7 +185,9 @@ def run(args) -> int:
         print(f"{name:<18} {case['wall_s']:>8.2f} {case['speedup_vs_serial']:>7.2f}x {case['compute_sum_s']:>14.2f} "
               f"{case['startup_s']:>11.2f} {case['overhead_per_point_ms']:>18.1f} "
               f"{case['overhead_per_point_ms_excl_startup']:>17.1f}")
-    print(f"identical numbers across executors: {'yes' if results['identical_numbers'] else 'NO'}")
+    print(f"identical numbers across executors: {'yes' if results['identical_numbers'] else 'NO'}; 1-min load "
+          f"average {cfg['load_average_before']:.2f} before, {cfg['load_average_after']:.2f} after (other work "
+          f"on the machine lowers the parallel speedups)")
     mf = results["mean_field_vs_monte_carlo"]
     print(f"mean field vs Monte-Carlo, benna_fusi_m8, N = 1000, {mf['trials']} trials, {mf['duration_s']:.0f} s "
           f"({mf['events']:.3g} events): Monte-Carlo {mf['monte_carlo_s']:.3g} s, mean field "
