@@ -1,9 +1,10 @@
 """Schema of crossbar cards (``circuits/crossbar_*.yaml``): an N_in × N_out array of complex-synapse
 devices with its periphery. The pydantic models *are* the file format; unknown fields are refused.
 
-A card names its cell device by a path relative to the card itself (``device:
-../devices/proton_transistor_5.yaml``); :func:`neuromorph.crossbar.array.load_crossbar` resolves
-it, loads the device card and reports any problem at the crossbar card's ``file:line``.
+A card names its cell device by a path relative to the card that states it (``device:
+../devices/proton_transistor_5.yaml``; a card extending another with ``base:`` inherits the path
+and its folder); :func:`neuromorph.crossbar.array.load_crossbar` resolves it, loads the device
+card and reports any problem at the crossbar card's ``file:line``.
 
 =====================  ===========================================================================
 field                  meaning
@@ -44,7 +45,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .device_schema import Channel, Strict, Variation
 from .quantities import NonNegativeQuantity, PositiveQuantity, Quantity
-from .units import CONDUCTANCE, CURRENT, RESISTANCE, TIME, VOLTAGE
+from .units import CONDUCTANCE, CURRENT, RESISTANCE, TIME, VOLTAGE, UnitError, parse_quantity
 
 __all__ = ["ArraySize", "WeightScheme", "DAC", "ADC", "ReadNoise", "StuckCells", "Wires", "Timing",
            "WriteScheme", "CrossbarCard"]
@@ -119,8 +120,21 @@ class ADC(Strict):
     transposed one). ``bits: null`` is an ideal ADC (no rounding, no saturation)."""
 
     bits: Annotated[int, Field(ge=2, le=32)] | None = 10
-    range: Literal["auto"] | PositiveQuantity(CURRENT) = "auto"
+    range: Literal["auto"] | float = "auto"
     saturation: Literal["clip", "none"] = "clip"
+
+    @field_validator("range", mode="before")
+    @classmethod
+    def _auto_or_current(cls, value):
+        if value == "auto":
+            return value
+        try:
+            current = parse_quantity(value, CURRENT)
+        except UnitError as exc:
+            raise ValueError(f"expected 'auto' or a full-scale current such as '20 uA': {exc}") from None
+        if not current > 0:
+            raise ValueError("the full-scale current must be > 0 A (or 'auto')")
+        return current
 
 
 class ReadNoise(Strict):

@@ -99,6 +99,15 @@ def test_wrong_unit_and_unknown_field_give_file_line_field(tmp_path):
     assert any(p.startswith(f"{card}:11: wirez: unknown field") for p in problems)
 
 
+def test_adc_range_is_auto_or_a_current(tmp_path):
+    card = make_card(tmp_path)
+    card.write_text(card.read_text().replace("range: auto", "range: 20 uA"))
+    assert CrossbarArray(load_crossbar(card)).adc_forward.full_scale_a == pytest.approx(20e-6)
+    card.write_text(card.read_text().replace("range: 20 uA", "range: 20 uV"))
+    (problem,) = errors(card)
+    assert problem.startswith(f"{card}:5: adc.range: expected 'auto' or a full-scale current")
+
+
 def test_update_slot_shorter_than_the_pulse_train_is_refused(tmp_path):
     card = make_card(tmp_path)
     card.write_text(card.read_text().replace("update: 50 ms", "update: 10 ms"))
