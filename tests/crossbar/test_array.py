@@ -105,7 +105,7 @@ def test_adc_range_is_auto_or_a_current(tmp_path):
     assert CrossbarArray(load_crossbar(card)).adc_forward.full_scale_a == pytest.approx(20e-6)
     card.write_text(card.read_text().replace("range: 20 uA", "range: 20 uV"))
     (problem,) = errors(card)
-    assert problem.startswith(f"{card}:5: adc.range: expected 'auto' or a full-scale current")
+    assert problem.startswith(f"{card}:6: adc.range: expected 'auto' or a full-scale current")
 
 
 def test_update_slot_shorter_than_the_pulse_train_is_refused(tmp_path):
