@@ -100,8 +100,6 @@ def _startup(spec, plan) -> float:
 
 
 def run(args) -> int:
-    import xarray as xr
-
     from ..analysis.memory_theory import predict_memory
     from ..devices.loader import load_device
     from ..sweep import compute_point, point_tasks, run_sweep

@@ -15,7 +15,7 @@ from neuromorph.analysis.memory_theory import predict_memory
 from neuromorph.devices.base import ChainDevice, StochasticDevice
 from neuromorph.devices.loader import load_device
 from neuromorph.synapses.chain import LinearChain
-from neuromorph.synapses.models import BinarySynapse, CascadeSynapse
+from neuromorph.synapses.models import BinarySynapse
 from neuromorph.tasks.memory import MemoryConfig, memory_experiment, simulate_memory
 
 ROOT = Path(__file__).resolve().parents[2]
