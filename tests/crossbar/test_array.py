@@ -297,3 +297,17 @@ def test_bad_read_and_update_shapes_are_refused(tmp_path):
         array.update(np.full(6, 2.0), np.zeros(5))
     with pytest.raises(ValueError, match="shape"):
         array.set_weights(np.zeros((5, 6)))
+
+
+def test_conductance_reads_measure_the_cells(tmp_path):
+    array, _ = programmed(tmp_path, r=50.0)
+    g = np.array(array.conductances())
+    np.testing.assert_allclose(array.read_conductances(noise=False), g, rtol=1e-13)
+    effective = array.read_conductances(ir_drop=True, noise=False)
+    assert np.all(effective < g) and np.all(effective > 0.9 * g)  # wires lower what the sense sees
+
+
+def test_bounds_that_exclude_rest_are_refused(tmp_path):
+    card = make_card(tmp_path, device=DEVICE + "bounds: {lower: 0.1, upper: 0.4}\n")
+    (problem,) = errors(card)
+    assert problem.startswith(f"{card}:2: device: bounds [0.1, 0.4]") and "lower <= 0 <= upper" in problem

@@ -234,3 +234,12 @@ def test_stochastic_counts_are_reproducible_and_bounded():
     np.testing.assert_array_equal(a, b)
     assert np.abs(a).max() <= 31
     assert np.all(np.sign(a) * np.sign(np.multiply.outer(x, d)) >= 0)  # polarity = sign(x_i δ_j)
+
+
+def test_device_bounds_clip_u1_in_the_array(tmp_path):
+    array = linear_array(tmp_path, rows=3, cols=3, device=LINEAR_DEVICE + "bounds: {lower: -0.05, upper: 0.05}\n")
+    for _ in range(10):  # 10 x 3 pulses of 10 mV would reach 0.3 V without the bounds
+        array.update(np.ones(3), np.ones(3), learning_rate=3 * array.delta_w_min, scheme="deterministic")
+    u1 = array.u1()
+    np.testing.assert_allclose(u1[:, 0::2], 0.05, rtol=1e-6)
+    np.testing.assert_allclose(u1[:, 1::2], -0.05, rtol=1e-6)
