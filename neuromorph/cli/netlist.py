@@ -40,15 +40,16 @@ def register(sub) -> None:
     parser.set_defaults(func=run)
 
 
-def add_scenario_arguments(parser) -> None:
+def add_scenario_arguments(parser, transposed: bool = True) -> None:
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the array (variation, stuck cells), the updates and the input vector (default 0)")
     parser.add_argument("--updates", type=int, default=0,
                         help="random outer-product updates applied before the array is written (default 0)")
     parser.add_argument("--input", choices=["random", "ones"], default="random",
                         help="input vector: uniform in [-1, 1] (default) or all +1 (full DAC range)")
-    parser.add_argument("--transposed", action="store_true",
-                        help="drive the columns and sense the rows (default: drive rows, sense columns)")
+    if transposed:
+        parser.add_argument("--transposed", action="store_true",
+                            help="drive the columns and sense the rows (default: drive rows, sense columns)")
     parser.add_argument("--ladder-time", type=float, default=None, metavar="SECONDS",
                         help="length of the RC-ladder transient (default 4x the chain's fastest timescale)")
 

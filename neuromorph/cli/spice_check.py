@@ -22,6 +22,15 @@ from . import UserError
 from .netlist import (add_scenario_arguments, crossbar_deck_text, input_vector, ladder_deck_text, ladder_scenario,
                       prepare_array)
 
+DESCRIPTION = """Run the decks of `neuromorph netlist` through ngspice (batch mode) and compare:
+
+* crossbar read with IR drop, forward and transposed: ngspice's sense currents i(vsense_k)
+  against the array's sparse nodal solve (currents of every physical line before noise and
+  ADC); criterion max|dI| / max|I| <= 1e-6;
+* RC ladder of the cell device: ngspice's node voltages at its own time points against the
+  exact piecewise solution of the device's chain (ramps integrated exactly); criterion
+  max|dV| / max|V| <= 1e-3 for every node."""
+
 CROSSBAR_TOLERANCE = 1e-6
 LADDER_TOLERANCE = 1e-3
 
@@ -36,9 +45,9 @@ tolerance (crossbar currents 1e-6, RC-ladder transient 1e-3, both relative), 1 o
 def register(sub) -> None:
     parser = sub.add_parser(
         "spice-check", help="cross-check the crossbar IR-drop solve and the RC-ladder transient against ngspice",
-        description=__doc__, epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=DESCRIPTION, epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("card", help="crossbar card (circuits/*.yaml)")
-    add_scenario_arguments(parser)
+    add_scenario_arguments(parser, transposed=False)
     parser.add_argument("--keep", default=None, metavar="DIR",
                         help="run ngspice in DIR and keep its decks and raw files (default: a temporary folder)")
     parser.add_argument("--output", "-o", default=None,
