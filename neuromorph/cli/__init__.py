@@ -51,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"neuromorph {args.command}: error:\n{exc}" if "\n" in str(exc)
               else f"neuromorph {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # output piped into a reader that stopped early (`neuromorph ... | head`): not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"neuromorph {args.command}: interrupted; finished work is kept, rerun to resume",
               file=sys.stderr)

@@ -55,7 +55,7 @@ def compute_point(task: dict[str, Any]) -> dict[str, Any]:
     scalars (see :data:`CURVES`, :data:`SCALARS`) plus ``compute_time_s``."""
     from ..analysis.memory_theory import NotApplicable, fastest_timescale, predict_memory, slowest_timescale
     from ..devices.base import StochasticDevice
-    from ..kernels.memory import set_thread_count
+    from ..kernels import set_thread_count
     from ..tasks.memory import MemoryConfig, simulate_memory
     from .grid import point_device
 

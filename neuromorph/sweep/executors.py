@@ -67,7 +67,7 @@ def _watch_parent(parent: int) -> None:
 
 def _worker_init() -> None:
     """Pool worker initialiser: one numba thread per worker process (no oversubscription; the
-    task sets it again, numba's setting being per thread, see :mod:`neuromorph.kernels.memory`),
+    task sets it again, numba's setting being per thread, see :func:`neuromorph.kernels.set_thread_count`),
     and exit as soon as the parent process is gone (a killed sweep leaves no orphans)."""
     os.environ["NUMBA_NUM_THREADS"] = "1"
     os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -160,7 +160,7 @@ def test_point_numbers_do_not_depend_on_the_thread_count(tmp_path, events):
         one = compute_point({**task, "threads": 1})
         many = compute_point({**task, "threads": 2})
     finally:
-        from neuromorph.kernels.memory import set_thread_count
+        from neuromorph.kernels import set_thread_count
 
         set_thread_count(None)
     np.testing.assert_array_equal(one["snr_mc"], many["snr_mc"])
