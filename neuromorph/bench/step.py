@@ -7,12 +7,12 @@ Cases (all exact, same chain, same events: every synapse gets a ±Δ event with 
 * ``eigen numpy``      the NumPy reference of the same algorithm (vectorised, single pass per op)
 * ``dense numba``      u ← expm(A dt)·u with the dense propagator, O(m²)
 * ``dense numpy``      the NumPy reference of the dense step (BLAS matmul)
-* ``eigen numba fused`` ``--fused-steps`` steps in one call (``eigen_run``): blocks of synapses
-  stay in cache for all steps, so the state is not streamed through memory every step
+* ``eigen numba fused`` ``--fused-steps`` steps in one call (``eigen_run``, used by per-step
+  Monte-Carlo runs): blocks of synapses stay in cache for all steps
 * ``eigen numpy fused`` its NumPy reference (the same steps, one vectorised step at a time)
 
-One step moves the whole (N, m) state through memory, so the single-step kernels are bounded by
-memory bandwidth; the fused kernel is what long Monte-Carlo runs use.
+On the 2-core reference machine the single-step kernel is compute-bound, not memory-bound:
+fusing steps saves no time there (it reads per-step event arrays with a stride instead).
 """
 
 from __future__ import annotations
