@@ -127,17 +127,7 @@ def _sym_batch(chains: LinearChain | ChainBatch) -> tuple[np.ndarray, np.ndarray
     """(S (n, m, m) in 1/s, capacities (n, m)) of one chain (n = 1) or of a ChainBatch."""
     if isinstance(chains, LinearChain):
         return _sym_matrix(chains)[None], chains.capacities[None].copy()
-    c, g = chains.capacities, chains.couplings
-    n, m = c.shape
-    left = np.concatenate((np.zeros((n, 1)), g[:, :-1]), axis=1)
-    sym = np.zeros((n, m, m))
-    idx = np.arange(m)
-    sym[:, idx, idx] = -(left + g) / c
-    if m > 1:
-        off = g[:, :-1] / np.sqrt(c[:, :-1] * c[:, 1:])
-        sym[:, idx[:-1], idx[1:]] = off
-        sym[:, idx[1:], idx[:-1]] = off
-    return sym / chains.time_unit_s, c.copy()
+    return chains.symmetric_matrices() / chains.time_unit_s, chains.capacities.copy()
 
 
 def campbell_integral(chain: LinearChain) -> float:

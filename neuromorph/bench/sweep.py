@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config.arguments import positive_int
 from . import best_time
 
 DESCRIPTION = "sweep executors (serial vs process pool vs Dask LocalCluster) and mean field vs Monte-Carlo"
@@ -58,21 +59,11 @@ def _points(text: str) -> int:
     return value
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def add_arguments(parser) -> None:
     from ..sweep.executors import available_cpus
 
     parser.add_argument("--points", type=_points, default=64, help="grid points, a multiple of 8 (default 64)")
-    parser.add_argument("--workers", type=_positive, default=available_cpus(),
+    parser.add_argument("--workers", type=positive_int, default=available_cpus(),
                         help="pool processes and Dask workers (default: all CPUs)")
     parser.add_argument("--synapses", type=int, default=500, help="N per population at each point (default 500)")
     parser.add_argument("--trials", type=int, default=8, help="Monte-Carlo populations per point (default 8)")

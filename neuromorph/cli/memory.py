@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..config.units import FREQUENCY, TIME, UnitError, parse_quantity
+from ..config.arguments import positive_float, positive_int, positive_quantity
+from ..config.units import FREQUENCY, TIME
 from ..devices.loader import load_device
 from ..outputs import write_netcdf
 from . import UserError
@@ -26,46 +27,8 @@ Writes OUT.nc (curves, lifetimes, per-trial overlaps; netCDF) and OUT.png (SNR v
 storage, log-log) side by side."""
 
 
-def _rate(text: str) -> float:
-    try:
-        value = parse_quantity(text, FREQUENCY)
-    except UnitError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0 Hz, got {text!r}")
-    return value
-
-
-def _duration(text: str) -> float | None:
-    if text == "auto":
-        return None
-    try:
-        value = parse_quantity(text, TIME)
-    except UnitError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0 s, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
+_rate = positive_quantity(FREQUENCY)
+_duration = positive_quantity(TIME, allow_auto=True)
 
 
 def register(sub) -> None:
@@ -75,9 +38,9 @@ def register(sub) -> None:
                     "random plasticity events; follow its signal-to-noise ratio and memory lifetime.",
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("devices", nargs="+", help="device cards (devices/*.yaml)")
-    parser.add_argument("--synapses", "-N", type=_positive_int, default=1000,
+    parser.add_argument("--synapses", "-N", type=positive_int, default=1000,
                         help="N, synapses per population; the SNR is that of N synapses (default 1000)")
-    parser.add_argument("--trials", type=_positive_int, default=64,
+    parser.add_argument("--trials", type=positive_int, default=64,
                         help="independent populations simulated (Monte-Carlo precision: SNR standard error "
                              "~ 1/sqrt(trials)) (default 64)")
     parser.add_argument("--rate", type=_rate, default=1.0,
@@ -86,8 +49,8 @@ def register(sub) -> None:
                         help="Poisson event times, or exactly one event per step of 1/rate (default poisson)")
     parser.add_argument("--duration", type=_duration, default=None, metavar="TIME",
                         help="how long to follow the memory, e.g. '2 h' (default auto: 4x the predicted lifetime)")
-    parser.add_argument("--ages", type=_positive_int, default=60, help="number of log-spaced read-out ages (default 60)")
-    parser.add_argument("--criterion", type=_positive_float, default=1.0,
+    parser.add_argument("--ages", type=positive_int, default=60, help="number of log-spaced read-out ages (default 60)")
+    parser.add_argument("--criterion", type=positive_float, default=1.0,
                         help="SNR that defines the memory lifetime (default 1)")
     parser.add_argument("--method", choices=["both", "mc", "theory"], default="both",
                         help="Monte-Carlo, theory (mean field / Markov chain), or both (default)")

@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-__all__ = ["ConfigError", "CardSource", "read_card", "load_card", "validate_card", "format_path"]
+__all__ = ["ConfigError", "CardSource", "read_card", "load_card", "validate_card", "format_path", "model_candidates",
+           "model_for"]
 
 Model = TypeVar("Model", bound=BaseModel)
 Location = tuple[str, int]  # (file, 1-based line)
@@ -197,7 +198,7 @@ _NO_VALUE = {"missing", "union_tag_not_found", "union_tag_invalid"}
 
 def _tags(model: Any, parent: tuple, data: Any) -> str:
     """The ``kind`` values a union accepts at ``parent``."""
-    models = _candidates(_annotation_at(model, parent, data))
+    models = model_candidates(_annotation_at(model, parent, data))
     tags = [t for cand in models if "kind" in cand.model_fields
             for t in typing.get_args(cand.model_fields["kind"].annotation)]
     return ", ".join(repr(t) for t in tags)
@@ -207,7 +208,7 @@ def _annotation_at(model: Any, parent: tuple, data: Any) -> Any:
     current: Any = model
     node = data
     for part in parent:
-        current = _resolve(current, node)
+        current = model_for(current, node)
         node = node.get(part) if isinstance(node, dict) else None
         if current is None or not isinstance(part, str) or part not in current.model_fields:
             return None
@@ -220,11 +221,12 @@ def _allowed_fields(model: Any, parent: tuple, data: Any) -> list[str]:
     node = data
     for part in parent:
         node = node[part] if isinstance(node, (dict, list)) else None
-    resolved = _resolve(_annotation_at(model, parent, data), node)
+    resolved = model_for(_annotation_at(model, parent, data), node)
     return sorted(resolved.model_fields) if resolved is not None else []
 
 
-def _candidates(annotation: Any) -> list[type[BaseModel]]:
+def model_candidates(annotation: Any) -> list[type[BaseModel]]:
+    """Every pydantic model class inside an annotation (through unions, Annotated, Optional)."""
     candidates = [annotation]
     resolved = []
     while candidates:
@@ -237,9 +239,10 @@ def _candidates(annotation: Any) -> list[type[BaseModel]]:
     return resolved
 
 
-def _resolve(annotation: Any, node: Any) -> type[BaseModel] | None:
-    """The model class an annotation means for this data (picks a union member by ``kind``)."""
-    resolved = _candidates(annotation)
+def model_for(annotation: Any, node: Any) -> type[BaseModel] | None:
+    """The model class an annotation means for this data: the only candidate, the union member
+    whose ``kind`` tag matches, or for an untagged union the member that has all the keys."""
+    resolved = model_candidates(annotation)
     if len(resolved) == 1:
         return resolved[0]
     kind = node.get("kind") if isinstance(node, dict) else None
@@ -247,6 +250,10 @@ def _resolve(annotation: Any, node: Any) -> type[BaseModel] | None:
         tag = cand.model_fields.get("kind")
         if tag is not None and kind in typing.get_args(tag.annotation):
             return cand
+    if isinstance(node, dict):  # untagged union (e.g. capacity: {volume} | {capacitance})
+        for cand in resolved:
+            if set(node) <= set(cand.model_fields):
+                return cand
     return None
 
 

@@ -404,6 +404,21 @@ def _solve_generic(H, V, r_d, r_s, r_driver, r_sense):
     return I_out, I_in, Vd, Vs
 
 
+def check_read_inputs(G, v_in, wires: WireParameters | None, transposed: bool):
+    """Validated (wires, G, v) of a read: G (N_in, N_out) ≥ 0, v of the driven side's length."""
+    if wires is None:
+        wires = WireParameters()
+    if not isinstance(wires, WireParameters):
+        raise TypeError(f"wires must be a WireParameters instance, got {type(wires).__name__}")
+    G = _check_G(G)
+    n_in, n_out = G.shape
+    if transposed:
+        v = _check_v(v_in, n_out, "N_out = G.shape[1] (transposed read drives the columns)")
+    else:
+        v = _check_v(v_in, n_in, "N_in = G.shape[0]")
+    return wires, G, v
+
+
 def solve_read(G, v_in, wires: WireParameters | None = None, transposed: bool = False) -> CrossbarSolution:
     """Read a crossbar with wire resistance by sparse nodal analysis.
 
@@ -444,16 +459,8 @@ def solve_read(G, v_in, wires: WireParameters | None = None, transposed: bool = 
     meet very weak ones (cells, g_min); expect relative errors of order
     ``eps * g_max / g_min`` (e.g. ~1e-8 for 1 mOhm wires and 10 uS cells).
     """
-    if wires is None:
-        wires = WireParameters()
-    if not isinstance(wires, WireParameters):
-        raise TypeError(f"wires must be a WireParameters instance, got {type(wires).__name__}")
-    G = _check_G(G)
+    wires, G, v = check_read_inputs(G, v_in, wires, transposed)
     n_in, n_out = G.shape
-    if transposed:
-        v = _check_v(v_in, n_out, "N_out = G.shape[1] (transposed read drives the columns)")
-    else:
-        v = _check_v(v_in, n_in, "N_in = G.shape[0]")
     batched = v.ndim == 2
     V = v if batched else v[:, None]
 

@@ -76,6 +76,18 @@ def population_kernel(fn=None, *, reassociate: bool = False):
     return dispatch
 
 
+@njit(inline="always", cache=True)
+def decay_and_read_u1(z, n, decay, sd, readout, sr):
+    """z[n] ← decay ⊙ z[n] in mode space and return u_1 = readout·z[n] (one pass over m).
+    ``sd``/``sr`` are row strides: 0 for parameters shared by all synapses, 1 for per-synapse."""
+    u1 = 0.0
+    for i in range(z.shape[1]):
+        zi = z[n, i] * decay[n * sd, i]
+        z[n, i] = zi
+        u1 += readout[n * sr, i] * zi
+    return u1
+
+
 @population_kernel
 def eigen_step(z, decay, kick, readout, alpha, beta, clip, lower, upper, weight_out):
     """Exact step in mode space. z (N,m) in place; decay = e^{λ dt} (1|N, m);
@@ -93,11 +105,7 @@ def eigen_step(z, decay, kick, readout, alpha, beta, clip, lower, upper, weight_
     sa = 1 if alpha.shape[0] > 1 else 0
     sb = 1 if beta.shape[0] > 1 else 0
     for n in prange(n_syn):
-        u1 = 0.0
-        for i in range(m):
-            zi = z[n, i] * decay[n * sd, i]
-            z[n, i] = zi
-            u1 += readout[n * sr, i] * zi
+        u1 = decay_and_read_u1(z, n, decay, sd, readout, sr)
         delta = alpha[n * sa] - beta[n * sb] * u1
         if clip:
             delta = min(max(u1 + delta, lower), upper) - u1
@@ -139,11 +147,7 @@ def eigen_run(z, decay, kick, readout, alpha, beta, clip, lower, upper, weights)
         stop = min(n_syn, start + block)
         for t in range(n_steps):
             for n in range(start, stop):
-                u1 = 0.0
-                for i in range(m):
-                    zi = z[n, i] * decay[n * sd, i]
-                    z[n, i] = zi
-                    u1 += readout[n * sr, i] * zi
+                u1 = decay_and_read_u1(z, n, decay, sd, readout, sr)
                 delta = alpha[t, n * sa] - beta[t, n * sb] * u1
                 if clip:
                     delta = min(max(u1 + delta, lower), upper) - u1
@@ -280,7 +284,6 @@ def explicit_euler_step(u, capacities, couplings, dt, alpha, beta, clip, lower, 
 def explicit_euler_step_reference(u, capacities, couplings, dt, alpha, beta, clip, lower, upper, weight_out):
     c = np.asarray(capacities, float)
     g = np.asarray(couplings, float)
-    m = c.size
     left = np.concatenate(([0.0], g[:-1]))
     lap = np.diag(-(left + g)) + np.diag(g[:-1], 1) + np.diag(g[:-1], -1)
     u[:] = u + dt * (u @ lap.T) / c

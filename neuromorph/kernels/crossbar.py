@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numba import prange
 
-from .chain import population_kernel
+from .chain import decay_and_read_u1, population_kernel
 
 __all__ = ["pulse_step", "pulse_step_reference", "advance_read_u1", "advance_read_u1_reference",
            "coincidence_counts", "coincidence_counts_reference", "pack_bits", "MODE_LINEAR", "MODE_SOFT",
@@ -47,11 +47,7 @@ def pulse_step(z, decay, kick, readout, counts, rate, target, mode, sigma, xi, c
     sr = 1 if readout.shape[0] > 1 else 0
     sq = 1 if rate.shape[0] > 1 else 0
     for n in prange(n_cell):
-        u1 = 0.0
-        for i in range(m):
-            zi = z[n, i] * decay[n * sd, i]
-            z[n, i] = zi
-            u1 += readout[n * sr, i] * zi
+        u1 = decay_and_read_u1(z, n, decay, sd, readout, sr)
         c = counts[n]
         delta = 0.0
         if c != 0:
@@ -106,12 +102,7 @@ def advance_read_u1(z, decay, readout, u1_out):
     sd = 1 if decay.shape[0] > 1 else 0
     sr = 1 if readout.shape[0] > 1 else 0
     for n in prange(n_cell):
-        u1 = 0.0
-        for i in range(m):
-            zi = z[n, i] * decay[n * sd, i]
-            z[n, i] = zi
-            u1 += readout[n * sr, i] * zi
-        u1_out[n] = u1
+        u1_out[n] = decay_and_read_u1(z, n, decay, sd, readout, sr)
 
 
 def advance_read_u1_reference(z, decay, readout, u1_out):

@@ -46,7 +46,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from neuromorph.crossbar.irdrop import WireParameters, _check_G, _check_v
+from ..crossbar.irdrop import WireParameters, check_read_inputs
 
 __all__ = [
     "CROSSBAR_RAW_FILE",
@@ -94,16 +94,8 @@ def crossbar_deck(
     with an ``.op`` analysis; the outputs are ``i(vsense_<k>)`` in amperes.
     Batches are not supported here (one deck per input vector).
     """
-    if wires is None:
-        wires = WireParameters()
-    if not isinstance(wires, WireParameters):
-        raise TypeError(f"wires must be a WireParameters instance, got {type(wires).__name__}")
-    G = _check_G(G)
+    wires, G, v = check_read_inputs(G, v_in, wires, transposed)
     n_in, n_out = G.shape
-    if transposed:
-        v = _check_v(v_in, n_out, "N_out = G.shape[1] (transposed read drives the columns)")
-    else:
-        v = _check_v(v_in, n_in, "N_in = G.shape[0]")
     if v.ndim != 1:
         raise ValueError(
             f"crossbar_deck takes a single input vector, got v_in with shape {v.shape}; "

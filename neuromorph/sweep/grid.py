@@ -16,19 +16,17 @@ import copy
 import hashlib
 import itertools
 import json
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from ..config.device_schema import DeviceCard
 from ..config.quantities import Series
 from ..config.sweep_schema import SweepCard
 from ..config.units import UnitError, parse_unit
-from ..config.yamlio import CardSource, ConfigError, read_card, validate_card
+from ..config.yamlio import CardSource, ConfigError, model_candidates, model_for, read_card, validate_card
 from ..devices.loader import build_device
 
 __all__ = ["SweepPoint", "SweepPlan", "plan_sweep", "apply_override", "point_device", "coordinate_name",
@@ -90,37 +88,9 @@ def _parts(path: str) -> list[str | int]:
     return [int(p) if p.isdigit() else p for p in path.split(".")]
 
 
-def _model_candidates(annotation: Any) -> list[type[BaseModel]]:
-    found, stack = [], [annotation]
-    while stack:
-        ann = stack.pop()
-        args = typing.get_args(ann)
-        if args and typing.get_origin(ann) is not None:
-            stack.extend(args)
-        elif isinstance(ann, type) and issubclass(ann, BaseModel):
-            found.append(ann)
-    return found
-
-
-def _model_for(annotation: Any, node: Any) -> type[BaseModel] | None:
-    models = _model_candidates(annotation)
-    if len(models) == 1:
-        return models[0]
-    kind = node.get("kind") if isinstance(node, dict) else None
-    for model in models:
-        tag = model.model_fields.get("kind")
-        if tag is not None and kind in typing.get_args(tag.annotation):
-            return model
-    if isinstance(node, dict):  # untagged union (e.g. capacity: {volume} | {capacitance})
-        for model in models:
-            if set(node) <= set(model.model_fields):
-                return model
-    return None
-
-
 def check_path(device_data: dict, path: str) -> str | None:
     """Why ``path`` cannot be a field of this device card (None if it can)."""
-    model = _model_for(DeviceCard, device_data)
+    model = model_for(DeviceCard, device_data)
     if model is None:
         return "the device card has no valid kind"
     node: Any = device_data
@@ -133,7 +103,7 @@ def check_path(device_data: dict, path: str) -> str | None:
                 return f"unknown field {part!r}{where}; expected one of: {allowed}"
             annotation = model.model_fields[part].annotation
             node = node.get(part) if isinstance(node, dict) else None
-            model = _model_for(annotation, node) if _model_candidates(annotation) else None
+            model = model_for(annotation, node) if model_candidates(annotation) else None
         else:
             # below a plain value (a number, a series given as {first, ratio}, a list)
             if isinstance(node, dict) and part in node:

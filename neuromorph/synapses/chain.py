@@ -200,9 +200,8 @@ class ChainBatch:
     def chain(self, index: int) -> LinearChain:
         return LinearChain(self.capacities[index], self.couplings[index], self.time_unit_s)
 
-    @cached_property
-    def eigenbasis(self) -> ChainEigenbasis:
-        """Batched eigenbasis: rates (N, m), to_modes and to_state (N, m, m)."""
+    def symmetric_matrices(self) -> np.ndarray:
+        """S = C^{-1/2} L C^{-1/2} of every chain as dense (N, m, m) arrays [1/time unit]."""
         c, g = self.capacities, self.couplings
         n, m = c.shape
         left = np.concatenate((np.zeros((n, 1)), g[:, :-1]), axis=1)
@@ -213,7 +212,13 @@ class ChainBatch:
             off = g[:, :-1] / np.sqrt(c[:, :-1] * c[:, 1:])
             sym[:, idx[:-1], idx[1:]] = off
             sym[:, idx[1:], idx[:-1]] = off
-        rates, vecs = np.linalg.eigh(sym)
+        return sym
+
+    @cached_property
+    def eigenbasis(self) -> ChainEigenbasis:
+        """Batched eigenbasis: rates (N, m), to_modes and to_state (N, m, m)."""
+        c = self.capacities
+        rates, vecs = np.linalg.eigh(self.symmetric_matrices())
         scale = np.max(np.abs(rates), axis=1, keepdims=True)
         rates = np.where(np.abs(rates) < 1e-13 * scale, 0.0, rates)
         sqrt_c = np.sqrt(c)
