@@ -88,6 +88,21 @@ def decay_and_read_u1(z, n, decay, sd, readout, sr):
     return u1
 
 
+@njit(inline="always", cache=True)
+def event_clip_store(u, n, new, alpha, beta, clip, lower, upper, weight_out):
+    """Apply the event Δu_1 = α − β·u_1 to the stepped state ``new`` of synapse n, clip it to
+    [lower, upper] if asked, store it in u[n] and u_1 in weight_out[n] (state-space kernels)."""
+    a = alpha[0] if alpha.shape[0] == 1 else alpha[n]
+    b = beta[0] if beta.shape[0] == 1 else beta[n]
+    new[0] += a - b * new[0]
+    for k in range(new.shape[0]):
+        v = new[k]
+        if clip:
+            v = min(max(v, lower), upper)
+        u[n, k] = v
+    weight_out[n] = u[n, 0]
+
+
 @population_kernel
 def eigen_step(z, decay, kick, readout, alpha, beta, clip, lower, upper, weight_out):
     """Exact step in mode space. z (N,m) in place; decay = e^{λ dt} (1|N, m);
@@ -173,15 +188,7 @@ def dense_step(u, propagator, alpha, beta, clip, lower, upper, weight_out):
             for j in range(m):
                 acc += propagator[i, j] * u[n, j]
             row[i] = acc
-        a = alpha[0] if alpha.shape[0] == 1 else alpha[n]
-        b = beta[0] if beta.shape[0] == 1 else beta[n]
-        row[0] += a - b * row[0]
-        for i in range(m):
-            v = row[i]
-            if clip:
-                v = min(max(v, lower), upper)
-            u[n, i] = v
-        weight_out[n] = u[n, 0]
+        event_clip_store(u, n, row, alpha, beta, clip, lower, upper, weight_out)
 
 
 def dense_step_reference(u, propagator, alpha, beta, clip, lower, upper, weight_out):
@@ -227,15 +234,7 @@ def implicit_euler_step(u, capacities, sub, inv_pivot, upper_mod, alpha, beta, c
             y[k] = (capacities[k] * u[n, k] - sub[k - 1] * y[k - 1]) * inv_pivot[k]
         for k in range(m - 2, -1, -1):
             y[k] -= upper_mod[k] * y[k + 1]
-        a = alpha[0] if alpha.shape[0] == 1 else alpha[n]
-        b = beta[0] if beta.shape[0] == 1 else beta[n]
-        y[0] += a - b * y[0]
-        for k in range(m):
-            v = y[k]
-            if clip:
-                v = min(max(v, lower), upper)
-            u[n, k] = v
-        weight_out[n] = u[n, 0]
+        event_clip_store(u, n, y, alpha, beta, clip, lower, upper, weight_out)
 
 
 def implicit_euler_step_reference(u, capacities, couplings, dt, alpha, beta, clip, lower, upper, weight_out):
@@ -270,15 +269,7 @@ def explicit_euler_step(u, capacities, couplings, dt, alpha, beta, clip, lower, 
             if k > 0:
                 flux += couplings[k - 1] * (u[n, k - 1] - u[n, k])
             new[k] = u[n, k] + dt * flux / capacities[k]
-        a = alpha[0] if alpha.shape[0] == 1 else alpha[n]
-        b = beta[0] if beta.shape[0] == 1 else beta[n]
-        new[0] += a - b * new[0]
-        for k in range(m):
-            v = new[k]
-            if clip:
-                v = min(max(v, lower), upper)
-            u[n, k] = v
-        weight_out[n] = u[n, 0]
+        event_clip_store(u, n, new, alpha, beta, clip, lower, upper, weight_out)
 
 
 def explicit_euler_step_reference(u, capacities, couplings, dt, alpha, beta, clip, lower, upper, weight_out):

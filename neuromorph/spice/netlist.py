@@ -135,26 +135,17 @@ def crossbar_deck(
         "* ---- input sources and drivers",
     ]
 
-    if not transposed:
-        for i in range(n_in):
-            lines.append(f"Vin_{i} in{i} 0 DC {_num(v[i])}")
-            if r_drv > 0:
-                lines.append(f"Rdrv_{i} in{i} {rowend[i]} {_num(r_drv)}")
-        lines.append("* ---- sense amplifiers (virtual ground)")
-        for j in range(n_out):
-            if r_sense > 0:
-                lines.append(f"Rsense_{j} {colend[j]} sa{j} {_num(r_sense)}")
-            lines.append(f"Vsense_{j} sa{j} 0 DC 0")
-    else:
-        for j in range(n_out):
-            lines.append(f"Vin_{j} in{j} 0 DC {_num(v[j])}")
-            if r_drv > 0:
-                lines.append(f"Rdrv_{j} in{j} {colend[j]} {_num(r_drv)}")
-        lines.append("* ---- sense amplifiers (virtual ground)")
-        for i in range(n_in):
-            if r_sense > 0:
-                lines.append(f"Rsense_{i} {rowend[i]} sa{i} {_num(r_sense)}")
-            lines.append(f"Vsense_{i} sa{i} 0 DC 0")
+    # forward: rows driven, columns sensed; transposed: the other way round
+    driven_ends, sensed_ends = (colend, rowend) if transposed else (rowend, colend)
+    for k, end in enumerate(driven_ends):
+        lines.append(f"Vin_{k} in{k} 0 DC {_num(v[k])}")
+        if r_drv > 0:
+            lines.append(f"Rdrv_{k} in{k} {end} {_num(r_drv)}")
+    lines.append("* ---- sense amplifiers (virtual ground)")
+    for k, end in enumerate(sensed_ends):
+        if r_sense > 0:
+            lines.append(f"Rsense_{k} {end} sa{k} {_num(r_sense)}")
+        lines.append(f"Vsense_{k} sa{k} 0 DC 0")
 
     if r_row > 0:
         lines.append("* ---- row wire segments")
