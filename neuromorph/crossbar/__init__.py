@@ -1,10 +1,8 @@
-"""Crossbar arrays: read-path physics with wire (IR-drop) resistance."""
+"""Crossbar arrays of chain devices: read path (DAC, Gᵀv or the IR-drop network, noise, ADC),
+pulse writes with chain evolution between them, and the exact RC-ladder response."""
 
-from neuromorph.crossbar.irdrop import (
-    CrossbarSolution,
-    WireParameters,
-    ideal_read,
-    solve_read,
-)
+from .array import CrossbarArray, CrossbarConfig, ReadResult, UpdateResult, load_crossbar
+from .irdrop import CrossbarSolution, WireParameters, ideal_read, solve_read
 
-__all__ = ["CrossbarSolution", "WireParameters", "ideal_read", "solve_read"]
+__all__ = ["CrossbarArray", "CrossbarConfig", "ReadResult", "UpdateResult", "load_crossbar",
+           "CrossbarSolution", "WireParameters", "ideal_read", "solve_read"]

@@ -44,7 +44,7 @@ import numpy as np
 from ..config.crossbar_schema import ArraySize, CrossbarCard
 from ..config.device_schema import Channel, LinearClippedTransfer, SigmoidTransfer, Variation
 from ..config.yamlio import CardSource, ConfigError, read_card, validate_card
-from ..devices.base import ChainDevice, DevicePopulation, StochasticDevice
+from ..devices.base import ChainDevice, DevicePopulation, StochasticDevice, lognormal_jitter
 from ..devices.loader import load_device
 from ..devices.proton_transistor import ProtonTransistor, channel_transfer
 from ..kernels import crossbar as xkern
@@ -182,14 +182,6 @@ def inverse_transfer(s, transfer: LinearClippedTransfer | SigmoidTransfer) -> np
     return transfer.u_mid + transfer.u_slope * np.log(s / (1.0 - s))
 
 
-def _lognormal(rng: np.random.Generator, value: float, sigma: float, n: int) -> np.ndarray:
-    """``value`` × a lognormal factor of mean 1 and relative std ``sigma`` per entry (as devices do)."""
-    if sigma == 0.0:
-        return np.full(n, float(value))
-    s2 = np.log1p(sigma**2)
-    return value * np.exp(rng.normal(-0.5 * s2, np.sqrt(s2), size=n))
-
-
 # --------------------------------------------------------------------------- #
 # results
 # --------------------------------------------------------------------------- #
@@ -306,8 +298,8 @@ class CrossbarArray:
             g_min, g_max = population.params["g_min"], population.params["g_max"]
         else:
             var = card.variation or Variation()
-            g_min = _lognormal(rng, self.g_min_nominal, var.g_min, n)
-            g_max = _lognormal(rng, self.g_max_nominal, var.g_max, n)
+            g_min = lognormal_jitter(rng, self.g_min_nominal, var.g_min, n)
+            g_max = lognormal_jitter(rng, self.g_max_nominal, var.g_max, n)
             population = DevicePopulation(population.chains, {"g_min": g_min, "g_max": g_max})
         n_stuck = int(round(card.stuck.fraction * n))
         stuck = np.sort(rng.choice(n, size=n_stuck, replace=False)) if n_stuck else np.empty(0, np.int64)

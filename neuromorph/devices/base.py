@@ -16,10 +16,10 @@ import numpy as np
 from ..synapses.chain import ChainBatch, LinearChain
 from ..synapses.models import BinarySynapse, CascadeSynapse, ChainSynapse
 
-__all__ = ["DevicePopulation", "ChainDevice", "StochasticDevice"]
+__all__ = ["DevicePopulation", "ChainDevice", "StochasticDevice", "lognormal_jitter"]
 
 
-def _jitter(rng: np.random.Generator, value, sigma: float, n: int | None = None) -> np.ndarray:
+def lognormal_jitter(rng: np.random.Generator, value, sigma: float, n: int | None = None) -> np.ndarray:
     """``value`` (broadcast to n entries if given) × a lognormal factor of mean 1 and relative
     std sigma, drawn independently per entry; lognormal keeps physical parameters positive."""
     value = np.asarray(value, dtype=float)

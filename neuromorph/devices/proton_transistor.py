@@ -41,7 +41,7 @@ from ..config.device_schema import (
     VolumeCapacity,
 )
 from ..synapses.chain import ChainBatch, LinearChain
-from .base import ChainDevice, DevicePopulation, _jitter
+from .base import ChainDevice, DevicePopulation, lognormal_jitter
 
 __all__ = ["ProtonTransistorGeometry", "ProtonTransistor", "channel_transfer"]
 
@@ -106,7 +106,7 @@ class ProtonTransistor(ChainDevice):
 
         def jitter(values, sigma):
             values = np.broadcast_to(np.asarray(values, dtype=float), shape)
-            return values.copy() if rng is None else _jitter(rng, values, sigma)
+            return values.copy() if rng is None else lognormal_jitter(rng, values, sigma)
 
         diffusion = jitter(card.diffusion_coefficient, var.diffusion_coefficient)[..., :1]
         length = jitter(card.diffusion_length.resolve(n), var.diffusion_length)
@@ -137,9 +137,9 @@ class ProtonTransistor(ChainDevice):
             chains = ChainBatch(geometry.capacitance_f, geometry.bridge_conductance_s())
             c1 = chains.capacities[:, 0].copy()
         var, ch, gate = self.card.variation, self.card.channel, self.card.gate
-        params = {"g_min": _jitter(rng, ch.g_min, var.g_min, n_devices),
-                  "g_max": _jitter(rng, ch.g_max, var.g_max, n_devices),
-                  "g_gate": _jitter(rng, gate.injection_conductance, var.injection_conductance, n_devices),
+        params = {"g_min": lognormal_jitter(rng, ch.g_min, var.g_min, n_devices),
+                  "g_max": lognormal_jitter(rng, ch.g_max, var.g_max, n_devices),
+                  "g_gate": lognormal_jitter(rng, gate.injection_conductance, var.injection_conductance, n_devices),
                   "capacitance_1": c1}
         return DevicePopulation(chains, params)
 
