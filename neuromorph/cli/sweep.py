@@ -12,7 +12,7 @@ EXAMPLE = """Examples:
   neuromorph sweep circuits/sweep_proton_length_x_compartments.yaml
   neuromorph sweep circuits/sweep_benna_fusi_m_x_ratio.yaml --workers 4 -o out/sweep/bf
   neuromorph sweep circuits/sweep_benna_fusi_m_x_ratio.yaml --dask-local 8
-  neuromorph sweep circuits/sweep_benna_fusi_m_x_ratio.yaml --scheduler tcp://10.0.0.5:8786
+  neuromorph sweep circuits/sweep_benna_fusi_m_x_ratio.yaml --scheduler tcp://scheduler-host:8786
   neuromorph sweep circuits/sweep_proton_length_x_compartments.yaml --check
 
 Every grid point's device card is validated before any work starts (unknown field, empty grid,
