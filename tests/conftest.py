@@ -15,6 +15,21 @@ def root() -> Path:
 
 
 @pytest.fixture
+def without_dask(monkeypatch):
+    """Make ``import distributed`` fail, as on a machine without the [dask] extra."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_distributed(name, *args, **kwargs):
+        if name == "distributed" or name.startswith("distributed."):
+            raise ImportError("No module named 'distributed'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_distributed)
+
+
+@pytest.fixture
 def run_cli(capsys):
     """Run ``neuromorph ARGS`` in-process; returns (exit code, stdout, stderr)."""
     from neuromorph.cli import main

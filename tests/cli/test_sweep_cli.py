@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 from pathlib import Path
 
 import numpy as np
@@ -106,14 +105,6 @@ def test_executor_options_are_checked(capsys, card, tmp_path):
     assert code == 2 and "--workers must be >= 1" in err
 
 
-def test_missing_dask_is_one_clear_error(capsys, card, tmp_path, monkeypatch):
-    real_import = builtins.__import__
-
-    def no_distributed(name, *args, **kwargs):
-        if name == "distributed" or name.startswith("distributed."):
-            raise ImportError("No module named 'distributed'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_distributed)
+def test_missing_dask_is_one_clear_error(capsys, card, tmp_path, without_dask):
     code, _, err = run_any(capsys, "sweep", card, "--dask-local", "2", "-o", tmp_path / "out", "-q")
     assert code == 2 and "pip install neuromorph[dask]" in err and "Traceback" not in err

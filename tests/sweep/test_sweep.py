@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import os
 from pathlib import Path
 
@@ -249,15 +248,7 @@ def test_store_write_is_atomic(tmp_path, monkeypatch):
     store.close()
 
 
-def test_missing_dask_gives_the_install_hint(monkeypatch):
-    real_import = builtins.__import__
-
-    def no_distributed(name, *args, **kwargs):
-        if name == "distributed" or name.startswith("distributed."):
-            raise ImportError("No module named 'distributed'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_distributed)
+def test_missing_dask_gives_the_install_hint(without_dask):
     with pytest.raises(DaskUnavailable, match=r"pip install neuromorph\[dask\]"):
         run_tasks(lambda t: t, [{"index": 0}], ExecutorSpec("dask", 1), lambda r: None)
     assert DASK_HINT == "pip install neuromorph[dask]"
