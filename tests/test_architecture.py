@@ -9,7 +9,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "neuromorph"
 
 # lowest first; a module may import only from its own layer or the layers before it
-LAYERS = ["kernels", "config", "outputs", "synapses", "devices", "crossbar", "learning", "analysis",
+LAYERS = ["errors", "kernels", "config", "outputs", "synapses", "devices", "crossbar", "learning", "analysis",
           "tasks", "sweep", "spice", "plots", "bench", "cli"]
 
 

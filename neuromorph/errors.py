@@ -1,0 +1,63 @@
+"""The one hierarchy of expected failures, at the lowest layer so every layer can raise them.
+
+Every error a user can cause (a bad card, option, output location, data set or resource request)
+is a :class:`NeuromorphError`; the CLI catches exactly this hierarchy, prints ``str(err)`` and
+exits with status 2. Anything else that escapes is a bug and is reported as an internal error
+(exit 70). The classes keep the built-in bases (``ValueError`` / ``RuntimeError``) that callers
+caught before the hierarchy existed.
+
+``ConfigError``            a card (YAML file or dict) fails validation; one message per problem,
+                           ``file:line: field: expected … (got …)``.
+``InvalidParameterError``  a Python argument or CLI option out of range (names the option).
+``UnstableStepError``      an explicit integrator asked for a step beyond its stability limit.
+``ResourceError``          the work would need more memory or time than allowed (gives the estimate).
+``OutputError``            an output location cannot be created or written.
+``StoreError``             a sweep/training/familiarity store or checkpoint cannot be used.
+``DataUnavailableError``   an offline data set is missing (names the package that provides it).
+``NgspiceError``           ngspice is missing or failed on a deck.
+"""
+
+from __future__ import annotations
+
+__all__ = ["NeuromorphError", "ConfigError", "InvalidParameterError", "UnstableStepError", "ResourceError",
+           "OutputError", "StoreError", "DataUnavailableError", "NgspiceError"]
+
+
+class NeuromorphError(Exception):
+    """Base of every expected (user-caused) failure. ``str(err)`` is the ready-to-print message."""
+
+
+class ConfigError(NeuromorphError, ValueError):
+    """A user error in a card. ``problems`` holds one ready-to-print line per problem."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class InvalidParameterError(NeuromorphError, ValueError):
+    """An argument or option out of its allowed range; the message names it, the value and the range."""
+
+
+class UnstableStepError(InvalidParameterError):
+    """An explicit integrator was asked for a step above its stability limit."""
+
+
+class ResourceError(NeuromorphError, ValueError):
+    """The requested work would exceed memory or time limits; the message gives the estimate."""
+
+
+class OutputError(NeuromorphError, ValueError):
+    """An output location is unusable (under a file, unwritable, exists without --overwrite)."""
+
+
+class StoreError(NeuromorphError, ValueError):
+    """A results store or checkpoint is busy, mismatched or corrupt."""
+
+
+class DataUnavailableError(NeuromorphError, RuntimeError):
+    """An offline data set is not installed; the message says what to install."""
+
+
+class NgspiceError(NeuromorphError, RuntimeError):
+    """ngspice is missing or failed on a deck."""
