@@ -69,6 +69,7 @@ from typing import Literal
 import numpy as np
 import scipy.linalg
 
+from ..errors import InvalidParameterError
 from ..devices.base import ChainDevice, StochasticDevice
 from ..devices.proton_transistor import ProtonTransistor
 from ..config.device_schema import LinearClippedTransfer
@@ -104,7 +105,7 @@ EventMode = Literal["poisson", "per_step"]
 EVENT_MODES = ("poisson", "per_step")
 
 
-class NoStationaryState(ValueError):
+class NoStationaryState(InvalidParameterError):
     """The event stream has no stationary state (e.g. a chain without leak and fixed events)."""
 
 

@@ -17,6 +17,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from ..errors import InvalidParameterError
+
 __all__ = [
     "Dimension",
     "UnitError",
@@ -145,7 +147,7 @@ _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s
 _FACTOR = re.compile(r"^([A-Za-zµμΩ]+?)(?:(?:\^|\*\*)?([-+]?\d+))?$")
 
 
-class UnitError(ValueError):
+class UnitError(InvalidParameterError):
     """A quantity string that cannot be read, or that has the wrong dimension."""
 
 

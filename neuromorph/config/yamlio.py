@@ -20,19 +20,13 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from ..errors import ConfigError  # the hierarchy's ConfigError, importable from here under its old name
+
 __all__ = ["ConfigError", "CardSource", "read_card", "load_card", "validate_card", "format_path", "model_candidates",
            "model_for"]
 
 Model = TypeVar("Model", bound=BaseModel)
 Location = tuple[str, int]  # (file, 1-based line)
-
-
-class ConfigError(ValueError):
-    """A user error in a card. ``str(err)`` is the full, ready-to-print message."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
 
 
 @dataclass

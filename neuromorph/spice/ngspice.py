@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import errors
+
 __all__ = [
     "NgspiceError",
     "NgspiceNotFound",
@@ -41,14 +43,14 @@ __all__ = [
 INSTALL_HINT = "install it with `apt-get install ngspice` (Debian/Ubuntu) or your OS's package"
 
 
-class NgspiceNotFound(RuntimeError):
+class NgspiceNotFound(errors.NgspiceError):
     """The ngspice executable is not available."""
 
     def __init__(self, message: str | None = None):
         super().__init__(message or f"ngspice executable not found: {INSTALL_HINT}")
 
 
-class NgspiceError(RuntimeError):
+class NgspiceError(errors.NgspiceError):
     """ngspice failed; the message carries the tail of its output and the deck path."""
 
     def __init__(self, reason: str, log: str = "", deck_path: Path | None = None, tail_lines: int = 30):

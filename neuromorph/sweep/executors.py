@@ -23,12 +23,14 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
+from ..errors import ExecutorError
+
 __all__ = ["ExecutorSpec", "DaskUnavailable", "run_tasks", "describe", "DASK_HINT", "available_cpus"]
 
 DASK_HINT = "pip install neuromorph[dask]"
 
 
-class DaskUnavailable(ValueError):
+class DaskUnavailable(ExecutorError):
     """Dask (distributed) is not installed."""
 
 

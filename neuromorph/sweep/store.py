@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import StoreError
 
 __all__ = ["StoreMismatch", "StoreBusy", "PointStore"]
 
@@ -33,11 +34,11 @@ _POINT = re.compile(r"^point_(\d{5,})\.npz$")
 VOLATILE = ("compute_time_s",)
 
 
-class StoreMismatch(ValueError):
+class StoreMismatch(StoreError):
     """The output directory holds results of a different sweep (card or seed)."""
 
 
-class StoreBusy(ValueError):
+class StoreBusy(StoreError):
     """Another live process is running a sweep into this directory."""
 
 

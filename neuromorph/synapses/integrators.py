@@ -27,15 +27,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..errors import UnstableStepError
 from ..kernels import chain as kern
 from .chain import ChainBatch, LinearChain
 
 __all__ = ["INTEGRATORS", "UnstableStepError", "make_integrator", "EigenIntegrator", "DenseIntegrator",
            "ImplicitEulerIntegrator", "ExplicitEulerIntegrator"]
-
-
-class UnstableStepError(ValueError):
-    """An explicit step larger than the chain's stability limit."""
 
 
 def _as_1d(values, n: int) -> np.ndarray:
