@@ -7,6 +7,10 @@ A protocol is a list of segments run one after the other:
 ``relax``    no pulses for ``duration``
 ``random``   random ±1 events at ``rate`` (Poisson, independent per device) for ``duration``,
              each potentiating with probability ``p_potentiate``
+``square_wave`` a gate square wave: ``pulses`` periods at ``frequency``, the gate at
+             ``sign``·``amplitude`` (default: the card's gate amplitude) for the first ``on_fraction``
+             of each period and open for the rest; integrated exactly, charge injected while on
+             and free relaxation while off (:mod:`neuromorph.tasks.gate_drive`; devices with a gate)
 
 The state is recorded after every pulse of a train and at log-spaced times inside every
 segment (``record.per_decade`` samples per decade of time since the segment started, starting
@@ -21,9 +25,9 @@ from pydantic import Field, model_validator
 
 from .device_schema import Strict
 from .quantities import PositiveQuantity
-from .units import FREQUENCY, TIME
+from .units import FREQUENCY, TIME, VOLTAGE
 
-__all__ = ["Train", "Relax", "RandomStream", "Segment", "Recording", "ProtocolCard"]
+__all__ = ["Train", "Relax", "RandomStream", "SquareWave", "Segment", "Recording", "ProtocolCard"]
 
 
 class Train(Strict):
@@ -42,23 +46,39 @@ class RandomStream(Strict):
     p_potentiate: float = Field(0.5, ge=0.0, le=1.0)
 
 
+class SquareWave(Strict):
+    """Gate square wave (period 1/frequency; on for on_fraction of each period, then off)."""
+
+    pulses: int = Field(ge=1, le=1_000_000, description="number of periods")
+    frequency: PositiveQuantity(FREQUENCY)
+    on_fraction: float = Field(gt=0.0, le=1.0, description="fraction of each period with the gate on")
+    sign: Literal[1, -1] = 1
+    amplitude: PositiveQuantity(VOLTAGE) | None = Field(None, description="gate voltage [V]; default: the card's")
+
+    @property
+    def duration(self) -> float:
+        return self.pulses / self.frequency
+
+
 class Segment(Strict):
-    """Exactly one of ``train``, ``relax`` or ``random``."""
+    """Exactly one of ``train``, ``relax``, ``random`` or ``square_wave``."""
 
     train: Train | None = None
     relax: Relax | None = None
     random: RandomStream | None = None
+    square_wave: SquareWave | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "Segment":
-        given = [k for k in ("train", "relax", "random") if getattr(self, k) is not None]
+        given = [k for k in ("train", "relax", "random", "square_wave") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(f"each segment needs exactly one of train, relax, random; got {given or 'none'}")
+            raise ValueError(f"each segment needs exactly one of train, relax, random, square_wave; "
+                             f"got {given or 'none'}")
         return self
 
     @property
-    def body(self) -> Train | Relax | RandomStream:
-        return self.train or self.relax or self.random
+    def body(self) -> Train | Relax | RandomStream | SquareWave:
+        return self.train or self.relax or self.random or self.square_wave
 
     @property
     def duration_s(self) -> float:
