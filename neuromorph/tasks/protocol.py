@@ -103,6 +103,10 @@ def run_protocol(device, protocol: ProtocolCard, n_devices: int = 1, seed: int =
     ``max_step_s`` bounds the step of the Euler integrators (ignored by the exact ones)."""
     if n_devices < 1:
         raise ValueError(f"n_devices must be >= 1, got {n_devices}")
+    if any(getattr(segment, "square_wave", None) is not None for segment in protocol.segments):
+        from .gate_protocol import run_gate_protocol  # finite-width gate drives, integrated exactly
+
+        return run_gate_protocol(device, protocol, n_devices=n_devices, seed=seed, progress=progress)
     rng = np.random.default_rng(seed)
     plan = expand_protocol(protocol, n_devices, rng)
     extra = {}
