@@ -35,7 +35,10 @@ def run_cli(capsys):
     from neuromorph.cli import main
 
     def _run(*args: str):
-        code = main([str(a) for a in args])
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse: a bad command line (2) or --help (0)
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
         captured = capsys.readouterr()
         return code, captured.out, captured.err
 

@@ -43,7 +43,7 @@ from pathlib import Path
 from ..errors import OutputError, ResourceError
 
 __all__ = ["SEED_MAX", "seed", "positive_int", "nonnegative_int", "bounded_int", "positive_float",
-           "nonnegative_float", "add_seed_option", "OutputPrefix", "output_prefix", "output_directory",
+           "nonnegative_float", "nonnegative_quantity", "add_seed_option", "OutputPrefix", "output_prefix", "output_directory",
            "output_file", "check_writable_directory", "available_memory_bytes", "check_memory",
            "check_steps", "format_bytes"]
 
@@ -71,9 +71,7 @@ def bounded_int(minimum: int | None = None, maximum: int | None = None, what: st
     def convert(text: str) -> int:
         value = _whole(text)
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            if minimum is not None and maximum is not None:
-                span = f"between {minimum} and {maximum}"
-            elif minimum is not None:
+            if minimum is not None and value < minimum:
                 span = f">= {minimum}"
             else:
                 span = f"<= {maximum}"
@@ -118,6 +116,23 @@ def nonnegative_float(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
     return value
+
+
+def nonnegative_quantity(dimension) -> Callable[[str], float]:
+    """argparse type: a quantity >= 0 with units (``'10 s'``, ``'5 min'``; a bare number is SI)."""
+    from ..config.units import UnitError, parse_quantity
+
+    def convert(text: str) -> float:
+        try:
+            value = parse_quantity(text, dimension)
+        except UnitError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        if not value >= 0:
+            raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+        return value
+
+    convert.__name__ = f"{dimension.name or 'quantity'} >= 0"
+    return convert
 
 
 def add_seed_option(parser: argparse.ArgumentParser, default: int | None = 0, help: str | None = None) -> None:

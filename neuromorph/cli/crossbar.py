@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
-from . import UserError
+from ..config.units import TIME
+from ..outputs import dumps_strict
+from ._options import add_seed_option, bounded_int, check_memory, nonnegative_quantity, output_prefix, positive_float
+
+MAX_UPDATES = 10**7
+MAX_PROBES = 10**5
+_nonnegative_time = nonnegative_quantity(TIME)
 
 EXAMPLE = """Examples:
   neuromorph crossbar circuits/crossbar_16x16_pt5.yaml
@@ -28,33 +33,35 @@ def register(sub) -> None:
                     "the ideal and the IR-drop read paths, and the IR-drop error map.",
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("card", help="crossbar card (circuits/*.yaml)")
-    parser.add_argument("--updates", "-n", type=int, default=50, help="number of updates (default 50)")
-    parser.add_argument("--learning-rate", type=float, default=None, help="eta (default: the card's write.learning_rate)")
+    parser.add_argument("--updates", "-n", type=bounded_int(0, MAX_UPDATES), default=50,
+                        help="number of updates (default 50)")
+    parser.add_argument("--learning-rate", type=positive_float, default=None,
+                        help="eta > 0 (default: the card's write.learning_rate)")
     parser.add_argument("--scheme", choices=["stochastic", "deterministic"], default=None,
                         help="pulse scheme (default: the card's write.scheme)")
-    parser.add_argument("--interval", type=float, default=0.0, metavar="SECONDS",
+    parser.add_argument("--interval", type=_nonnegative_time, default=0.0, metavar="TIME",
                         help="idle time between updates, on top of the card's update slot (default 0)")
-    parser.add_argument("--relax", type=float, default=0.0, metavar="SECONDS",
+    parser.add_argument("--relax", type=_nonnegative_time, default=0.0, metavar="TIME",
                         help="idle time after the last update, before the final reads (default 0)")
-    parser.add_argument("--probes", type=int, default=8, help="number of random probe inputs read (default 8)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="random seed of the array (variation, stuck cells, noise) and of the updates (default 0)")
-    parser.add_argument("--output", "-o", default=None, help="output prefix (default out/crossbar/<card>)")
+    parser.add_argument("--probes", type=bounded_int(1, MAX_PROBES), default=8,
+                        help="number of random probe inputs read (default 8)")
+    add_seed_option(parser, help="random seed of the array (variation, stuck cells, noise) and of the updates, "
+                                 "0 to 2^32-1 (default 0)")
+    parser.add_argument("--output", "-o", default=None,
+                        help="output prefix: writes PREFIX.nc and PREFIX.png; DIR/ writes inside DIR; existing "
+                             "files are replaced (default out/crossbar/<card>)")
     parser.add_argument("--no-plot", action="store_true", help="write only the netCDF file")
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--json", action="store_true",
+                        help="print the summary as strict JSON (non-finite numbers are null, with a *_note field)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
 def build_array(card: str | Path, seed: int):
-    """Load a crossbar card and build its array; user errors become :class:`UserError`."""
+    """Load a crossbar card and build its array (card problems raise :class:`ConfigError`)."""
     from ..crossbar.array import CrossbarArray, load_crossbar
 
-    config = load_crossbar(card)
-    try:
-        return CrossbarArray(config, seed=seed)
-    except ValueError as exc:
-        raise UserError(f"{card}: {exc}") from None
+    return CrossbarArray(load_crossbar(card), seed=seed)
 
 
 def summarise(ds, array) -> dict:
@@ -84,36 +91,31 @@ def summarise(ds, array) -> dict:
 
 
 def run(args) -> int:
-    from ..crossbar.write import run_write_sequence
+    from ..tasks.crossbar_writes import run_write_sequence
     from ..outputs import write_netcdf
 
-    if args.updates < 0:
-        raise UserError(f"--updates must be >= 0, got {args.updates}")
-    if args.probes < 1:
-        raise UserError(f"--probes must be >= 1, got {args.probes}")
-    if args.interval < 0 or args.relax < 0:
-        raise UserError("--interval and --relax must be >= 0 seconds")
-    if args.learning_rate is not None and not args.learning_rate > 0:
-        raise UserError(f"--learning-rate must be > 0, got {args.learning_rate}")
+    out = output_prefix(args.output, Path("out/crossbar") / Path(args.card).stem,
+                        suffixes=(".nc",) if args.no_plot else (".nc", ".png"))
     array = build_array(args.card, args.seed)
-    prefix = Path(args.output) if args.output else Path("out/crossbar") / Path(args.card).stem
-    try:
-        ds = run_write_sequence(array, args.updates, seed=args.seed, learning_rate=args.learning_rate,
-                                scheme=args.scheme, interval_s=args.interval, relax_s=args.relax,
-                                n_probes=args.probes, progress=not (args.quiet or args.json))
-    except ValueError as exc:
-        raise UserError(f"{args.card}: {exc}") from None
-    nc_path = write_netcdf(ds, prefix.with_suffix(".nc"))
+    cells = float(array.n_in) * float(array.n_lines)
+    check_memory(8.0 * cells * (12 + 2 * args.probes) + 8.0 * array.n_in * args.probes * 8,
+                 f"crossbar: {array.n_in} x {array.n_lines} cells with {args.probes} probes",
+                 "use a smaller card size or fewer --probes")
+    ds = run_write_sequence(array, args.updates, seed=args.seed, learning_rate=args.learning_rate,
+                            scheme=args.scheme, interval_s=args.interval, relax_s=args.relax,
+                            n_probes=args.probes, progress=not (args.quiet or args.json))
+    nc_path = write_netcdf(ds, out.path(".nc"))
     png = None
     if not args.no_plot:
         from ..plots.crossbar import plot_crossbar_run
 
-        png = plot_crossbar_run(ds, prefix.with_suffix(".png"))
+        png = plot_crossbar_run(ds, out.path(".png"))
     info = summarise(ds, array)
     info["netcdf"] = str(nc_path)
     info["figure"] = str(png) if png else None
+    info["replaced"] = sorted(str(p) for p in out.existing)
     if args.json:
-        print(json.dumps(info, indent=2))
+        print(dumps_strict(info))
         return 0
     print(f"{info['crossbar']}: {info['rows']} x {info['columns']} weights on {info['rows']} x "
           f"{info['physical_columns']} {info['device']} cells ({info['scheme']}, {info['stuck_cells']} stuck)")
@@ -126,7 +128,7 @@ def run(args) -> int:
           f"with IR drop {info['mvm_rms_error_irdrop_read']:.4f}  (ADC LSB {info['adc_lsb_weight_units']:.4f})")
     print(f"  IR drop (all rows at {info['read_voltage_v']:g} V): cell-current error worst "
           f"{100 * info['irdrop_worst_cell_error']:.2f} %, mean {100 * info['irdrop_mean_cell_error']:.2f} %")
-    print(f"wrote {nc_path}")
+    print(out.wrote(nc_path))
     if png:
-        print(f"wrote {png}")
+        print(out.wrote(png))
     return 0

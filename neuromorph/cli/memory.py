@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..config.arguments import positive_float, positive_int, positive_quantity
+from ..config.arguments import positive_quantity
 from ..config.units import FREQUENCY, TIME
 from ..devices.loader import load_device
+from ..errors import ConfigError
 from ..outputs import write_netcdf
-from . import UserError
+from ._options import add_seed_option, bounded_int, check_memory, output_prefix, positive_float
+
+MAX_SYNAPSES = 10**9
+MAX_TRIALS = 10**6
+MAX_AGES = 10**5
 
 EXAMPLE = """Examples:
   neuromorph memory devices/benna_fusi_m8.yaml devices/single_timescale.yaml \\
@@ -38,9 +43,9 @@ def register(sub) -> None:
                     "random plasticity events; follow its signal-to-noise ratio and memory lifetime.",
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("devices", nargs="+", help="device cards (devices/*.yaml)")
-    parser.add_argument("--synapses", "-N", type=positive_int, default=1000,
+    parser.add_argument("--synapses", "-N", type=bounded_int(1, MAX_SYNAPSES), default=1000,
                         help="N, synapses per population; the SNR is that of N synapses (default 1000)")
-    parser.add_argument("--trials", type=positive_int, default=64,
+    parser.add_argument("--trials", type=bounded_int(1, MAX_TRIALS), default=64,
                         help="independent populations simulated (Monte-Carlo precision: SNR standard error "
                              "~ 1/sqrt(trials)) (default 64)")
     parser.add_argument("--rate", type=_rate, default=1.0,
@@ -49,7 +54,7 @@ def register(sub) -> None:
                         help="Poisson event times, or exactly one event per step of 1/rate (default poisson)")
     parser.add_argument("--duration", type=_duration, default=None, metavar="TIME",
                         help="how long to follow the memory, e.g. '2 h' (default auto: 4x the predicted lifetime)")
-    parser.add_argument("--ages", type=positive_int, default=60, help="number of log-spaced read-out ages (default 60)")
+    parser.add_argument("--ages", type=bounded_int(2, MAX_AGES), default=60, help="number of log-spaced read-out ages (default 60)")
     parser.add_argument("--criterion", type=positive_float, default=1.0,
                         help="SNR that defines the memory lifetime (default 1)")
     parser.add_argument("--method", choices=["both", "mc", "theory"], default="both",
@@ -57,38 +62,46 @@ def register(sub) -> None:
     parser.add_argument("--burn-in", type=_duration, default=None, metavar="TIME",
                         help="stream time before storage (default: 0 for linear chains, whose start is the "
                              "exact stationary covariance; 3 slowest timescales for bounded chains)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--output", "-o", default="out/memory",
-                        help="output prefix: writes PREFIX.nc and PREFIX.png (default out/memory)")
+    add_seed_option(parser)
+    parser.add_argument("--output", "-o", default=None,
+                        help="output prefix: writes PREFIX.nc and PREFIX.png; DIR/ writes inside DIR; existing "
+                             "files are replaced (default out/memory)")
     parser.add_argument("--no-plot", action="store_true", help="write only the netCDF file")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..analysis.memory_theory import NoStationaryState
     from ..tasks.memory import MemoryConfig, memory_experiment
 
-    devices = [load_device(path) for path in args.devices]
+    devices, problems = [], []
+    for path in args.devices:  # every bad card is reported, not only the first
+        try:
+            devices.append(load_device(path))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    out = output_prefix(args.output, "out/memory", suffixes=(".nc",) if args.no_plot else (".nc", ".png"))
+    if args.method != "theory":
+        n_variables = max(int(getattr(d, "n_variables", 1)) for d in devices)
+        # state (m values) + event buffers + per-trial overlaps, float64, a few working copies
+        check_memory(8.0 * 4 * args.synapses * args.trials * (n_variables + 4),
+                     f"memory: {args.synapses} synapses x {args.trials} trials x {n_variables} variables",
+                     "lower --synapses or --trials (or use --method theory)")
     labels = [getattr(d, "name", Path(p).stem) for d, p in zip(devices, args.devices)]
     config = MemoryConfig(n_synapses=args.synapses, trials=args.trials, rate=args.rate,
                           events=args.events.replace("-", "_"), criterion=args.criterion,
                           duration=args.duration, n_ages=args.ages, burn_in=args.burn_in)
-    try:
-        ds = memory_experiment(devices, config, method=args.method, seed=args.seed,
-                               progress=not args.quiet, labels=labels)
-    except NoStationaryState as exc:
-        raise UserError(f"{exc}") from None
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    ds = memory_experiment(devices, config, method=args.method, seed=args.seed,
+                           progress=not args.quiet, labels=labels)
     ds.attrs["cards"] = " ".join(str(p) for p in args.devices)
-    prefix = Path(args.output)
-    nc_path = write_netcdf(ds, prefix.with_name(prefix.name + ".nc"))
-    print(f"wrote {nc_path}")
+    nc_path = write_netcdf(ds, out.path(".nc"))
+    print(out.wrote(nc_path))
     if not args.no_plot:
         from ..plots.memory import plot_memory_snr
 
-        print(f"wrote {plot_memory_snr(ds, prefix.with_name(prefix.name + '.png'))}")
+        print(out.wrote(plot_memory_snr(ds, out.path(".png"))))
     print(_summary(ds))
     return 0
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..errors import InvalidParameterError
 from ..outputs import write_netcdf
-from . import UserError
+from ._options import bounded_int, output_directory, positive_float, seed
+
+MAX_WORKERS = 4096
 
 EXAMPLE = """Examples:
   neuromorph sweep circuits/sweep_proton_length_x_compartments.yaml
@@ -32,16 +35,20 @@ def register(sub) -> None:
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("card", help="sweep card (circuits/sweep_*.yaml)")
     parser.add_argument("--output", "-o", default=None,
-                        help="output directory (default out/sweep/<card name>)")
-    parser.add_argument("--workers", "-j", type=int, default=None,
+                        help="output directory (default out/sweep/<card name>); stored points of the same sweep "
+                             "are resumed, sweep.nc and the figures are replaced")
+    parser.add_argument("--workers", "-j", type=bounded_int(1, MAX_WORKERS), default=None,
                         help="local worker processes (default: all CPUs; 1 runs serially in this process)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="run on a Dask distributed cluster, e.g. tcp://host:8786 (needs neuromorph[dask])")
-    parser.add_argument("--dask-local", type=int, default=None, metavar="N",
+    parser.add_argument("--scheduler-timeout", type=positive_float, default=20.0, metavar="SECONDS",
+                        help="how long to wait for the Dask scheduler before giving up (default 20)")
+    parser.add_argument("--dask-local", type=bounded_int(1, MAX_WORKERS), default=None, metavar="N",
                         help="start a Dask LocalCluster of N worker processes (needs neuromorph[dask])")
-    parser.add_argument("--seed", type=int, default=None, help="random seed (default: the card's seed)")
+    parser.add_argument("--seed", type=seed, default=None, metavar="N",
+                        help="random seed, 0 to 2^32-1 (default: the card's seed)")
     parser.add_argument("--restart", action="store_true",
-                        help="discard stored points of a different card/seed in the output directory")
+                        help="start from scratch: discard every stored point in the output directory")
     parser.add_argument("--check", action="store_true", help="validate the card and every point, list them, stop")
     parser.add_argument("--no-plot", action="store_true", help="write only the netCDF file")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -51,14 +58,17 @@ def register(sub) -> None:
 def _spec(args):
     from ..sweep.executors import ExecutorSpec, available_cpus
 
-    if args.scheduler and args.dask_local:
-        raise UserError("give either --scheduler (a running Dask cluster) or --dask-local N, not both")
-    if args.workers is not None and args.workers < 1:
-        raise UserError(f"--workers must be >= 1, got {args.workers}")
-    if args.dask_local is not None and args.dask_local < 1:
-        raise UserError(f"--dask-local must be >= 1, got {args.dask_local}")
+    if args.scheduler is not None and args.dask_local:
+        raise InvalidParameterError("give either --scheduler (a running Dask cluster) or --dask-local N, not both",
+                                    option="--scheduler")
+    if args.scheduler is not None and not args.scheduler.strip():
+        raise InvalidParameterError("--scheduler: empty address; give e.g. tcp://host:8786", option="--scheduler")
+    if args.scheduler or args.dask_local:
+        from ..sweep.executors import _import_distributed
+
+        _import_distributed()  # refuse before any store is opened
     if args.scheduler:
-        return ExecutorSpec("dask", 1, args.scheduler)
+        return ExecutorSpec("dask", 1, args.scheduler, timeout_s=args.scheduler_timeout)
     if args.dask_local:
         return ExecutorSpec("dask", args.dask_local)
     workers = args.workers if args.workers is not None else available_cpus()
@@ -67,13 +77,10 @@ def _spec(args):
 
 def run(args) -> int:
     from ..sweep import run_sweep
-    from ..sweep.executors import DaskUnavailable
     from ..sweep.grid import plan_sweep
-    from ..sweep.store import StoreBusy, StoreMismatch
 
     spec = _spec(args)
     plan = plan_sweep(args.card, seed=args.seed)
-    out = Path(args.output) if args.output else Path("out/sweep") / plan.name
     if args.check:
         print(f"{args.card}: {len(plan.points)} points over {', '.join(plan.fields)} "
               f"(shape {' x '.join(map(str, plan.shape))}); device {plan.device_path}; "
@@ -81,12 +88,10 @@ def run(args) -> int:
         for point in plan.points:
             print(f"  {point.index:4d}  {point.label()}")
         return 0
+    out = output_directory(args.output, Path("out/sweep") / plan.name)
     if spec.kind == "pool" and spec.workers > len(plan.points):
         spec = type(spec)("pool", max(1, len(plan.points)))
-    try:
-        ds, stats = run_sweep(plan, out, spec, restart=args.restart, progress=not args.quiet)
-    except (StoreMismatch, StoreBusy, DaskUnavailable) as exc:
-        raise UserError(str(exc)) from None
+    ds, stats = run_sweep(plan, out, spec, restart=args.restart, progress=not args.quiet)
     nc = write_netcdf(ds, out / "sweep.nc")
     print(f"computed {stats.computed} points in {stats.wall_s:.3g} s "
           f"({stats.already_done} were already stored); wrote {nc}")

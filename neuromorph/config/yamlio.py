@@ -8,6 +8,12 @@ Every user-facing card (device, protocol, circuit, sweep) goes through :func:`lo
 3. the merged data is validated by a pydantic model (the schema);
 4. any failure becomes one :class:`ConfigError` per problem, each naming file, line, field path,
    the offending value and what was expected. The CLI prints these without a traceback.
+
+Hostile input is refused with the file named, before anything big is built: a file that is not
+UTF-8 text (binary, other encodings), a directory, a symlink loop, an empty card, a top level that
+is a list or a scalar, keys that are not plain names, nesting deeper than :data:`MAX_DEPTH`, and
+YAML aliases / merge keys (``<<: *base``) that would expand to more than :data:`MAX_EXPANDED_NODES`
+values (an "alias bomb") or refer to themselves.
 """
 
 from __future__ import annotations
@@ -24,6 +30,13 @@ from ..errors import ConfigError  # the hierarchy's ConfigError, importable from
 
 __all__ = ["ConfigError", "CardSource", "read_card", "load_card", "validate_card", "format_path", "model_candidates",
            "model_for"]
+
+#: a card whose aliases expand to more values than this is refused (the shipped cards have < 500)
+MAX_EXPANDED_NODES = 100_000
+#: nesting depth limit of mappings/lists in a card
+MAX_DEPTH = 64
+#: largest card file read (bytes)
+MAX_CARD_BYTES = 10 * 2**20
 
 Model = TypeVar("Model", bound=BaseModel)
 Location = tuple[str, int]  # (file, 1-based line)
@@ -54,10 +67,56 @@ def format_path(path: tuple) -> str:
     return out or "<card>"
 
 
+def _expanded_size(root: yaml.Node, file: str) -> None:
+    """Refuse node graphs whose aliases expand too much, refer to themselves, or nest too deep.
+
+    Aliased nodes are shared in the graph; the size a consumer would walk is computed once per
+    node (linear in the distinct nodes), so a billion-laughs card is refused in microseconds."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def children(node):
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                yield key_node
+                yield value_node
+        elif isinstance(node, yaml.SequenceNode):
+            yield from node.value
+
+    def size(node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        line = node.start_mark.line + 1
+        if key in active:
+            raise ConfigError([f"{file}:{line}: an alias refers to the node that contains it (recursive YAML); "
+                               f"write the values out"], file=file, line=line)
+        if depth > MAX_DEPTH:
+            raise ConfigError([f"{file}:{line}: nested more than {MAX_DEPTH} levels deep; cards are shallow "
+                               f"mappings of fields"], file=file, line=line)
+        active.add(key)
+        total = 1
+        for child in children(node):
+            total += size(child, depth + 1)
+            if total > MAX_EXPANDED_NODES:
+                raise ConfigError([f"{file}:{line}: YAML aliases/merge keys here expand to more than "
+                                   f"{MAX_EXPANDED_NODES:,} values (an alias bomb?); write the values out"],
+                                  file=file, line=line)
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root, 0)
+
+
 def _record_lines(node: yaml.Node, path: tuple, file: str, lines: dict, problems: list) -> None:
     if isinstance(node, yaml.MappingNode):
         seen: set = set()
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(f"{file}:{key_node.start_mark.line + 1}: {format_path(path)}: a key must be a "
+                                f"plain name, not a {'list' if isinstance(key_node, yaml.SequenceNode) else 'mapping'}")
+                continue
             key = key_node.value
             here = path + (key,)
             if key in seen:
@@ -72,26 +131,64 @@ def _record_lines(node: yaml.Node, path: tuple, file: str, lines: dict, problems
             _record_lines(item, path + (index,), file, lines, problems)
 
 
-def _parse(path: Path) -> tuple[Any, dict]:
+def _read_text(path: Path) -> str:
+    """The card's text; every way of not being a readable UTF-8 text file is a ConfigError."""
     file = str(path)
     try:
-        text = path.read_text()
+        if path.is_dir():
+            raise ConfigError([f"{file}: is a directory, not a card file"], file=file)
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_CARD_BYTES + 1)
     except FileNotFoundError:
-        raise ConfigError([f"{file}: file not found"]) from None
+        raise ConfigError([f"{file}: file not found"], file=file) from None
     except OSError as exc:
-        raise ConfigError([f"{file}: cannot read file ({exc.strerror})"]) from None
+        raise ConfigError([f"{file}: cannot read file ({exc.strerror or exc})"], file=file) from None
+    if len(raw) > MAX_CARD_BYTES:
+        raise ConfigError([f"{file}: larger than {MAX_CARD_BYTES // 2**20} MiB; not a card"], file=file)
+    if b"\0" in raw:
+        raise ConfigError([f"{file}: a binary file (contains NUL bytes), not a YAML card"], file=file)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ConfigError([f"{file}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                           f"save the card as UTF-8"], file=file, line=line) from None
+    return text.removeprefix("\ufeff")
+
+
+def _yaml_problem(file: str, exc: yaml.YAMLError) -> ConfigError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark else 1
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if context and context_mark is not None and context_mark.line + 1 != line:
+        context = f"{context} that starts at line {context_mark.line + 1}"
+    detail = f"{problem} ({context})" if context and context not in problem else problem
+    return ConfigError([f"{file}:{line}: not valid YAML: {detail}"], file=file, line=line)
+
+
+def _parse(path: Path) -> tuple[Any, dict]:
+    file = str(path)
+    text = _read_text(path)
     try:
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
+            if node is not None:
+                _expanded_size(node, file)
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([f"{file}{line}: not valid YAML: {problem}"]) from None
+        raise _yaml_problem(file, exc) from None
+    except ConfigError:
+        raise
+    except RecursionError:
+        raise ConfigError([f"{file}: nested too deeply to read; cards are shallow mappings of fields"],
+                          file=file) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. unhashable merge keys, absurd timestamps
+        raise ConfigError([f"{file}: cannot read this YAML: {exc}"], file=file) from None
     lines: dict = {}
     problems: list[str] = []
     if node is not None:
@@ -114,13 +211,21 @@ def read_card(path: str | Path, _chain: tuple = ()) -> CardSource:
     """Parse a card and resolve its ``base:`` chain (without schema validation)."""
     path = Path(path)
     file = str(path)
-    if path.resolve() in _chain:
+    try:
+        resolved = path.resolve()
+    except (RuntimeError, OSError) as exc:  # symlink loop
+        raise ConfigError([f"{file}: cannot read file ({exc})"], file=file) from None
+    if resolved in _chain:
         cycle = " -> ".join(str(p) for p in _chain + (path.resolve(),))
         raise ConfigError([f"{file}:1: base: cards extend each other in a cycle ({cycle})"])
     data, lines = _parse(path)
+    if data is None:
+        raise ConfigError([f"{file}:1: the card is empty; expected a mapping of fields (key: value)"], file=file)
     if not isinstance(data, dict):
+        got = {"list": "a list", "str": "a single text value", "int": "a number", "float": "a number",
+               "bool": "true/false"}.get(type(data).__name__, type(data).__name__)
         raise ConfigError([f"{file}:1: expected a mapping of fields (key: value) at the top level, "
-                           f"got {type(data).__name__}"])
+                           f"got {got}"], file=file, line=1)
     if "base" in data:
         base_name = data.pop("base")
         where = lines.get(("base",), (file, 1))
@@ -129,7 +234,7 @@ def read_card(path: str | Path, _chain: tuple = ()) -> CardSource:
         base_path = (path.parent / base_name)
         if not base_path.exists():
             raise ConfigError([f"{where[0]}:{where[1]}: base: file {base_path} not found"])
-        base = read_card(base_path, _chain + (path.resolve(),))
+        base = read_card(base_path, _chain + (resolved,))
         data = _merge(base.data, data)
         lines = {**base.lines, **{k: v for k, v in lines.items() if k != ("base",)}}
     return CardSource(path=path, data=data, lines=lines)

@@ -31,17 +31,19 @@ DASK_HINT = "pip install neuromorph[dask]"
 
 
 class DaskUnavailable(ExecutorError):
-    """Dask (distributed) is not installed."""
+    """Dask (distributed) is not installed, or the scheduler cannot be reached in time."""
 
 
 @dataclass(frozen=True)
 class ExecutorSpec:
     """``kind`` is 'serial', 'pool' or 'dask'; ``workers`` for pool and LocalCluster;
-    ``scheduler`` the address of a running Dask scheduler (then no LocalCluster is started)."""
+    ``scheduler`` the address of a running Dask scheduler (then no LocalCluster is started);
+    ``timeout_s`` how long to wait for that scheduler before :class:`DaskUnavailable` is raised."""
 
     kind: str = "pool"
     workers: int = 1
     scheduler: str | None = None
+    timeout_s: float = 20.0
 
     def __post_init__(self) -> None:
         if self.kind not in ("serial", "pool", "dask"):
@@ -123,9 +125,12 @@ def _run_dask(fn, tasks, spec: ExecutorSpec, on_result) -> None:
     try:
         if spec.scheduler:
             try:
-                client = distributed.Client(spec.scheduler, timeout="20s")
-            except (OSError, TimeoutError) as exc:
-                raise ValueError(f"cannot reach the Dask scheduler at {spec.scheduler}: {exc}") from None
+                client = distributed.Client(spec.scheduler, timeout=f"{spec.timeout_s}s")
+            except (OSError, TimeoutError, ValueError, TypeError) as exc:
+                raise DaskUnavailable(f"cannot reach the Dask scheduler at {spec.scheduler} within "
+                                      f"{spec.timeout_s:g} s: {exc}. Is the scheduler running and the address "
+                                      f"right (tcp://host:8786)? (--scheduler-timeout waits longer)",
+                                      option="--scheduler") from None
         else:
             cluster = distributed.LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True,
                                                dashboard_address=None, silence_logs=40,

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import UnstableStepError
+from ..errors import InvalidParameterError, UnstableStepError
 from ..kernels import chain as kern
 from .chain import ChainBatch, LinearChain
 
@@ -71,7 +71,7 @@ class EigenIntegrator(_Base):
 
     def __init__(self, chain: LinearChain | Sequence[LinearChain] | ChainBatch, bounds=None):
         if bounds is not None and not (bounds[0] <= 0.0 <= bounds[1]):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"the eigenbasis integrator supports bounds only when lower <= 0 <= upper "
                 f"(got [{bounds[0]}, {bounds[1]}]); use integrator 'dense' or 'implicit_euler'")
         if isinstance(chain, LinearChain):
@@ -234,8 +234,8 @@ def make_integrator(name: str, chain, bounds=None, **kwargs):
     try:
         cls = INTEGRATORS[name]
     except KeyError:
-        raise ValueError(f"unknown integrator {name!r}; expected one of: {', '.join(INTEGRATORS)}") from None
+        raise InvalidParameterError(f"unknown integrator {name!r}; expected one of: {', '.join(INTEGRATORS)}") from None
     if cls is not EigenIntegrator and not isinstance(chain, LinearChain):
-        raise ValueError(f"integrator {name!r} needs one shared chain; use 'eigen' for populations with "
+        raise InvalidParameterError(f"integrator {name!r} needs one shared chain; use 'eigen' for populations with "
                          "device-to-device variation")
     return cls(chain, bounds, **kwargs)

@@ -52,7 +52,7 @@ def test_json_summary(run_cli, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (("--updates", "-1"), "--updates must be >= 0"),
+    (("--updates", "-1"), "argument --updates/-n: must be >= 0"),
     (("--learning-rate", "50"), "learning rate 50 needs pulse probabilities"),
 ])
 def test_bad_options_give_one_error(run_cli, tmp_path, args, message):

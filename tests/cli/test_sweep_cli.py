@@ -102,7 +102,7 @@ def test_executor_options_are_checked(capsys, card, tmp_path):
     code, _, err = run_any(capsys, "sweep", card, "--dask-local", "2", "--scheduler", "tcp://x:1")
     assert code == 2 and "either --scheduler" in err
     code, _, err = run_any(capsys, "sweep", card, "--workers", "0")
-    assert code == 2 and "--workers must be >= 1" in err
+    assert code == 2 and "argument --workers/-j: must be >= 1" in err
 
 
 def test_missing_dask_is_one_clear_error(capsys, card, tmp_path, without_dask):
