@@ -1,0 +1,224 @@
+"""Schema of network cards (``circuits/mlp_*.yaml``) and continual-learning cards
+(``circuits/continual_*.yaml``). The pydantic models are the file format; unknown fields,
+unknown rules, sizes that do not fit the data set and bad schedules are refused before any
+work, as ``file:line: field: message (got …)``.
+
+Network card::
+
+    kind: network
+    name: mlp_digits_rules
+    dataset: {name: digits, validation: 0.1}   # digits | fashion_mnist; validation fraction of train
+    layers: [64, 100, 100, 10]                 # inputs, hidden…, classes (must fit the data set)
+    activation: relu                           # relu | tanh | sigmoid
+    weights: ideal                             # float weights (the reference)
+    batch_size: 64
+    epochs: 100
+    seed: 0
+    rules:                                     # one run per entry (same data order and init seed)
+      - kind: pfa                              # bp | fa | dfa | kp | pfa
+        learning_rate: 0.1
+        momentum: 0.9
+        lr_schedule: {milestones: [], factor: 0.5}            # epochs
+        weight_decay: {value: 1e-4, initial: 1e-2, initial_steps: 938}   # optimiser steps
+        expansion: 10                          # PFA: n_r = k·n_l
+        feedback_init: gaussian                # PFA B: gaussian | uniform | orthogonal | identity
+
+Continual card::
+
+    kind: continual
+    network: mlp_digits_rules.yaml             # relative to this card: layers, rules, batch size
+    tasks: {kind: permuted, count: 5}          # permuted | split (scenario: task | class)
+    epochs_per_task: 10
+    dataset: digits                            # optional: overrides the network card's data set
+    seed: 0
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .device_schema import Strict
+from .yamlio import ConfigError, read_card, validate_card
+
+__all__ = ["DatasetSpec", "LearningRateSchedule", "WeightDecaySchedule", "RuleCard", "NetworkCard",
+           "TaskSequence", "ContinualCard", "load_network_card", "load_continual_card", "DATASET_SHAPES"]
+
+#: inputs and classes of each offline data set (neuromorph.tasks.datasets.DATASETS mirrors this)
+DATASET_SHAPES = {"digits": (64, 10), "fashion_mnist": (784, 10)}
+
+
+class DatasetSpec(Strict):
+    name: Literal["digits", "fashion_mnist"] = "digits"
+    validation: float = Field(0.1, ge=0.0, lt=0.9, description="fraction of the training set held out")
+
+
+class LearningRateSchedule(Strict):
+    """η × ``factor`` at every epoch listed in ``milestones`` (0-based epochs, increasing)."""
+
+    milestones: list[int] = []
+    factor: float = Field(0.5, gt=0.0, le=1.0)
+
+    @field_validator("milestones")
+    @classmethod
+    def _increasing(cls, value: list[int]) -> list[int]:
+        if any(m < 1 for m in value):
+            raise ValueError("milestones are epochs >= 1 at which the learning rate drops")
+        if any(b <= a for a, b in zip(value, value[1:])):
+            raise ValueError("milestones must be strictly increasing")
+        return value
+
+
+class WeightDecaySchedule(Strict):
+    """λ = ``initial`` for the first ``initial_steps`` optimiser steps, then ``value``."""
+
+    value: float = Field(1e-4, ge=0.0, lt=1.0)
+    initial: float | None = Field(None, ge=0.0, lt=1.0)
+    initial_steps: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.initial_steps > 0 and self.initial is None:
+            raise ValueError("initial_steps is given but initial (the decay of those steps) is not")
+        if self.initial is not None and self.initial_steps == 0:
+            raise ValueError("initial is given but initial_steps is 0: give the number of optimiser steps")
+        return self
+
+
+class RuleCard(Strict):
+    kind: Literal["bp", "fa", "dfa", "kp", "pfa"]
+    label: str | None = None
+    learning_rate: float = Field(gt=0.0, le=10.0)
+    momentum: float = Field(0.9, ge=0.0, lt=1.0)
+    lr_schedule: LearningRateSchedule = LearningRateSchedule()
+    weight_decay: WeightDecaySchedule = WeightDecaySchedule()
+    expansion: int = Field(10, ge=1, le=1000)
+    feedback_init: Literal["gaussian", "uniform", "orthogonal", "identity"] = "gaussian"
+
+    @model_validator(mode="after")
+    def _identity(self):
+        if self.feedback_init == "identity" and self.expansion != 1:
+            raise ValueError("feedback_init identity needs expansion 1 (B = I is n_l x n_l)")
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.label or self.kind
+
+
+class NetworkCard(Strict):
+    kind: Literal["network"] = "network"
+    name: str | None = None
+    description: str = ""
+    dataset: DatasetSpec = DatasetSpec()
+    layers: list[int] = Field(min_length=2)
+    activation: Literal["relu", "tanh", "sigmoid"] = "relu"
+    weights: Literal["ideal"] = "ideal"
+    batch_size: int = Field(64, ge=1, le=65536)
+    epochs: int = Field(ge=1, le=100_000)
+    seed: int = 0
+    rules: list[RuleCard] = Field(min_length=1)
+
+    @field_validator("layers")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if any(n < 1 for n in value):
+            raise ValueError("every layer needs at least one unit")
+        return value
+
+
+class TaskSequence(Strict):
+    kind: Literal["permuted", "split"]
+    count: int = Field(ge=2, le=100)
+    scenario: Literal["task", "class"] | None = None
+
+    @model_validator(mode="after")
+    def _scenario(self):
+        if self.kind == "split" and self.scenario is None:
+            raise ValueError("split tasks need scenario: task (multi-head) or class (single head)")
+        if self.kind == "permuted" and self.scenario is not None:
+            raise ValueError("scenario applies only to split tasks (permuted tasks share one head)")
+        return self
+
+
+class ContinualCard(Strict):
+    kind: Literal["continual"] = "continual"
+    name: str | None = None
+    description: str = ""
+    network: str = Field(description="network card, relative to this card")
+    dataset: Literal["digits", "fashion_mnist"] | None = None
+    tasks: TaskSequence
+    epochs_per_task: int = Field(ge=1, le=10_000)
+    seed: int = 0
+
+
+def _problem(source, path: tuple, message: str) -> str:
+    from .yamlio import format_path
+
+    file, line = source.where(path)
+    return f"{file}:{line}: {format_path(path)}: {message}"
+
+
+def check_network(card: NetworkCard, source, dataset: str | None = None) -> list[str]:
+    """Cross-field checks with the line of the offending field."""
+    problems = []
+    name = dataset or card.dataset.name
+    n_in, n_classes = DATASET_SHAPES[name]
+    if card.layers[0] != n_in:
+        problems.append(_problem(source, ("layers", 0), f"expected {n_in} inputs for {name} "
+                                 f"({'8x8' if n_in == 64 else '28x28'} pixels) (got {card.layers[0]})"))
+    if card.layers[-1] != n_classes:
+        problems.append(_problem(source, ("layers", len(card.layers) - 1),
+                                 f"expected {n_classes} outputs, one per class of {name} (got {card.layers[-1]})"))
+    labels = [r.name for r in card.rules]
+    for i, rule in enumerate(card.rules):
+        if labels.count(rule.name) > 1:
+            problems.append(_problem(source, ("rules", i, "label" if rule.label else "kind"),
+                                     f"two rules are called {rule.name!r}; give each a distinct label"))
+        late = [m for m in rule.lr_schedule.milestones if m >= card.epochs]
+        if late:
+            problems.append(_problem(source, ("rules", i, "lr_schedule", "milestones"),
+                                     f"milestones {late} are not before the last epoch (epochs: {card.epochs}); "
+                                     "drop them or train longer"))
+    return problems
+
+
+def load_network_card(path: str | Path) -> tuple[NetworkCard, object]:
+    """Validate a network card; returns (card, its CardSource)."""
+    source = read_card(path)
+    if source.data.get("kind", "network") != "network":
+        raise ConfigError([_problem(source, ("kind",), f"expected 'network' (got {source.data.get('kind')!r}); "
+                                    "neuromorph train reads network cards (circuits/mlp_*.yaml)")])
+    card = validate_card(source, NetworkCard)
+    problems = check_network(card, source)
+    if problems:
+        raise ConfigError(problems)
+    return card, source
+
+
+def load_continual_card(path: str | Path) -> tuple[ContinualCard, NetworkCard, Path]:
+    """Validate a continual card and the network card it names; returns (card, network, network path)."""
+    path = Path(path)
+    source = read_card(path)
+    if source.data.get("kind", "continual") != "continual":
+        raise ConfigError([_problem(source, ("kind",), f"expected 'continual' (got {source.data.get('kind')!r}); "
+                                    "neuromorph continual reads continual cards (circuits/continual_*.yaml)")])
+    card = validate_card(source, ContinualCard)
+    stated_in = Path(source.where(("network",))[0])
+    net_path = stated_in.parent / card.network
+    if not net_path.is_file():
+        raise ConfigError([_problem(source, ("network",), f"file {card.network!r} not found (resolved to "
+                                    f"{net_path}; relative to {stated_in.parent}/)")])
+    net_source = read_card(net_path)
+    network = validate_card(net_source, NetworkCard)
+    problems = check_network(network, net_source, card.dataset)
+    n_classes = DATASET_SHAPES[card.dataset or network.dataset.name][1]
+    if card.tasks.kind == "split" and n_classes % card.tasks.count:
+        problems.append(_problem(source, ("tasks", "count"), f"{n_classes} classes cannot be split into "
+                                 f"{card.tasks.count} equal tasks; use a divisor of {n_classes} (2 or 5) "
+                                 f"(got {card.tasks.count})"))
+    if problems:
+        raise ConfigError(problems)
+    return card, network, net_path

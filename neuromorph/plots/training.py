@@ -1,0 +1,105 @@
+"""Training figures: accuracy vs epoch per rule with the path alignment angle vs epoch per layer
+(``neuromorph train``), and a continual-learning run: every task's accuracy along the whole
+training sequence with the accuracy matrix (``neuromorph continual``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+from ..outputs import save_figure  # noqa: E402
+
+
+def _save(fig, path) -> Path:
+    try:
+        return save_figure(fig, path, dpi=120)
+    finally:
+        plt.close(fig)
+
+__all__ = ["plot_training", "plot_continual"]
+
+
+def plot_training(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+    """Left: test (solid) and training (dashed, running) accuracy vs epoch, one colour per rule.
+    Right: path alignment angle vs epoch, one panel column per layer with a path (layers ≥ 2)."""
+    layers = [int(l) for l in ds["layer"].values
+              if np.isfinite(ds["alignment_angle_deg"].sel(layer=l).values).any()]
+    ncols = 1 + max(len(layers), 1)
+    fig, axes = plt.subplots(1, ncols, figsize=(4.6 * ncols, 4.2), constrained_layout=True, squeeze=False)
+    axes = axes[0]
+    epochs = ds["epoch"].values
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, rule in enumerate(ds["rule"].values):
+        c = colours[i % len(colours)]
+        d = ds.sel(rule=rule)
+        axes[0].plot(epochs, 100 * d["test_accuracy"].values, color=c, label=f"{rule} (best {100 * float(d['best_test_accuracy']):.1f} %)")
+        axes[0].plot(epochs, 100 * d["train_accuracy"].values, color=c, ls="--", lw=0.8)
+        for ax, layer in zip(axes[1:], layers):
+            ax.plot(epochs, d["alignment_angle_deg"].sel(layer=layer).values, color=c, label=str(rule))
+    axes[0].set_xlabel("epoch")
+    axes[0].set_ylabel("accuracy [%]  (solid: test, dashed: training)")
+    lo = 100 * float(np.nanmin(ds["test_accuracy"].sel(epoch=ds["epoch"] >= 1).values)) if len(epochs) > 1 else 0
+    axes[0].set_ylim(max(0.0, min(lo, 90.0) - 2), 100.5)
+    axes[0].legend(fontsize=8, loc="lower right")
+    axes[0].grid(alpha=0.3)
+    axes[0].set_title(f"{ds.attrs.get('dataset', '')} {'-'.join(map(str, ds.attrs.get('layers', [])))}, "
+                      f"seed {ds.attrs.get('seed')}", fontsize=10)
+    for ax, layer in zip(axes[1:], layers):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("path alignment angle [deg]")
+        ax.set_title(f"layer {layer}: angle(W, effective feedback)", fontsize=10)
+        ax.set_ylim(-2, 92)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if not layers:
+        axes[1].set_axis_off()
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+def plot_continual(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+    """Top: accuracy on every task (one colour per task) along the training sequence, one panel
+    per rule, task boundaries dashed. Bottom: the accuracy matrix R[i, j] per rule."""
+    rules = list(ds["rule"].values)
+    tasks = list(ds["task"].values)
+    fig, axes = plt.subplots(2, len(rules), figsize=(5.0 * len(rules), 8.2), constrained_layout=True, squeeze=False)
+    colours = plt.cm.viridis(np.linspace(0, 0.9, len(tasks)))
+    x = ds["step_epoch"].values
+    per_task = int(ds.attrs["epochs_per_task"])
+    for col, rule in enumerate(rules):
+        ax = axes[0, col]
+        curve = ds["accuracy_curve"].sel(rule=rule).values
+        for j, task in enumerate(tasks):
+            ax.plot(x, 100 * curve[:, j], color=colours[j], label=str(task))
+        for b in range(1, len(tasks)):
+            ax.axvline(b * per_task, color="grey", ls="--", lw=0.7)
+        ax.set_xlabel("epochs of training (all tasks, in order)")
+        ax.set_ylabel("test accuracy [%]")
+        ax.set_ylim(0, 101)
+        ax.set_title(f"{rule}: ACC {100 * float(ds['average_accuracy'].sel(rule=rule)):.1f} %, "
+                     f"BWT {100 * float(ds['backward_transfer'].sel(rule=rule)):+.1f} pts", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, ncol=2, title="task", title_fontsize=7)
+        ax = axes[1, col]
+        r = 100 * ds["accuracy_matrix"].sel(rule=rule).values
+        im = ax.imshow(r, vmin=0, vmax=100, cmap="magma")
+        for i in range(r.shape[0]):
+            for j in range(r.shape[1]):
+                ax.text(j, i, f"{r[i, j]:.0f}", ha="center", va="center", fontsize=7,
+                        color="white" if r[i, j] < 60 else "black")
+        ax.set_xticks(range(len(tasks)), tasks, rotation=45, fontsize=7)
+        ax.set_yticks(range(len(tasks)), tasks, fontsize=7)
+        ax.set_xlabel("evaluated task j")
+        ax.set_ylabel("after training task i")
+        ax.set_title("accuracy matrix R[i, j] [%]", fontsize=10)
+        fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.suptitle(title or f"{ds.attrs.get('card', '')}: {ds.attrs.get('tasks_kind', '')} "
+                 f"{ds.attrs.get('scenario', '') or ''} on {ds.attrs.get('dataset', '')}, seed {ds.attrs.get('seed')}")
+    return _save(fig, path)
