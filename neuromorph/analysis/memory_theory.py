@@ -70,12 +70,9 @@ import numpy as np
 import scipy.linalg
 
 from ..errors import InvalidParameterError
-from ..devices.base import ChainDevice, StochasticDevice
-from ..devices.proton_transistor import ProtonTransistor
-from ..config.device_schema import LinearClippedTransfer
+from ..devices.base import Device
 from ..synapses.chain import ChainBatch, LinearChain
 from ..synapses.models import BinarySynapse, CascadeSynapse
-from ..kernels.stochastic import cascade_probabilities
 from .lifetime import lifetime_of_function
 
 __all__ = [
@@ -190,21 +187,12 @@ class ChainMemoryModel:
         return self.sym.shape[0]
 
 
-def _channel_slope(device: ProtonTransistor, g_min, g_max) -> np.ndarray:
-    transfer = device.card.channel.transfer
-    span = np.asarray(g_max, float) - np.asarray(g_min, float)
-    if isinstance(transfer, LinearClippedTransfer):
-        inside = transfer.u_low < 0.0 < transfer.u_high
-        return span / (transfer.u_high - transfer.u_low) * (1.0 if inside else 0.0)
-    s0 = 0.5 * (1.0 + np.tanh(0.5 * (0.0 - transfer.u_mid) / transfer.u_slope))
-    return span * s0 * (1.0 - s0) / transfer.u_slope
-
-
-def chain_memory_model(device: ChainDevice, n_devices: int = 256,
+def chain_memory_model(device: Device, n_devices: int = 256,
                        rng: np.random.Generator | None = None, population=None,
                        ignore_bounds: bool = False) -> ChainMemoryModel:
-    """The :class:`ChainMemoryModel` of a chain device; raises :class:`NotApplicable` with bounds
-    (unless ``ignore_bounds``, used to seed a Monte-Carlo start that is then burnt in).
+    """The :class:`ChainMemoryModel` of a chain device, from its
+    :meth:`~neuromorph.devices.base.Device.linear_model`; raises :class:`NotApplicable` with
+    bounds (unless ``ignore_bounds``, used to seed a Monte-Carlo start that is then burnt in).
 
     Devices with device-to-device variation are represented by ``n_devices`` sampled devices
     (drawn with ``rng``), or by the given ``population`` (one entry per device); others by
@@ -213,38 +201,15 @@ def chain_memory_model(device: ChainDevice, n_devices: int = 256,
     if device.bounds is not None and not ignore_bounds:
         raise NotApplicable(f"{device.name}: hard bounds [{device.bounds[0]:g}, {device.bounds[1]:g}] make the "
                             "dynamics nonlinear; no mean-field curve (Monte-Carlo only)")
-    if not isinstance(device, ProtonTransistor):
-        sym, caps = _sym_batch(device.chain)
-        one = np.ones(1)
-        return ChainMemoryModel(sym=sym, capacities=caps,
-                                a=one * device.event_size, b=0 * one, c=0.0, slope=one, w_rest=0 * one,
-                                read_noise=0.0, exact=True,
-                                note="exact: linear chain, Campbell/Lyapunov stationary variance")
-    rng = np.random.default_rng(0) if rng is None else rng
     if population is None:
-        n = n_devices if device.has_variation else 1
-        population = device.sample_population(n, rng)
-    sym, caps = _sym_batch(population.chains)
+        rng = np.random.default_rng(0) if rng is None else rng
+        population = device.sample_population(n_devices if device.has_variation else 1, rng)
+    linear = device.linear_model(population)
+    sym, caps = _sym_batch(linear.chains)
     n = sym.shape[0]
-    params = population.params
-    gate, channel = device.card.gate, device.card.channel
-    ratio = params["g_gate"][:n] * gate.width / params["capacitance_1"][:n]
-    if gate.saturation == "soft":
-        b = -np.expm1(-ratio)
-        a = gate.amplitude * b
-    else:
-        a = gate.amplitude * ratio
-        b = np.zeros_like(a)
-    g_min, g_max = params["g_min"][:n], params["g_max"][:n]
-    slope = _channel_slope(device, g_min, g_max)
-    w_rest = np.asarray(device.weight(np.zeros(n), population), float)[:n]
-    parts = ["state moments exact (affine gate events)",
-             "channel linearised at rest (dG/du_1 at u_1 = 0)"]
-    if device.has_variation:
-        parts.append(f"device variation averaged over {n} sampled devices")
-    return ChainMemoryModel(sym=sym, capacities=caps, a=np.asarray(a, float), b=np.asarray(b, float),
-                            c=float(gate.cycle_noise), slope=np.asarray(slope, float), w_rest=w_rest,
-                            read_noise=float(channel.read_noise), exact=False, note="; ".join(parts))
+    return ChainMemoryModel(sym=sym, capacities=caps, a=linear.a[:n], b=linear.b[:n], c=linear.cycle_noise,
+                            slope=linear.slope[:n], w_rest=linear.w_rest[:n], read_noise=linear.read_noise,
+                            exact=linear.exact, note=linear.note)
 
 
 def _check_mode(events: str) -> None:
@@ -383,11 +348,7 @@ def markov_matrices(synapse: BinarySynapse | CascadeSynapse) -> tuple[np.ndarray
     [(+1, level 1..n), (−1, level 1..n)] and the weight of each state. Built from the rules
     stated in :mod:`neuromorph.synapses.models` (binary: n = 1, switch probability q, no
     deepening)."""
-    if isinstance(synapse, BinarySynapse):
-        q = np.array([synapse.transition_probability])
-        p = np.zeros(1)
-    else:
-        q, p = cascade_probabilities(synapse.n_levels, synapse.ratio)
+    q, p = synapse.probabilities()
     n = q.size
     t_plus = np.zeros((2 * n, 2 * n))
     for lv in range(n):
@@ -454,8 +415,8 @@ class MemoryPrediction:
 def slowest_timescale(device, rate: float) -> float:
     """Slowest relaxation time [s] relevant to the memory (chain: slowest eigen-timescale;
     binary/cascade: slowest relaxation of the event-driven Markov chain)."""
-    if isinstance(device, StochasticDevice):
-        t_plus, t_minus, _ = markov_matrices(device.synapse)
+    if device.dynamics == "markov":
+        t_plus, t_minus, _ = markov_matrices(device.markov_model().synapse)
         ev = np.linalg.eigvals(0.5 * (t_plus + t_minus))
         ev = np.sort(np.abs(ev))[::-1]
         second = ev[1] if ev.size > 1 else 0.0
@@ -465,7 +426,8 @@ def slowest_timescale(device, rate: float) -> float:
 
 
 def fastest_timescale(device, rate: float) -> float:
-    if isinstance(device, StochasticDevice):
+    """Fastest relaxation time [s]: the chain's fastest eigen-timescale, or 1/rate (one event)."""
+    if device.dynamics == "markov":
         return 1.0 / rate
     return float(device.chain.timescales()[-1])
 
@@ -482,15 +444,17 @@ def predict_memory(device, ages: np.ndarray, n_synapses: int, rate: float, event
     _check_mode(events)
     ages = np.asarray(ages, float)
     root_n = np.sqrt(n_synapses)
-    if isinstance(device, StochasticDevice):
+    if device.dynamics == "markov":
+        markov = device.markov_model()
+
         def signal_fn(t):
-            return markov_signal(device.synapse, t, rate, events)
+            return markov_signal(markov.synapse, t, rate, events)
 
         noise = 1.0 / root_n
         method = "markov"
         exact, note = True, "exact mean signal of independent Markov-chain synapses; E[w^2] = 1"
-        if isinstance(device.synapse, BinarySynapse):
-            q = device.synapse.transition_probability
+        if markov.switch_probability is not None:
+            q = markov.switch_probability
 
             def signal_fn(t):  # noqa: F811 - closed form for the binary synapse
                 return binary_signal(q, t, rate, events)

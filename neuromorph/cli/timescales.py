@@ -8,7 +8,6 @@ import json
 import numpy as np
 
 from ..devices.loader import load_device
-from ..devices.proton_transistor import ProtonTransistor
 
 EXAMPLE = """Examples:
   neuromorph timescales devices/proton_transistor_5.yaml
@@ -27,22 +26,11 @@ def register(sub) -> None:
 
 
 def describe(device) -> dict:
-    """Timescales and per-compartment quantities of one device, as plain Python data."""
-    info = {"device": device.name, "kind": device.kind}
-    if getattr(device, "stochastic", False):
-        info["note"] = "stochastic synapse: no continuous-time chain (memory decays only through events)"
-        return info
-    chain = device.chain
-    info["n_variables"] = chain.n_variables
-    info["relaxation_timescales_s"] = chain.timescales().tolist()
-    info["stage_time_constants_s"] = chain.stage_time_constants().tolist()
-    info["capacities"] = chain.capacities.tolist()
-    info["couplings"] = chain.couplings.tolist()
-    if isinstance(device, ProtonTransistor):
-        table = device.stage_table()
-        info.update({k: v.tolist() for k, v in table.items()})
-        info["event_size_v"] = device.nominal_event_size()
-    return info
+    """Timescales and per-compartment quantities of one device
+    (:func:`neuromorph.tasks.timescales.describe_timescales`)."""
+    from ..tasks.timescales import describe_timescales
+
+    return describe_timescales(device)
 
 
 def run(args) -> int:

@@ -33,17 +33,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config.device_schema import (
-    CapacitanceCapacity,
-    LinearClippedTransfer,
-    ProtonTransistorCard,
-    SigmoidTransfer,
-    VolumeCapacity,
-)
+from ..config.device_schema import CapacitanceCapacity, ProtonTransistorCard, VolumeCapacity
 from ..synapses.chain import ChainBatch, LinearChain
-from .base import ChainDevice, DevicePopulation, lognormal_jitter
+from .base import ChainDevice, DeviceParameters, DevicePopulation, lognormal_jitter
+from .channel import ChannelModel, channel_slope_at_rest, channel_transfer, inverse_transfer
+from .linear_model import LinearEventModel
 
-__all__ = ["ProtonTransistorGeometry", "ProtonTransistor", "channel_transfer"]
+__all__ = ["ProtonTransistorGeometry", "ProtonTransistor", "channel_transfer", "inverse_transfer"]
 
 
 @dataclass(frozen=True)
@@ -71,14 +67,6 @@ class ProtonTransistorGeometry:
         return LinearChain(self.capacitance_f, self.bridge_conductance_s(), time_unit_s=1.0)
 
 
-def channel_transfer(u1: np.ndarray, transfer: LinearClippedTransfer | SigmoidTransfer) -> np.ndarray:
-    """s(u_1) ∈ [0, 1]: linear-clipped or logistic."""
-    u1 = np.asarray(u1, dtype=float)
-    if isinstance(transfer, LinearClippedTransfer):
-        return np.clip((u1 - transfer.u_low) / (transfer.u_high - transfer.u_low), 0.0, 1.0)
-    return 0.5 * (1.0 + np.tanh(0.5 * (u1 - transfer.u_mid) / transfer.u_slope))
-
-
 class ProtonTransistor(ChainDevice):
     """A proton-transistor device card turned into chains, gate events and channel reads."""
 
@@ -96,6 +84,25 @@ class ProtonTransistor(ChainDevice):
     @property
     def has_variation(self) -> bool:
         return any(v > 0 for v in self.card.variation.model_dump().values())
+
+    @property
+    def channel(self) -> ChannelModel:
+        """The transistor's own channel G(u_1) [S]."""
+        return ChannelModel(self.card.channel)
+
+    @property
+    def event_duration_s(self) -> float:
+        """The gate pulse width [s]."""
+        return float(self.card.gate.width)
+
+    def with_variation(self, relative_std: dict[str, float]) -> "ProtonTransistor":
+        merged = self.card.variation.model_copy(update=dict(relative_std))
+        return ProtonTransistor(self.card.model_copy(update={"variation": merged}), self.name)
+
+    @property
+    def polarity(self) -> float:
+        """π: the gate polarity of the card (sign of Δu_1, hence of ΔG, for a "+" pulse)."""
+        return float(self.card.gate.polarity)
 
     def _geometry(self, rng: np.random.Generator | None = None, n_devices: int | None = None
                   ) -> ProtonTransistorGeometry:
@@ -137,17 +144,20 @@ class ProtonTransistor(ChainDevice):
             chains = ChainBatch(geometry.capacitance_f, geometry.bridge_conductance_s())
             c1 = chains.capacities[:, 0].copy()
         var, ch, gate = self.card.variation, self.card.channel, self.card.gate
-        params = {"g_min": lognormal_jitter(rng, ch.g_min, var.g_min, n_devices),
-                  "g_max": lognormal_jitter(rng, ch.g_max, var.g_max, n_devices),
-                  "g_gate": lognormal_jitter(rng, gate.injection_conductance, var.injection_conductance, n_devices),
-                  "capacitance_1": c1}
+        params = DeviceParameters(
+            g_min_s=lognormal_jitter(rng, ch.g_min, var.g_min, n_devices),
+            g_max_s=lognormal_jitter(rng, ch.g_max, var.g_max, n_devices),
+            injection_conductance_s=lognormal_jitter(rng, gate.injection_conductance, var.injection_conductance,
+                                                     n_devices),
+            capacitance_1_f=c1)
         return DevicePopulation(chains, params)
 
     def event_coefficients(self, signs: np.ndarray, population: DevicePopulation,
                            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """(α, β) of Δu_1 = α − β·u_1 for gate pulses of the given signs (0 = no pulse)."""
         gate = self.card.gate
-        capacitance_1, g_gate = population.params["capacitance_1"], population.params["g_gate"]
+        capacitance_1 = population.parameters.capacitance_1_f
+        g_gate = population.parameters.injection_conductance_s
         signs = np.asarray(signs, dtype=float)
         target = signs * gate.polarity * gate.amplitude
         noise = 1.0 + gate.cycle_noise * rng.standard_normal(signs.shape) if gate.cycle_noise else 1.0
@@ -167,12 +177,40 @@ class ProtonTransistor(ChainDevice):
                rng: np.random.Generator | None = None) -> np.ndarray:
         """Channel conductance G(u_1) [S], with read noise when ``rng`` is given."""
         ch = self.card.channel
-        g_min = ch.g_min if population is None else population.params["g_min"]
-        g_max = ch.g_max if population is None else population.params["g_max"]
+        g_min = ch.g_min if population is None else population.parameters.g_min_s
+        g_max = ch.g_max if population is None else population.parameters.g_max_s
         g = g_min + (g_max - g_min) * channel_transfer(u1, ch.transfer)
         if rng is not None and ch.read_noise:
             g = g * (1.0 + ch.read_noise * rng.standard_normal(np.shape(g)))
         return g
+
+    def pulse_rate(self, population: DevicePopulation) -> np.ndarray:
+        """r = g_gate·w/C_1 per device: the charging fraction exponent of one gate pulse."""
+        p = population.parameters
+        return p.injection_conductance_s * self.card.gate.width / p.capacitance_1_f
+
+    def linear_model(self, population: DevicePopulation) -> LinearEventModel:
+        """Gate events a = V_gate·r (linear) or a = V_gate·b, b = 1 − e^{−r} (soft), c = cycle
+        noise; the channel linearised at rest (slope dG/du_1 at u_1 = 0, w_rest = G(0))."""
+        gate, channel = self.card.gate, self.card.channel
+        ratio = self.pulse_rate(population)
+        if gate.saturation == "soft":
+            b = -np.expm1(-ratio)
+            a = gate.amplitude * b
+        else:
+            a = gate.amplitude * ratio
+            b = np.zeros_like(a)
+        params = population.parameters
+        slope = channel_slope_at_rest(channel.transfer, np.asarray(params.g_max_s, float) - np.asarray(params.g_min_s, float))
+        w_rest = np.asarray(self.weight(np.zeros(np.shape(params.g_min_s)), population), float)
+        parts = ["state moments exact (affine gate events)", "channel linearised at rest (dG/du_1 at u_1 = 0)"]
+        if self.has_variation:
+            parts.append(f"device variation averaged over {len(params.g_min_s)} sampled devices")
+        return LinearEventModel(chains=population.chains, mode="soft" if gate.saturation == "soft" else "linear",
+                                target=float(gate.polarity * gate.amplitude), rate=np.asarray(ratio, float),
+                                a=np.asarray(a, float), b=np.asarray(b, float), cycle_noise=float(gate.cycle_noise),
+                                pulse_width_s=float(gate.width), slope=np.asarray(slope, float), w_rest=w_rest,
+                                read_noise=float(channel.read_noise), exact=False, note="; ".join(parts))
 
     def stage_table(self) -> dict[str, np.ndarray]:
         """Per-compartment physical quantities of the nominal device."""

@@ -47,14 +47,13 @@ def point_tasks(plan, indices: list[int] | None = None, threads: int | None = No
 
 
 def _theory_applicable(device) -> bool:
-    return getattr(device, "bounds", None) is None
+    return device.bounds is None
 
 
 def compute_point(task: dict[str, Any]) -> dict[str, Any]:
     """Compute one sweep point (pure: same task → same numbers). Returns a dict of arrays and
     scalars (see :data:`CURVES`, :data:`SCALARS`) plus ``compute_time_s``."""
     from ..analysis.memory_theory import NotApplicable, fastest_timescale, predict_memory, slowest_timescale
-    from ..devices.base import StochasticDevice
     from ..kernels import set_thread_count
     from ..tasks.memory import MemoryConfig, simulate_memory
     from .grid import point_device
@@ -71,14 +70,14 @@ def compute_point(task: dict[str, Any]) -> dict[str, Any]:
     rate, events, criterion = float(exp["rate"]), exp["events"], float(exp["criterion"])
     n_syn = int(exp["synapses"])
     m_max = int(task.get("max_variables", 1))
-    if isinstance(device, StochasticDevice):
+    if device.dynamics == "markov":
         tau = np.array([slowest_timescale(device, rate)])
     else:
         tau = device.chain.timescales()
     timescales = np.full(m_max, np.nan)
     timescales[: min(m_max, tau.size)] = tau[:m_max]
     out: dict[str, Any] = {"index": int(task["index"]), "ages": ages, "method": method, "timescales": timescales,
-                           "state_variables": float(getattr(device, "n_variables", 1)),
+                           "state_variables": float(device.n_variables),
                            "slowest_timescale": float(slowest_timescale(device, rate)),
                            "fastest_timescale": float(fastest_timescale(device, rate))}
     nan_curve = np.full(ages.size, np.nan)

@@ -259,7 +259,7 @@ def plan_sweep(path: str | Path, seed: int | None = None) -> SweepPlan:
                 problems.append(f"... (stopped after {n_problems} problems)")
                 break
             continue
-        if card.experiment.method == "mean_field" and getattr(device, "bounds", None) is not None:
+        if card.experiment.method == "mean_field" and device.bounds is not None:
             file, ln = source.where(("experiment", "method"))
             problems.append(f"{file}:{ln}: sweep point {index} ({label}): experiment.method: mean_field is impossible "
                             f"for a device with bounds (nonlinear); use monte_carlo or auto")
@@ -267,7 +267,7 @@ def plan_sweep(path: str | Path, seed: int | None = None) -> SweepPlan:
             continue
         points.append(point)
         validated.append(card_i)
-        max_m = max(max_m, getattr(device, "n_variables", 1))
+        max_m = max(max_m, device.n_variables)
         if hasattr(device, "chain"):
             tau = device.chain.timescales()
             tau = tau[np.isfinite(tau)]

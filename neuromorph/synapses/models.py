@@ -1,7 +1,6 @@
-"""Synapse models: the Benna–Fusi chain and the baselines it is compared with.
+"""Discrete synapse models, the baselines the Benna–Fusi chain (:mod:`neuromorph.synapses.chain`,
+wrapped by :class:`neuromorph.devices.base.ChainDevice`) is compared with.
 
-``ChainSynapse``      linear chain (Benna–Fusi for m > 1, single-timescale for m = 1); events
-                      add ±event_size to u_1; the weight is u_1.
 ``BinarySynapse``     two states ±1, an opposing event switches the state with probability q.
 ``CascadeSynapse``    Fusi, Drew & Abbott (2005): ±1 states with n metaplastic levels each.
 
@@ -15,32 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels import stochastic as skern
-from .chain import LinearChain
 
-__all__ = ["ChainSynapse", "BinarySynapse", "CascadeSynapse"]
-
-
-@dataclass(frozen=True)
-class ChainSynapse:
-    """A linear chain with fixed-size events Δu_1 = ±event_size and optional hard bounds."""
-
-    chain: LinearChain
-    event_size: float = 1.0
-    bounds: tuple[float, float] | None = None
-
-    def __post_init__(self) -> None:
-        if not (np.isfinite(self.event_size) and self.event_size > 0):
-            raise ValueError(f"event_size must be > 0, got {self.event_size}")
-        if self.bounds is not None and not self.bounds[0] < self.bounds[1]:
-            raise ValueError(f"bounds must satisfy lower < upper, got {self.bounds}")
-
-    @property
-    def n_variables(self) -> int:
-        return self.chain.n_variables
-
-    @property
-    def is_linear(self) -> bool:
-        return self.bounds is None
+__all__ = ["BinarySynapse", "CascadeSynapse"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +29,10 @@ class BinarySynapse:
             raise ValueError(f"transition_probability must be in (0, 1], got {self.transition_probability}")
 
     n_variables = 1
+
+    def probabilities(self) -> tuple[np.ndarray, np.ndarray]:
+        """(q, p) per level as for the cascade: switch probability [q] and no deepening [0]."""
+        return np.array([self.transition_probability]), np.zeros(1)
 
     def initial_state(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Stationary state of an unbiased event stream: ±1 with equal probability."""

@@ -63,10 +63,9 @@ from ..analysis.memory_theory import (
     slowest_timescale,
     fastest_timescale,
 )
-from ..devices.base import ChainDevice, DevicePopulation, StochasticDevice
-from ..devices.proton_transistor import ProtonTransistor
-from ..synapses.chain import ChainBatch, LinearChain
-from ..synapses.integrators import make_integrator
+from ..errors import InvalidParameterError
+from ..devices.base import Device
+from ..synapses.population import ChainPopulation, MarkovPopulation, random_signs, run_per_step, run_poisson
 
 __all__ = ["MemoryConfig", "simulate_memory", "memory_experiment", "default_duration", "age_grid",
            "device_label"]
@@ -89,22 +88,23 @@ class MemoryConfig:
 
     def check(self) -> None:
         if self.events not in EVENT_MODES:
-            raise ValueError(f"events must be one of {', '.join(EVENT_MODES)}, got {self.events!r}")
+            raise InvalidParameterError(f"events must be one of {', '.join(EVENT_MODES)}, got {self.events!r}")
         for name in ("n_synapses", "trials", "n_ages", "chunk_events", "theory_devices"):
             if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+                raise InvalidParameterError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not (np.isfinite(self.rate) and self.rate > 0):
-            raise ValueError(f"rate must be > 0 events/s, got {self.rate}")
+            raise InvalidParameterError(f"rate must be > 0 events/s, got {self.rate}")
         if not self.criterion > 0:
-            raise ValueError(f"criterion must be > 0, got {self.criterion}")
+            raise InvalidParameterError(f"criterion must be > 0, got {self.criterion}")
         if self.duration is not None and not self.duration > 0:
-            raise ValueError(f"duration must be > 0 s, got {self.duration}")
+            raise InvalidParameterError(f"duration must be > 0 s, got {self.duration}")
         if self.burn_in is not None and not self.burn_in >= 0:
-            raise ValueError(f"burn_in must be >= 0 s, got {self.burn_in}")
+            raise InvalidParameterError(f"burn_in must be >= 0 s, got {self.burn_in}")
 
 
-def device_label(device) -> str:
-    return getattr(device, "name", type(device).__name__)
+def device_label(device: Device) -> str:
+    """The device's name (its card's ``name`` or file stem)."""
+    return device.name
 
 
 def default_duration(device, config: MemoryConfig) -> float:
@@ -138,59 +138,31 @@ def age_grid(t_first: float, t_last: float, n_ages: int, events: str, rate: floa
 # Monte-Carlo engines
 # ----------------------------------------------------------------------------------------------
 
-def _event_times(rng: np.random.Generator, counts: np.ndarray, t0: float, t1: float) -> np.ndarray:
-    """Sorted uniform times in [t0, t1) for each synapse (``counts[n]`` of them, concatenated):
-    normalised partial sums of counts+1 exponentials are sorted uniforms — O(events), no sort."""
-    seg = counts + 1
-    ends = np.cumsum(seg)
-    starts = ends - seg
-    cs = np.cumsum(rng.standard_exponential(int(ends[-1])))
-    base = np.where(starts > 0, cs[np.maximum(starts - 1, 0)], 0.0)
-    total = cs[ends - 1] - base
-    mask = np.ones(int(ends[-1]), dtype=bool)
-    mask[ends - 1] = False
-    seg_id = np.repeat(np.arange(counts.size), counts)
-    frac = (cs[mask] - base[seg_id]) / total[seg_id]
-    return t0 + frac * (t1 - t0)
-
-
-def _random_signs(rng: np.random.Generator, n: int) -> np.ndarray:
-    return rng.integers(0, 2, size=n, dtype=np.int8) * np.int8(2) - np.int8(1)
-
-
 class _ChainEngine:
-    """Population of chain devices (ideal or proton transistor)."""
+    """A population of chain devices (ideal or proton transistor) on the population engine
+    (:class:`~neuromorph.synapses.population.ChainPopulation`)."""
 
-    def __init__(self, device: ChainDevice, n_total: int, config: MemoryConfig, rng: np.random.Generator):
+    def __init__(self, device: Device, n_total: int, config: MemoryConfig, rng: np.random.Generator):
         self.device, self.config, self.rng, self.n = device, config, rng, n_total
         # one array of N devices, reused by every trial (trials differ in streams and states)
         self.n_devices = config.n_synapses
         self.trials = n_total // self.n_devices
         self.devices = device.sample_population(self.n_devices, rng)
-        self.population = self._tile(self.devices)
-        chains = self.population.chains
-        self.time_unit = device.chain.time_unit_s
-        shared = isinstance(chains, LinearChain)
+        self.population = self.devices.tile(self.trials)
         bounds = device.bounds
         eigen_ok = bounds is None or bounds[0] <= 0.0 <= bounds[1]
         if eigen_ok:
-            self.integrator = make_integrator("eigen", chains, bounds)
-        elif shared and config.events == "per_step":
-            self.integrator = make_integrator("dense", chains, bounds)
+            integrator = "eigen"
+        elif self.population.shared_chain and config.events == "per_step":
+            integrator = "dense"
         else:
-            raise ValueError(f"{device.name}: bounds [{bounds[0]:g}, {bounds[1]:g}] exclude 0; Monte-Carlo "
-                             "supports them only with events per_step and no device variation")
-        self.read_noise = isinstance(device, ProtonTransistor) and device.card.channel.read_noise > 0
-        self.polarity = float(device.card.gate.polarity) if isinstance(device, ProtonTransistor) else 1.0
+            raise InvalidParameterError(f"{device.name}: bounds [{bounds[0]:g}, {bounds[1]:g}] exclude 0; Monte-Carlo "
+                                        "supports them only with events per_step and no device variation")
+        self.chains = ChainPopulation(self.population.chains, n=n_total, bounds=bounds, integrator=integrator)
+        self.read_noise = device.channel.read_noise > 0
+        self.polarity = device.polarity
         self.w_rest = np.asarray(device.weight(np.zeros(n_total), self.population), float)
         self._start()
-
-    def _tile(self, population: DevicePopulation) -> DevicePopulation:
-        chains = population.chains
-        if isinstance(chains, ChainBatch):
-            chains = ChainBatch(np.tile(chains.capacities, (self.trials, 1)), np.tile(chains.couplings, (self.trials, 1)),
-                                chains.time_unit_s)
-        return DevicePopulation(chains, {k: np.tile(v, self.trials) for k, v in population.params.items()})
 
     def _start(self) -> None:
         cfg, device = self.config, self.device
@@ -210,21 +182,20 @@ class _ChainEngine:
             u = np.zeros((self.n, m))
         if device.bounds is not None:
             np.clip(u, device.bounds[0], device.bounds[1], out=u)
-        self.x = self.integrator.encode(u)
+        self.chains.set_state(u)
 
     @property
     def nonlinear(self) -> bool:
         return self.device.bounds is not None
 
     def _coefficients(self, signs: np.ndarray, index: np.ndarray | None):
-        population = self.population
-        if index is not None and population.params:
-            population = DevicePopulation(population.chains, {k: v[index] for k, v in population.params.items()})
+        population = self.population if index is None else self.population.take(index)
         return self.device.event_coefficients(signs, population, self.rng)
 
     def store(self, pattern: np.ndarray) -> None:
         alpha, beta = self._coefficients(pattern.astype(float), None)
-        self.integrator.step(self.x, 0.0, alpha, beta)
+        self.chains.apply(alpha, beta)
+        self.chains.reset_clock(0.0)
 
     def run(self, t0: float, t1: float) -> None:
         """Advance the stream from t0 to t1 [s] (Poisson: exact event-driven)."""
@@ -232,75 +203,43 @@ class _ChainEngine:
         if t1 <= t0:
             return
         if cfg.events == "per_step":
-            dt = 1.0 / cfg.rate / self.time_unit
-            n_steps = int(round((t1 - t0) * cfg.rate))
-            fused = hasattr(self.integrator, "run")
-            block = max(1, cfg.chunk_events // self.n) if fused else 1
-            while n_steps > 0:
-                steps = min(block, n_steps)
-                signs = _random_signs(self.rng, steps * self.n).reshape(steps, self.n).astype(float)
-                alpha, beta = self._coefficients(signs, None)
-                if fused:  # T steps in one kernel call (eigen_run)
-                    beta = np.broadcast_to(beta, alpha.shape) if np.ndim(beta) else np.zeros((steps, 1))
-                    self.integrator.run(self.x, dt, alpha, beta)
-                else:
-                    self.integrator.step(self.x, dt, alpha[0], beta[0] if np.ndim(beta) else beta)
-                n_steps -= steps
+            run_per_step(self.chains, cfg.rate, int(round((t1 - t0) * cfg.rate)), self.rng, self._coefficients,
+                         cfg.chunk_events)
             return
-        expected = self.n * cfg.rate * (t1 - t0)
-        pieces = max(1, int(np.ceil(expected / cfg.chunk_events)))
-        edges = np.linspace(t0, t1, pieces + 1)
-        for a, b in zip(edges[:-1], edges[1:]):
-            counts = self.rng.poisson(cfg.rate * (b - a), size=self.n)
-            total = int(counts.sum())
-            offsets = np.zeros(self.n + 1, dtype=np.int64)
-            np.cumsum(counts, out=offsets[1:])
-            if total == 0:
-                self.integrator.advance(self.x, (b - a) / self.time_unit)
-                continue
-            times = _event_times(self.rng, counts, a, b) / self.time_unit
-            signs = _random_signs(self.rng, total).astype(float)
-            index = np.repeat(np.arange(self.n), counts)
-            alpha, beta = self._coefficients(signs, index)
-            self.integrator.run_events(self.x, offsets, times, np.ascontiguousarray(alpha, float),
-                                       np.ascontiguousarray(np.broadcast_to(beta, alpha.shape), float),
-                                       a / self.time_unit, b / self.time_unit)
+        self.chains.reset_clock(t0)
+        run_poisson(self.chains, cfg.rate, t1, self.rng, self._coefficients, cfg.chunk_events)
 
     def deviation(self) -> np.ndarray:
         """π·(w − w_rest) per synapse (weight units)."""
-        u1 = self.integrator.read_u1(self.x)
-        w = self.device.weight(u1, self.population, self.rng if self.read_noise else None)
+        w = self.device.weight(self.chains.read(), self.population, self.rng if self.read_noise else None)
         return self.polarity * (np.asarray(w, float) - self.w_rest)
 
 
-class _StochasticEngine:
-    """Population of binary or cascade synapses; time enters only through the event stream."""
+class _MarkovEngine:
+    """A population of binary or cascade synapses; time enters only through the event stream."""
 
     nonlinear = False
 
-    def __init__(self, device: StochasticDevice, n_total: int, config: MemoryConfig, rng: np.random.Generator):
+    def __init__(self, device: Device, n_total: int, config: MemoryConfig, rng: np.random.Generator):
         self.device, self.config, self.rng, self.n = device, config, rng, n_total
-        self.synapse = device.synapse
-        self.state = self.synapse.initial_state(n_total, rng)
+        self.synapses = MarkovPopulation(device.markov_model().synapse, n_total, rng)
 
     def store(self, pattern: np.ndarray) -> None:
-        self.synapse.apply_events(self.state, pattern.astype(np.int8), self.rng)
+        self.synapses.apply_signs(pattern, self.rng)
+        self.synapses.reset_clock(0.0)
 
     def run(self, t0: float, t1: float) -> None:
         cfg = self.config
         if t1 <= t0:
             return
         if cfg.events == "per_step":
-            for _ in range(int(round((t1 - t0) * cfg.rate))):
-                self.synapse.apply_events(self.state, _random_signs(self.rng, self.n), self.rng)
+            self.synapses.run_per_step(cfg.rate, int(round((t1 - t0) * cfg.rate)), self.rng)
             return
-        counts = self.rng.poisson(cfg.rate * (t1 - t0), size=self.n)
-        for round_ in range(int(counts.max(initial=0))):
-            signs = np.where(counts > round_, _random_signs(self.rng, self.n), np.int8(0)).astype(np.int8)
-            self.synapse.apply_events(self.state, signs, self.rng)
+        self.synapses.reset_clock(t0)
+        self.synapses.run_poisson(cfg.rate, t1, self.rng)
 
     def deviation(self) -> np.ndarray:
-        return self.synapse.weight(self.state)
+        return self.synapses.read()
 
 
 def simulate_memory(device, config: MemoryConfig, ages: np.ndarray | None = None, seed: int = 0,
@@ -318,18 +257,19 @@ def simulate_memory(device, config: MemoryConfig, ages: np.ndarray | None = None
     if config.events == "per_step":
         steps = np.rint(ages * config.rate)
         if np.any(np.abs(steps - ages * config.rate) > 1e-6 * np.maximum(1, steps)) or np.any(steps < 1):
-            raise ValueError("per-step ages must be whole numbers (>= 1) of steps 1/rate")
+            raise InvalidParameterError("per-step ages must be whole numbers (>= 1) of steps 1/rate")
     if np.any(np.diff(ages) <= 0) or np.any(ages <= 0):
-        raise ValueError("ages must be positive and increasing")
+        raise InvalidParameterError("ages must be positive and increasing")
     n, trials = config.n_synapses, config.trials
     n_total = n * trials
     start = time.perf_counter()
-    engine = (_StochasticEngine if isinstance(device, StochasticDevice) else _ChainEngine)(device, n_total, config, rng)
+    markov = device.dynamics == "markov"
+    engine = (_MarkovEngine if markov else _ChainEngine)(device, n_total, config, rng)
     burn_in = config.burn_in
     if burn_in is None:
         burn_in = 3.0 * slowest_timescale(device, config.rate) if engine.nonlinear else 0.0
         if not np.isfinite(burn_in):
-            raise ValueError(f"{device_label(device)}: the chain has no finite slowest timescale (no leak), so "
+            raise InvalidParameterError(f"{device_label(device)}: the chain has no finite slowest timescale (no leak), so "
                              "the burn-in before storage cannot be chosen automatically; give --burn-in")
     if config.events == "per_step":
         burn_in = np.ceil(burn_in * config.rate) / config.rate
@@ -351,7 +291,7 @@ def simulate_memory(device, config: MemoryConfig, ages: np.ndarray | None = None
     noise_rel_se = 0.5 * float(np.std(pre**2)) / max(float(np.mean(pre**2)), 1e-300) / np.sqrt(n_total)
     control = 2 * rng.integers(0, 2, size=n_total) - 1
     overlap_control = (control * pre).reshape(trials, n).mean(axis=1)
-    pattern = _random_signs(rng, n_total)
+    pattern = random_signs(rng, n_total)
     engine.store(pattern)
 
     def read():
@@ -381,7 +321,7 @@ def simulate_memory(device, config: MemoryConfig, ages: np.ndarray | None = None
     snr_se = signal_se / noise
     life = first_crossing(ages, snr, config.criterion) if s0 / noise >= config.criterion else 0.0
     lo, hi = lifetime_band(ages, snr, snr_se, config.criterion)
-    units = getattr(device, "weight_units", "1")
+    units = device.weight_units
     ds = xr.Dataset(
         {
             "overlap": (("trial", "age"), overlap, {"long_name": "overlap h of each population with the stored pattern", "units": units}),
@@ -402,10 +342,10 @@ def simulate_memory(device, config: MemoryConfig, ages: np.ndarray | None = None
         },
         coords={"age": ("age", ages, {"long_name": "time since storage", "units": "s"}),
                 "trial": ("trial", np.arange(trials))},
-        attrs={"device": label or device_label(device), "kind": getattr(device, "kind", ""), "n_synapses": n,
+        attrs={"device": label or device_label(device), "kind": device.kind, "n_synapses": n,
                "trials": trials, "rate_hz": config.rate, "events": config.events, "criterion": config.criterion,
                "burn_in_s": float(burn_in), "seed": int(seed), "wall_time_s": elapsed,
-               "start": ("exact stationary distribution (stochastic synapse)" if isinstance(device, StochasticDevice)
+               "start": ("exact stationary distribution (stochastic synapse)" if markov
                          else "Gaussian with the exact stationary covariance" +
                          (" (clipped to the bounds) + burn-in" if engine.nonlinear else ""))},
     )
@@ -424,7 +364,7 @@ def memory_experiment(devices: list, config: MemoryConfig, method: str = "both",
     its own random stream (child ``i`` of the seed), so adding a device changes no other curve."""
     config.check()
     if method not in ("both", "mc", "theory"):
-        raise ValueError(f"method must be 'both', 'mc' or 'theory', got {method!r}")
+        raise InvalidParameterError(f"method must be 'both', 'mc' or 'theory', got {method!r}")
     labels = list(labels) if labels is not None else [device_label(d) for d in devices]
     if len(set(labels)) != len(labels):
         seen: dict[str, int] = {}
@@ -469,8 +409,8 @@ def memory_experiment(devices: list, config: MemoryConfig, method: str = "both",
                      "snr_initial_theory": snr0_t, "lifetime_theory": life_t,
                      "theory_method": xr.DataArray(theory_method), "theory_exact": xr.DataArray(exact),
                      "theory_note": xr.DataArray(note),
-                     "weight_units": xr.DataArray(getattr(device, "weight_units", "1")),
-                     "kind": xr.DataArray(getattr(device, "kind", "")),
+                     "weight_units": xr.DataArray(device.weight_units),
+                     "kind": xr.DataArray(device.kind),
                      "slowest_timescale": xr.DataArray(slowest_timescale(device, config.rate), attrs={"units": "s"}),
                      "fastest_timescale": xr.DataArray(fastest_timescale(device, config.rate), attrs={"units": "s"})})
         per_device.append(xr.Dataset(data, coords={"age": ages}))

@@ -26,8 +26,9 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from ..config.protocol_schema import ProtocolCard, RandomStream, Relax, Train
-from ..devices.base import ChainDevice, DevicePopulation, StochasticDevice
-from ..synapses.integrators import make_integrator
+from ..devices.base import Device
+from ..errors import InvalidParameterError
+from ..synapses.population import ChainPopulation, MarkovPopulation, run_event_lists
 
 __all__ = ["ExpandedProtocol", "expand_protocol", "run_protocol"]
 
@@ -92,17 +93,13 @@ def expand_protocol(protocol: ProtocolCard, n_devices: int, rng: np.random.Gener
     return ExpandedProtocol(offsets, np.concatenate(all_times), np.concatenate(all_signs), record_times, t0)
 
 
-def _take(population: DevicePopulation, index: np.ndarray) -> DevicePopulation:
-    return DevicePopulation(population.chains, {k: v[index] for k, v in population.params.items()})
-
-
 def run_protocol(device, protocol: ProtocolCard, n_devices: int = 1, seed: int = 0,
                  integrator: str = "eigen", progress: bool = True, max_step_s: float | None = None) -> xr.Dataset:
     """Simulate ``n_devices`` devices under ``protocol``; see the module docstring.
 
     ``max_step_s`` bounds the step of the Euler integrators (ignored by the exact ones)."""
     if n_devices < 1:
-        raise ValueError(f"n_devices must be >= 1, got {n_devices}")
+        raise InvalidParameterError(f"n_devices must be >= 1, got {n_devices}")
     if any(getattr(segment, "square_wave", None) is not None for segment in protocol.segments):
         from .gate_protocol import run_gate_protocol  # finite-width gate drives, integrated exactly
 
@@ -110,8 +107,8 @@ def run_protocol(device, protocol: ProtocolCard, n_devices: int = 1, seed: int =
     rng = np.random.default_rng(seed)
     plan = expand_protocol(protocol, n_devices, rng)
     extra = {}
-    if isinstance(device, StochasticDevice):
-        u, level = _run_stochastic(device, plan, n_devices, rng, progress)
+    if device.dynamics == "markov":
+        u, level = _run_markov(device, plan, n_devices, rng, progress)
         weight, units = u[:, :, 0].copy(), "1"
         extra["level"] = (("device", "time"), level, {"long_name": "metaplastic level (1 = most plastic)"})
     else:
@@ -135,38 +132,35 @@ def run_protocol(device, protocol: ProtocolCard, n_devices: int = 1, seed: int =
     return ds
 
 
-def _run_chain(device: ChainDevice, plan: ExpandedProtocol, n_devices, rng, integrator_name, progress,
+def _run_chain(device: Device, plan: ExpandedProtocol, n_devices, rng, integrator_name, progress,
                max_step_s=None):
     population = device.sample_population(n_devices, rng)
-    if integrator_name != "eigen" and not isinstance(population.chains, type(device.chain)):
-        raise ValueError(f"integrator {integrator_name!r} needs identical devices; this card has "
+    if integrator_name != "eigen" and not population.shared_chain:
+        raise InvalidParameterError(f"integrator {integrator_name!r} needs identical devices; this card has "
                          "device-to-device variation: use the default integrator 'eigen'")
     options = {}
     if max_step_s is not None and integrator_name in ("implicit_euler", "explicit_euler"):
         if not max_step_s > 0:
-            raise ValueError(f"the maximum step must be > 0 s, got {max_step_s}")
+            raise InvalidParameterError(f"the maximum step must be > 0 s, got {max_step_s}")
         options["max_dt"] = max_step_s / device.chain.time_unit_s
-    integ = make_integrator(integrator_name, population.chains, device.bounds, **options)
+    chains = ChainPopulation(population.chains, n=n_devices, bounds=device.bounds, integrator=integrator_name,
+                             **options)
     m = device.n_variables
-    x = integ.encode(np.zeros((n_devices, m)))
     # event sizes are drawn up front (cycle-to-cycle noise); soft saturation enters via β·u_1
     event_device = plan.device_of_event()
-    alpha, beta = device.event_coefficients(plan.signs, _take(population, event_device), rng)
+    alpha, beta = device.event_coefficients(plan.signs, population.take(event_device), rng)
     n_rec = plan.record_times.size
     u = np.empty((n_devices, n_rec, m))
-    time_unit = device.chain.time_unit_s
     if integrator_name == "eigen":
         cursor = plan.offsets[:-1].copy()
-        t_prev = 0.0
         for k in tqdm(range(n_rec), desc=f"simulate {device.name}", disable=not progress, unit="sample"):
             t_rec = plan.record_times[k]
             stop = np.array([np.searchsorted(plan.times[plan.offsets[n]:plan.offsets[n + 1]], t_rec, "right")
                              for n in range(n_devices)]) + plan.offsets[:-1]
             offsets, index = _window(cursor, stop)
-            integ.run_events(x, offsets, plan.times[index] / time_unit, alpha[index], beta[index],
-                             t_prev / time_unit, t_rec / time_unit)
-            cursor, t_prev = stop, t_rec
-            u[:, k, :] = integ.decode(x)
+            run_event_lists(chains, offsets, plan.times[index], alpha[index], beta[index], t_rec)
+            cursor = stop
+            u[:, k, :] = chains.state()
     else:
         timeline = np.unique(np.concatenate([plan.times, plan.record_times]))
         rec_index = np.searchsorted(timeline, plan.record_times)
@@ -176,22 +170,20 @@ def _run_chain(device: ChainDevice, plan: ExpandedProtocol, n_devices, rng, inte
         by_time = np.argsort(plan.times, kind="stable")
         event_slot = np.searchsorted(timeline, plan.times[by_time])
         bounds = np.searchsorted(event_slot, np.arange(timeline.size + 1))
-        t_prev, k = 0.0, 0
+        k = 0
         for j in tqdm(range(timeline.size), desc=f"simulate {device.name}", disable=not progress, unit="step"):
-            integ.advance(x, (timeline[j] - t_prev) / time_unit)
-            t_prev = timeline[j]
+            chains.advance(timeline[j])
             events = by_time[bounds[j]:bounds[j + 1]]
             if events.size:
                 a = np.zeros(n_devices)
                 b = np.zeros(n_devices)
                 a[event_device[events]] = alpha[events]
                 b[event_device[events]] = beta[events]
-                integ.step(x, 0.0, a, b)
+                chains.apply(a, b)
             if is_record[j]:
-                u[:, k, :] = integ.decode(x)
+                u[:, k, :] = chains.state()
                 k += 1
-    per_device = DevicePopulation(population.chains, {k: v[:, None] for k, v in population.params.items()})
-    return u, device.weight(u[:, :, 0], per_device, rng)
+    return u, device.weight(u[:, :, 0], population.column(), rng)
 
 
 def _window(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -202,9 +194,8 @@ def _window(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return offsets, index.astype(np.int64)
 
 
-def _run_stochastic(device: StochasticDevice, plan: ExpandedProtocol, n_devices, rng, progress):
-    synapse = device.synapse
-    state = synapse.initial_state(n_devices, rng)
+def _run_markov(device: Device, plan: ExpandedProtocol, n_devices, rng, progress):
+    synapses = MarkovPopulation(device.markov_model().synapse, n_devices, rng)
     event_device = plan.device_of_event()
     order = np.argsort(plan.times, kind="stable")
     times = plan.times[order]
@@ -219,9 +210,9 @@ def _run_stochastic(device: StochasticDevice, plan: ExpandedProtocol, n_devices,
             same = cursor + np.searchsorted(times[cursor:stop], times[cursor], "right")
             signs = np.zeros(n_devices, np.int8)
             signs[event_device[order[cursor:same]]] = plan.signs[order[cursor:same]]
-            synapse.apply_events(state, signs, rng)
+            synapses.apply_signs(signs, rng)
             cursor = same
-        u[:, k, 0] = synapse.weight(state)
-        if "level" in state:
-            level[:, k] = state["level"] + 1
+        u[:, k, 0] = synapses.read()
+        if synapses.level() is not None:
+            level[:, k] = synapses.level() + 1
     return u, level

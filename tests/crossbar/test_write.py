@@ -10,7 +10,7 @@ import pytest
 
 from neuromorph.crossbar import write
 from neuromorph.crossbar.array import CrossbarArray, load_crossbar
-from neuromorph.devices.base import DevicePopulation
+from neuromorph.devices.base import DeviceParameters, DevicePopulation
 from neuromorph.devices.loader import load_device
 from neuromorph.kernels import crossbar as xk
 
@@ -99,7 +99,7 @@ def test_k_compounded_soft_pulses_equal_k_single_device_pulses():
     population = device.sample_population(n, rng)
     counts = rng.integers(-31, 32, n)
     u1 = rng.uniform(-0.6, 0.6, n)
-    rate = population.params["g_gate"] * gate.width / population.params["capacitance_1"]
+    rate = device.pulse_rate(population)
     model = write.PulseModel("soft", target_v=gate.amplitude, rate=rate)
     alpha, beta = write.pulse_coefficients(model, counts, None)
     compounded = u1 + alpha - beta * u1
@@ -131,7 +131,7 @@ def test_soft_pulse_noise_matches_sequential_noisy_pulses():
     device = load_device(ROOT / "devices/proton_transistor_5.yaml")
     rng = np.random.default_rng(2)
     n, k = 40_000, 6
-    params = {"g_gate": np.full(n, 0.8e-9), "capacitance_1": np.full(n, 8e-11)}
+    params = DeviceParameters(injection_conductance_s=np.full(n, 0.8e-9), capacitance_1_f=np.full(n, 8e-11))
     population = DevicePopulation(device.chain, params)
     u_seq = np.full(n, 0.1)
     for _ in range(k):

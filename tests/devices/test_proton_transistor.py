@@ -119,8 +119,8 @@ def test_device_variation_has_the_requested_relative_spread():
     tau = pop.chains.timescales()[:, 0]
     # τ ∝ 1/D with D lognormal of relative std 0.2: std(1/D)/mean(1/D) = 0.2 exactly for a lognormal
     assert np.std(tau) / np.mean(tau) == pytest.approx(0.2, abs=0.02)
-    assert np.mean(pop.params["g_max"]) == pytest.approx(10e-6, rel=0.01)
-    assert np.std(pop.params["g_max"]) / 10e-6 == pytest.approx(0.1, abs=0.01)
+    assert np.mean(pop.parameters.g_max_s) == pytest.approx(10e-6, rel=0.01)
+    assert np.std(pop.parameters.g_max_s) / 10e-6 == pytest.approx(0.1, abs=0.01)
 
 
 def test_read_noise_is_relative_and_unbiased():
