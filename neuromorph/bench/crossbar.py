@@ -17,13 +17,13 @@ Then the IR-drop solve (sparse nodal analysis, SuperLU) against ngspice ``.op`` 
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
 
 import numpy as np
 
+from ..outputs import dumps_strict
 from ..kernels import thread_count
 from . import best_time
 
@@ -134,7 +134,7 @@ def run(args) -> int:
     ir = bench_ir(args.card, args.ir_size, args.seed, args.repeats) if args.ir_size else None
     meta = {"card": str(args.card), "cpu_count": os.cpu_count(), "numba_threads": thread_count()}
     if args.json:
-        print(json.dumps({"config": meta, "sizes": sizes, "irdrop_vs_ngspice": ir}, indent=2))
+        print(dumps_strict({"config": meta, "sizes": sizes, "irdrop_vs_ngspice": ir}))
         return 0
     print(f"crossbar throughput ({Path(args.card).name} device and periphery, differential pairs), "
           f"{meta['cpu_count']} CPUs, {meta['numba_threads']} numba threads")

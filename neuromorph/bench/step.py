@@ -17,11 +17,11 @@ fusing steps saves no time there (it reads per-step event arrays with a stride i
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
 
+from ..outputs import dumps_strict
 from ..kernels import chain as kern
 from ..kernels import thread_count
 from ..synapses.chain import LinearChain
@@ -83,7 +83,7 @@ def run(args) -> int:
     meta = {"synapses": n, "variables": m, "event_fraction": args.event_fraction,
             "cpu_count": os.cpu_count(), "numba_threads": thread_count()}
     if args.json:
-        print(json.dumps({"config": meta, "results": results}, indent=2))
+        print(dumps_strict({"config": meta, "results": results}))
         return 0
     print(f"chain stepping, N = {n:,} synapses x m = {m} variables, {meta['cpu_count']} CPUs, "
           f"{meta['numba_threads']} numba threads")

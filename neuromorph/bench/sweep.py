@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..outputs import dumps_strict
 from ..config.arguments import positive_int
 from . import best_time
 
@@ -162,7 +162,7 @@ def run(args) -> int:
         "lifetime_mean_field_s": pred.lifetime}
     results["config"]["load_average_after"] = os.getloadavg()[0]
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(dumps_strict(results))
         return 0
     cfg = results["config"]
     print(f"sweep of {cfg['points']} Monte-Carlo points (Benna-Fusi chain, m 2..9 x coupling ratio; each point "

@@ -11,6 +11,7 @@ import importlib
 import pkgutil
 
 from .. import bench as bench_pkg
+from ._options import bounded_int, nonnegative_float, seed
 
 
 def register(sub) -> None:
@@ -23,4 +24,20 @@ def register(sub) -> None:
         case = cases.add_parser(info.name, help=module.DESCRIPTION, description=module.DESCRIPTION,
                                 epilog=getattr(module, "EXAMPLE", None))
         module.add_arguments(case)
+        _common_validation(case)
         case.set_defaults(func=module.run)
+
+
+#: a whole-number bench option above this is refused at parse time (sizes, repeats, counts)
+MAX_COUNT = 10**9
+
+
+def _common_validation(parser) -> None:
+    """Give a bench case's plain ``int``/``float`` options the common checked types: ``--seed``
+    the common seed range, other whole numbers 1 … 10⁹, other numbers finite and >= 0; the option
+    name appears in every message (exit 2 at parse time)."""
+    for action in parser._actions:
+        if action.type is int:
+            action.type = seed if "--seed" in action.option_strings else bounded_int(1, MAX_COUNT)
+        elif action.type is float:
+            action.type = nonnegative_float

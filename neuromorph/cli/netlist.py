@@ -10,7 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config.arguments import positive_quantity
+from ..config.units import TIME
+from ..outputs import write_text
 from . import UserError
+from ._options import add_seed_option, bounded_int, output_file
+
+MAX_UPDATES = 10**6
 
 EXAMPLE = """Examples:
   neuromorph netlist circuits/crossbar_16x16_pt5.yaml -o netlists/crossbar_16x16_pt5.cir
@@ -41,16 +47,16 @@ def register(sub) -> None:
 
 
 def add_scenario_arguments(parser, transposed: bool = True) -> None:
-    parser.add_argument("--seed", type=int, default=0,
-                        help="seed of the array (variation, stuck cells), the updates and the input vector (default 0)")
-    parser.add_argument("--updates", type=int, default=0,
+    add_seed_option(parser, help="seed of the array (variation, stuck cells), the updates and the input vector, "
+                                 "0 to 2^32-1 (default 0)")
+    parser.add_argument("--updates", type=bounded_int(0, MAX_UPDATES), default=0,
                         help="random outer-product updates applied before the array is written (default 0)")
     parser.add_argument("--input", choices=["random", "ones"], default="random",
                         help="input vector: uniform in [-1, 1] (default) or all +1 (full DAC range)")
     if transposed:
         parser.add_argument("--transposed", action="store_true",
                             help="drive the columns and sense the rows (default: drive rows, sense columns)")
-    parser.add_argument("--ladder-time", type=float, default=None, metavar="SECONDS",
+    parser.add_argument("--ladder-time", type=positive_quantity(TIME), default=None, metavar="TIME",
                         help="length of the RC-ladder transient (default 4x the chain's fastest timescale)")
 
 
@@ -66,10 +72,7 @@ def prepare_array(card, seed: int, updates: int):
     array = build_array(card, seed)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xDEC4]))
     for _ in range(updates):
-        try:
-            array.update(rng.uniform(-1, 1, array.n_in), rng.uniform(-1, 1, array.n_out))
-        except ValueError as exc:
-            raise UserError(f"{card}: {exc}") from None
+        array.update(rng.uniform(-1, 1, array.n_in), rng.uniform(-1, 1, array.n_out))
     return array
 
 
@@ -150,16 +153,16 @@ def ladder_deck_text(scenario: LadderScenario, title: str) -> str:
 
 
 def run(args) -> int:
+    target = output_file(args.output, Path("netlists") / f"{Path(args.card).stem}.cir")
+    out = target.path(target.suffixes[0])
     array = prepare_array(args.card, args.seed, args.updates)
-    out = Path(args.output) if args.output else Path("netlists") / f"{Path(args.card).stem}.cir"
     x = input_vector(array, args.input, args.seed, args.transposed)
     read = "transposed" if args.transposed else "forward"
     title = (f"neuromorph crossbar {array.name} {read} read, {array.n_in}x{array.n_lines} cells, seed {args.seed}, "
              f"{args.updates} updates")
     deck = crossbar_deck_text(array, x, args.transposed, title)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(deck)
-    print(f"wrote {out}  ({read} read of {array.n_in} x {array.n_lines} cells, {deck.count(chr(10))} lines; "
+    write_text(deck, out)
+    print(f"{target.wrote(out)}  ({read} read of {array.n_in} x {array.n_lines} cells, {deck.count(chr(10))} lines; "
           f"outputs i(vsense_0..{(array.n_in if args.transposed else array.n_lines) - 1}) in A)")
     try:
         scenario = ladder_scenario(array.device, args.ladder_time)
@@ -169,8 +172,9 @@ def run(args) -> int:
         print(f"no RC-ladder deck: {exc}")
         return 0
     ladder = out.with_name(f"{out.stem}_ladder.cir")
-    ladder.write_text(ladder_deck_text(scenario, f"neuromorph RC ladder of {array.device.name}"))
-    print(f"wrote {ladder}  ({scenario.capacitances_f.size}-node RC ladder of {array.device.name}, one "
+    replaced = ladder.exists()
+    write_text(ladder_deck_text(scenario, f"neuromorph RC ladder of {array.device.name}"), ladder)
+    print(f"wrote {ladder}{' (replaced the previous file)' if replaced else ''}  ({scenario.capacitances_f.size}-node RC ladder of {array.device.name}, one "
           f"{scenario.source.width_s:g} s gate pulse, {scenario.t_stop_s:g} s transient; outputs v(n1..n"
           f"{scenario.capacitances_f.size}) in V)")
     return 0

@@ -11,14 +11,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from ..outputs import dumps_strict
 from . import UserError
+from ._options import output_directory, output_prefix
 from .netlist import (add_scenario_arguments, crossbar_deck_text, input_vector, ladder_deck_text, ladder_scenario,
                       prepare_array)
 
@@ -107,31 +108,27 @@ def check_ladder(device, t_stop_s: float | None = None, workdir: Path | None = N
 
 def run(args) -> int:
     from ..devices.proton_transistor import ProtonTransistor
-    from ..spice.ngspice import NgspiceError, NgspiceNotFound, find_ngspice
+    from ..spice.ngspice import find_ngspice
 
     if find_ngspice() is None:
         raise UserError("ngspice not found: install it with `apt-get install ngspice` (Debian/Ubuntu), or set "
                         "NEUROMORPH_NGSPICE to its path")
+    out = None if args.output is None else output_prefix(args.output, Path("out/spice_check") / Path(args.card).stem)
+    keep = None if args.keep is None else output_directory(args.keep, "out/spice_check", option="--keep")
     array = prepare_array(args.card, args.seed, args.updates)
-    keep = Path(args.keep) if args.keep else None
     results: dict[str, dict] = {}
-    try:
-        with tempfile.TemporaryDirectory(prefix="neuromorph-spice-check-") as tmp:
-            workdir = keep if keep is not None else Path(tmp)
-            for transposed in (False, True):
-                x = input_vector(array, args.input, args.seed, transposed)
-                results["transposed" if transposed else "forward"] = check_crossbar(array, x, transposed, workdir)
-            if isinstance(array.device, ProtonTransistor):
-                results["ladder"] = check_ladder(array.device, args.ladder_time, workdir)
-            elif args.ladder_time is not None:
-                ladder_scenario(array.device, args.ladder_time)  # raises the explanation
-    except NgspiceNotFound as exc:
-        raise UserError(str(exc)) from None
-    except NgspiceError as exc:
-        raise UserError(str(exc)) from None
+    with tempfile.TemporaryDirectory(prefix="neuromorph-spice-check-") as tmp:
+        workdir = keep if keep is not None else Path(tmp)
+        for transposed in (False, True):
+            x = input_vector(array, args.input, args.seed, transposed)
+            results["transposed" if transposed else "forward"] = check_crossbar(array, x, transposed, workdir)
+        if isinstance(array.device, ProtonTransistor):
+            results["ladder"] = check_ladder(array.device, args.ladder_time, workdir)
+        elif args.ladder_time is not None:
+            ladder_scenario(array.device, args.ladder_time)  # raises the explanation
     ok = all(r["ok"] for r in results.values())
-    if args.output:
-        _write_outputs(results, array, Path(args.output))
+    if out is not None:
+        _write_outputs(results, array, out)
     if args.json:
         summary = {k: {key: (float(v) if isinstance(v, (float, np.floating)) else v)
                        for key, v in r.items() if key in ("max_rel_error", "max_elementwise_rel_error", "ngspice_s",
@@ -140,7 +137,7 @@ def run(args) -> int:
         if "ladder" in results:
             summary["ladder"]["per_node_rel_error"] = results["ladder"]["per_node_rel_error"].tolist()
         summary["ok"] = ok
-        print(json.dumps(summary, indent=2))
+        print(dumps_strict(summary))
         return 0 if ok else 1
     w = array.wires
     print(f"spice-check {array.name}: {array.n_in} x {array.n_lines} cells ({array.scheme}), wires row "
@@ -167,7 +164,7 @@ def run(args) -> int:
     return 0 if ok else 1
 
 
-def _write_outputs(results: dict, array, prefix: Path) -> None:
+def _write_outputs(results: dict, array, out) -> None:
     import xarray as xr
 
     from ..outputs import write_netcdf
@@ -190,6 +187,6 @@ def _write_outputs(results: dict, array, prefix: Path) -> None:
         data["ladder_exact"] = (("node", "time"), r["exact_v"], {"units": "V"})
         attrs["ladder_max_rel_error"] = r["max_rel_error"]
     ds = xr.Dataset(data, coords=coords, attrs=attrs)
-    nc = write_netcdf(ds, prefix.with_suffix(".nc"))
-    png = plot_spice_check(ds, prefix.with_suffix(".png"))
-    print(f"wrote {nc}\nwrote {png}")
+    nc = write_netcdf(ds, out.path(".nc"))
+    png = plot_spice_check(ds, out.path(".png"))
+    print(f"{out.wrote(nc)}\n{out.wrote(png)}")
