@@ -11,8 +11,6 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +18,8 @@ import numpy as np
 from ..outputs import dumps_strict
 from . import UserError
 from ._options import output_directory, output_prefix
-from .netlist import (add_scenario_arguments, crossbar_deck_text, input_vector, ladder_deck_text, ladder_scenario,
-                      prepare_array)
+from ..spice.check import CROSSBAR_TOLERANCE, LADDER_TOLERANCE, check_crossbar, check_ladder, spice_check  # noqa: F401
+from .netlist import add_scenario_arguments
 
 DESCRIPTION = """Run the decks of `neuromorph netlist` through ngspice (batch mode) and compare:
 
@@ -32,8 +30,6 @@ DESCRIPTION = """Run the decks of `neuromorph netlist` through ngspice (batch mo
   exact piecewise solution of the device's chain (ramps integrated exactly); criterion
   max|dV| / max|V| <= 1e-3 for every node."""
 
-CROSSBAR_TOLERANCE = 1e-6
-LADDER_TOLERANCE = 1e-3
 
 EXAMPLE = """Examples:
   neuromorph spice-check circuits/crossbar_16x16_pt5.yaml
@@ -57,57 +53,7 @@ def register(sub) -> None:
     parser.set_defaults(func=run)
 
 
-def _rel_error(reference: np.ndarray, other: np.ndarray) -> float:
-    scale = float(np.max(np.abs(reference)))
-    return float(np.max(np.abs(other - reference)) / scale) if scale > 0 else float(np.max(np.abs(other)))
-
-
-def check_crossbar(array, x, transposed: bool, workdir: Path | None = None) -> dict:
-    """ngspice vs neuromorph sense currents of one read (see the module docstring)."""
-    from ..spice.ngspice import crossbar_currents, run_deck
-
-    title = f"neuromorph spice-check {array.name} {'transposed' if transposed else 'forward'}"
-    deck = crossbar_deck_text(array, x, transposed, title)
-    time_before = array.time_s
-    t0 = time.perf_counter()
-    ours = array.read(x, ir_drop=True, transposed=transposed, noise=False).line_current_a
-    t_ours = time.perf_counter() - t0
-    array.time_s = time_before  # the check does not age the array
-    sub = None if workdir is None else workdir / ("transposed" if transposed else "forward")
-    result = run_deck(deck, workdir=sub)
-    n = array.n_in if transposed else array.n_lines
-    theirs = crossbar_currents(result, n)
-    rel = np.abs(theirs - ours) / np.maximum(np.abs(ours), 1e-300)
-    return {"currents_neuromorph_a": ours, "currents_ngspice_a": theirs,
-            "max_rel_error": _rel_error(ours, theirs), "max_elementwise_rel_error": float(rel.max()),
-            "ngspice_s": result.elapsed_s, "neuromorph_s": t_ours, "ok": _rel_error(ours, theirs) <= CROSSBAR_TOLERANCE}
-
-
-def check_ladder(device, t_stop_s: float | None = None, workdir: Path | None = None) -> dict:
-    """ngspice vs the exact RC-ladder transient of the device's chain (see the module docstring)."""
-    from ..crossbar.ladder import ladder_response
-    from ..spice.ngspice import ladder_waveforms, run_deck
-
-    scenario = ladder_scenario(device, t_stop_s)
-    deck = ladder_deck_text(scenario, f"neuromorph spice-check RC ladder of {device.name}")
-    result = run_deck(deck, workdir=None if workdir is None else workdir / "ladder")
-    m = scenario.capacitances_f.size
-    t, v_ng = ladder_waveforms(result, m)
-    src = scenario.source
-    knots = src.breakpoints(scenario.t_stop_s)
-    t0 = time.perf_counter()
-    v_nm = ladder_response(device.chain, scenario.source_conductance_s, knots, src.value(knots), t,
-                           u0=scenario.u0_v, connected="always")
-    t_ours = time.perf_counter() - t0
-    per_node = np.max(np.abs(v_ng - v_nm), axis=1) / np.max(np.abs(v_nm), axis=1)
-    return {"time_s": t, "ngspice_v": v_ng, "exact_v": v_nm, "max_rel_error": _rel_error(v_nm, v_ng),
-            "per_node_rel_error": per_node, "points": int(t.size), "t_stop_s": scenario.t_stop_s,
-            "pulse": src, "u0_v": scenario.u0_v, "ngspice_s": result.elapsed_s, "neuromorph_s": t_ours,
-            "ok": bool(np.max(per_node) <= LADDER_TOLERANCE)}
-
-
 def run(args) -> int:
-    from ..devices.proton_transistor import ProtonTransistor
     from ..spice.ngspice import find_ngspice
 
     if find_ngspice() is None:
@@ -115,17 +61,7 @@ def run(args) -> int:
                         "NEUROMORPH_NGSPICE to its path")
     out = None if args.output is None else output_prefix(args.output, Path("out/spice_check") / Path(args.card).stem)
     keep = None if args.keep is None else output_directory(args.keep, "out/spice_check", option="--keep")
-    array = prepare_array(args.card, args.seed, args.updates)
-    results: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory(prefix="neuromorph-spice-check-") as tmp:
-        workdir = keep if keep is not None else Path(tmp)
-        for transposed in (False, True):
-            x = input_vector(array, args.input, args.seed, transposed)
-            results["transposed" if transposed else "forward"] = check_crossbar(array, x, transposed, workdir)
-        if isinstance(array.device, ProtonTransistor):
-            results["ladder"] = check_ladder(array.device, args.ladder_time, workdir)
-        elif args.ladder_time is not None:
-            ladder_scenario(array.device, args.ladder_time)  # raises the explanation
+    array, results = spice_check(args.card, args.seed, args.updates, args.input, args.ladder_time, keep)
     ok = all(r["ok"] for r in results.values())
     if out is not None:
         _write_outputs(results, array, out)

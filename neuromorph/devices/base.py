@@ -25,6 +25,7 @@ what class they are (no ``isinstance`` on concrete device classes outside ``devi
                             affine-event data of a chain population (theory, stationary start,
                             crossbar pulse model) — Brian2's ``get_linear_system`` analogue
 ``markov_model()``          :class:`MarkovModel` of a discrete synapse
+``gate_pulse()``            the nominal :class:`GatePulse` of an event, or None (ideal events)
 ``stage_table()``           per-compartment physical quantities, or None (dimensionless devices)
 =========================  ===================================================================
 
@@ -50,7 +51,7 @@ from ..synapses.models import BinarySynapse, CascadeSynapse
 from .channel import IDENTITY_CHANNEL, ChannelModel
 from .linear_model import LinearEventModel
 
-__all__ = ["Device", "DeviceParameters", "DevicePopulation", "MarkovModel", "ChainDevice", "StochasticDevice",
+__all__ = ["Device", "DeviceParameters", "DevicePopulation", "GatePulse", "MarkovModel", "ChainDevice", "StochasticDevice",
            "NotAChainDevice", "NotAMarkovDevice", "lognormal_jitter"]
 
 
@@ -139,6 +140,16 @@ class DevicePopulation:
 
 
 @dataclass(frozen=True)
+class GatePulse:
+    """The physical gate pulse of one "+" event: target voltage π·V_gate [V], width [s] and the
+    injection conductance g_gate [S] through which it charges compartment 1."""
+
+    target_v: float
+    width_s: float
+    injection_conductance_s: float
+
+
+@dataclass(frozen=True)
 class MarkovModel:
     """A discrete synapse as a Markov chain over its states (see
     :func:`neuromorph.analysis.memory_theory.markov_matrices`): the synapse model and, for the
@@ -183,6 +194,10 @@ class Device(ABC):
     @property
     def chain(self) -> LinearChain:
         raise NotAChainDevice(f"{self.name} is a {self.kind} synapse (discrete states): it has no chain")
+
+    def gate_pulse(self) -> GatePulse | None:
+        """The nominal physical gate pulse of an event, or None (ideal events have no circuit)."""
+        return None
 
     def stage_table(self) -> dict[str, np.ndarray] | None:
         """Per-compartment physical quantities (SI, names with unit suffixes), or None for a

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..config.device_schema import CapacitanceCapacity, ProtonTransistorCard, VolumeCapacity
 from ..synapses.chain import ChainBatch, LinearChain
-from .base import ChainDevice, DeviceParameters, DevicePopulation, lognormal_jitter
+from .base import ChainDevice, DeviceParameters, DevicePopulation, GatePulse, lognormal_jitter
 from .channel import ChannelModel, channel_slope_at_rest, channel_transfer, inverse_transfer
 from .linear_model import LinearEventModel
 
@@ -94,6 +94,10 @@ class ProtonTransistor(ChainDevice):
     def event_duration_s(self) -> float:
         """The gate pulse width [s]."""
         return float(self.card.gate.width)
+
+    def gate_pulse(self) -> GatePulse:
+        gate = self.card.gate
+        return GatePulse(float(gate.polarity * gate.amplitude), float(gate.width), float(gate.injection_conductance))
 
     def with_variation(self, relative_std: dict[str, float]) -> "ProtonTransistor":
         merged = self.card.variation.model_copy(update=dict(relative_std))

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neuromorph.cli.netlist import input_vector, prepare_array
-from neuromorph.cli.spice_check import check_crossbar, check_ladder
+from neuromorph.spice.scenarios import input_vector, prepare_array
+from neuromorph.spice.check import check_crossbar, check_ladder
 
 ROOT = Path(__file__).resolve().parents[2]
 CARDS = [ROOT / "circuits/crossbar_16x16_pt5.yaml", ROOT / "circuits/crossbar_16x16_pt5_ref.yaml"]
