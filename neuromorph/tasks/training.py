@@ -95,10 +95,10 @@ def load_checkpoint(path: Path, fingerprint: str) -> dict | None:
         with np.load(path) as data:
             arrays = {k: data[k] for k in data.files}
     except (OSError, ValueError) as exc:
-        raise StoreError(f"{path}: checkpoint unreadable ({exc}); delete it or use --overwrite") from None
+        raise StoreError(f"{path}: checkpoint unreadable ({exc}); delete it or use --restart") from None
     if str(arrays.get("fingerprint")) != fingerprint:
         raise StoreError(f"{path}: checkpoint of another card or seed (fingerprint {arrays.get('fingerprint')} != "
-                         f"{fingerprint}); use --overwrite to start again or another -o")
+                         f"{fingerprint}); use --restart to start again, or another -o")
     return arrays
 
 

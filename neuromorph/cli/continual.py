@@ -1,0 +1,75 @@
+"""``neuromorph continual``: a sequence of tasks learned one after another; forgetting metrics."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from ._options import add_seed_option, output_prefix
+
+EXAMPLE = """Examples:
+  neuromorph continual circuits/continual_permuted_digits.yaml -o out/permuted
+  neuromorph continual circuits/continual_split_digits_class.yaml --seed 2
+  neuromorph continual circuits/continual_split_fashion_task.yaml -o out/split_fashion
+
+Every rule of the card's network learns the tasks in order (permuted pixels: domain-incremental;
+split classes: task-incremental with a head per task, or class-incremental with one head). After
+every epoch every task's test accuracy is measured. Reported: the accuracy matrix R[i, j]
+(accuracy on task j after training task i), average accuracy ACC, backward transfer BWT,
+forward transfer FWT (against the untrained network) and forgetting. A checkpoint after every
+epoch in PREFIX.ckpt/ lets an interrupted run resume with the same numbers; --restart starts afresh.
+
+Writes PREFIX.nc and PREFIX.png (every task's accuracy along the sequence; the R matrices)."""
+
+
+def register(sub) -> None:
+    parser = sub.add_parser(
+        "continual", help="continual learning: task sequences, accuracy matrix, BWT/FWT/forgetting; resumable",
+        description="Learn a sequence of tasks one after another and measure what is forgotten.",
+        epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("card", help="continual card (circuits/continual_*.yaml)")
+    add_seed_option(parser, default=None, help="random seed (default: the card's); same seed, same numbers")
+    parser.add_argument("--output", "-o", default=None,
+                        help="output prefix: PREFIX.nc, PREFIX.png, checkpoints in PREFIX.ckpt/ (default out/<card>)")
+    parser.add_argument("--restart", action="store_true", help="discard earlier checkpoints and start afresh")
+    parser.add_argument("--no-plot", action="store_true", help="write only the netCDF file")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..config.network_schema import load_continual_card
+    from ..outputs import write_netcdf
+    from ..tasks.continual import continual_experiment
+
+    card, network, _ = load_continual_card(args.card)
+    name = card.name or Path(args.card).stem
+    target = output_prefix(args.output, f"out/{name}", (".nc", ".png"))
+    checkpoints = target.path(".ckpt")
+    if args.restart and checkpoints.exists():
+        shutil.rmtree(checkpoints)
+    elif checkpoints.exists() and any(checkpoints.glob("*.npz")):
+        print(f"resuming from the checkpoints in {checkpoints}/")
+    ds = continual_experiment(card, network, seed=args.seed, checkpoint_dir=checkpoints, progress=not args.quiet)
+    ds.attrs["card_path"] = str(args.card)
+    print(target.wrote(write_netcdf(ds, target.path(".nc"))))
+    if not args.no_plot:
+        from ..plots.training import plot_continual
+
+        print(target.wrote(plot_continual(ds, target.path(".png"))))
+    print(summary(ds))
+    return 0
+
+
+def summary(ds) -> str:
+    head = (f"{ds.attrs['tasks_kind']} {ds.attrs['scenario']} {ds.attrs['dataset']}: {ds.sizes['task']} tasks x "
+            f"{ds.attrs['epochs_per_task']} epochs, {ds.attrs['heads']}, seed {ds.attrs['seed']}").replace("  ", " ")
+    rows = [["rule", "lr", "ACC %", "BWT pts", "FWT pts", "forgetting pts"]]
+    for rule in ds["rule"].values:
+        d = ds.sel(rule=rule)
+        rows.append([str(rule), f"{d['rule_learning_rate'].item():g}", f"{100 * d['average_accuracy'].item():.1f}",
+                     f"{100 * d['backward_transfer'].item():+.1f}", f"{100 * d['forward_transfer'].item():+.1f}",
+                     f"{100 * d['forgetting'].item():.1f}"])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join([head] + ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows])

@@ -1,0 +1,130 @@
+"""Continual learning: one network per rule learns a sequence of tasks, one after another.
+
+:func:`continual_experiment` trains every rule of the network card on the tasks of the
+continual card (permuted pixels — domain-incremental; split classes — task-incremental with one
+head per task, or class-incremental with one shared head) for ``epochs_per_task`` epochs each,
+and evaluates every task's test accuracy after every epoch. Returned ``xarray.Dataset``:
+
+    accuracy_matrix   (rule, trained, task)   R[i, j]: accuracy on task j after training task i
+    baseline          (rule, task)            accuracy of the untrained network (for FWT)
+    accuracy_curve    (rule, step_epoch, task) every task's accuracy along the whole sequence
+    average_accuracy, backward_transfer, forward_transfer, forgetting   (rule)
+                                              see :mod:`neuromorph.analysis.continual_metrics`
+
+The learning-rate schedule restarts with every task (epochs counted within the task); the
+weight-decay schedule counts optimiser steps over the whole sequence (its high-decay phase is at
+the start of the first task only). The data order of task t, epoch e is drawn from
+(seed, t, e); all rules start from the same weights. A checkpoint after every epoch (so after
+every task) lets an interrupted run resume with identical numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from ..analysis.continual_metrics import continual_summary
+from ..config.network_schema import ContinualCard, NetworkCard
+from ..learning import Network
+from .datasets import Task, load_dataset, permuted_tasks, split_tasks
+from .training import _blas_threads, card_fingerprint, load_checkpoint, rule_settings, run_epoch, save_checkpoint
+
+__all__ = ["build_tasks", "continual_experiment"]
+
+
+def build_tasks(card: ContinualCard, network: NetworkCard, seed: int) -> list[Task]:
+    data = load_dataset(card.dataset or network.dataset.name, network.dataset.validation)
+    if card.tasks.kind == "permuted":
+        return permuted_tasks(data, card.tasks.count, seed)
+    return split_tasks(data, card.tasks.count, card.tasks.scenario)
+
+
+def _evaluate_all(net: Network, tasks: list[Task]) -> np.ndarray:
+    return np.array([net.evaluate(t.data.x_test, t.data.y_test, t.classes)[1] for t in tasks])
+
+
+def continual_experiment(card: ContinualCard, network: NetworkCard, seed: int | None = None,
+                         checkpoint_dir: str | Path | None = None, progress: bool = True,
+                         stop_after_epochs: int | None = None) -> xr.Dataset:
+    """Run the task sequence for every rule; see the module docstring."""
+    with _blas_threads(network.layers):
+        return _run(card, network, seed, checkpoint_dir, progress, stop_after_epochs)
+
+
+def _run(card, network, seed, checkpoint_dir, progress, stop_after_epochs) -> xr.Dataset:
+    from tqdm.auto import tqdm
+
+    seed = card.seed if seed is None else int(seed)
+    tasks = build_tasks(card, network, seed)
+    n_tasks, per = len(tasks), card.epochs_per_task
+    fingerprint = card_fingerprint(card, network, seed)
+    folder = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    total_batches = sum(-(-t.data.y_train.size // network.batch_size) for t in tasks) * per
+    budget = stop_after_epochs
+    results = []
+    for rule in network.rules:
+        settings = rule_settings(rule)
+        net = Network(list(network.layers), settings, network.activation, seed)
+        curve = np.full((n_tasks * per + 1, n_tasks), np.nan)
+        done = 0
+        ckpt = folder / f"{settings.name}.npz" if folder is not None else None
+        saved = load_checkpoint(ckpt, fingerprint) if ckpt is not None else None
+        if saved is not None:
+            net.load_state({k: v for k, v in saved.items() if k.startswith(("param/", "fixed/", "opt/"))})
+            curve = np.array(saved["curve"])
+            done = int(saved["epoch"])
+        else:
+            curve[0] = _evaluate_all(net, tasks)
+        done_batches = sum(-(-tasks[i // per].data.y_train.size // network.batch_size) for i in range(done))
+        bar = tqdm(total=total_batches, initial=done_batches, disable=not progress, unit="batch", leave=False,
+                   dynamic_ncols=True)
+        for step in range(done, n_tasks * per):
+            if budget is not None and budget <= 0:
+                break
+            t, e = divmod(step, per)
+            task = tasks[t]
+            bar.set_description_str(f"{settings.name} task {t + 1}/{n_tasks} ({task.name}) epoch {e + 1}/{per}")
+            run_epoch(net, task.data.x_train, task.data.y_train, e, network.batch_size, [seed, 3, t, e],
+                      classes=task.classes, bar=bar)
+            curve[step + 1] = _evaluate_all(net, tasks)
+            if ckpt is not None:
+                save_checkpoint(ckpt, net.state() | {"curve": curve, "epoch": np.array(step + 1),
+                                                     "fingerprint": np.array(fingerprint)})
+            if budget is not None:
+                budget -= 1
+        bar.close()
+        results.append(curve)
+    return _dataset(card, network, seed, tasks, results)
+
+
+def _dataset(card, network, seed, tasks, curves) -> xr.Dataset:
+    per, n = card.epochs_per_task, len(tasks)
+    names = [r.name for r in network.rules]
+    curves = np.stack(curves)
+    matrices = curves[:, per::per, :]            # after the last epoch of every task
+    baseline = curves[:, 0, :]
+    ds = xr.Dataset(
+        {"accuracy_curve": (("rule", "step_epoch", "task"), curves),
+         "accuracy_matrix": (("rule", "trained", "task"), matrices),
+         "baseline": (("rule", "task"), baseline)},
+        coords={"rule": names, "task": [t.name for t in tasks], "trained": [t.name for t in tasks],
+                "step_epoch": np.arange(curves.shape[1])})
+    for key in ("average_accuracy", "backward_transfer", "forward_transfer", "forgetting"):
+        ds[key] = ("rule", [np.nan] * len(names))
+    for i in range(len(names)):
+        if np.isfinite(matrices[i]).all():
+            for key, value in continual_summary(matrices[i], baseline[i]).items():
+                ds[key][i] = value
+    ds["rule_kind"] = ("rule", [r.kind for r in network.rules])
+    ds["rule_learning_rate"] = ("rule", [r.learning_rate for r in network.rules])
+    ds["accuracy_curve"].attrs["note"] = "step_epoch 0 = untrained; task t spans step_epoch t*E+1 .. (t+1)*E"
+    ds.attrs.update({"card": card.name or "", "network": network.name or "", "dataset": tasks[0].data.name,
+                     "tasks_kind": card.tasks.kind, "scenario": card.tasks.scenario or "",
+                     "epochs_per_task": per, "seed": seed, "layers": list(network.layers),
+                     "batch_size": network.batch_size, "weights": network.weights,
+                     "heads": "multi-head (task given)" if card.tasks.scenario == "task" else "single head"})
+    return ds
