@@ -112,6 +112,10 @@ def gate_parameters(device) -> GateParameters:
         raise InvalidParameterError(
             f"a gate drive (square wave or pulses with a width) needs a device with a gate "
             f"(a proton_transistor card); {getattr(device, 'name', device)!r} is {getattr(device, 'kind', '?')}")
+    if getattr(device, "bounds", None) is not None:
+        raise InvalidParameterError(
+            f"{device.name}: gate drives are integrated exactly for the linear chain, but this card sets bounds "
+            f"(clipping makes it nonlinear); remove 'bounds' or use train segments")
     return GateParameters(device.chain, gate.injection_conductance, gate.saturation, gate.cycle_noise,
                           float(gate.polarity))
 
