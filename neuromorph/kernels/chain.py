@@ -25,10 +25,10 @@ Integrators (``dt`` in the chain's time unit):
 
 from __future__ import annotations
 
-import types
-
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from ._jit import PARALLEL_MIN_ROWS, inline_helper, population_kernel  # noqa: F401 (re-exported)
 
 __all__ = [
     "eigen_step",
@@ -46,37 +46,7 @@ __all__ = [
     "thomas_factor",
 ]
 
-_OPTS = dict(cache=True, fastmath=False, nogil=True)
-
-#: below this many synapses the serial build runs: waking the thread pool costs more than it saves
-PARALLEL_MIN_ROWS = 4096
-
-
-def population_kernel(fn=None, *, reassociate: bool = False):
-    """Compile ``fn`` twice — parallel over synapses (``prange``) and serial — and dispatch on the
-    number of rows of its first argument. ``.parallel`` and ``.serial`` expose both builds.
-
-    ``reassociate`` lets LLVM reorder floating-point sums (SIMD reductions): results change only
-    at rounding level and stay deterministic (the order is fixed at compile time)."""
-    if fn is None:
-        return lambda f: population_kernel(f, reassociate=reassociate)
-    opts = dict(_OPTS, fastmath={"reassoc", "contract"}) if reassociate else _OPTS
-    parallel = njit(parallel=True, **opts)(fn)
-    # a distinct function object (and qualname) so the two builds never share an on-disk cache entry
-    serial_fn = types.FunctionType(fn.__code__, fn.__globals__, f"{fn.__name__}_serial", fn.__defaults__)
-    serial_fn.__qualname__ = f"{fn.__qualname__}_serial"
-    serial = njit(**opts)(serial_fn)
-
-    def dispatch(*args):
-        return (parallel if args[0].shape[0] >= PARALLEL_MIN_ROWS else serial)(*args)
-
-    dispatch.__name__, dispatch.__qualname__, dispatch.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
-    dispatch.__module__ = fn.__module__
-    dispatch.parallel, dispatch.serial, dispatch.py_func = parallel, serial, fn
-    return dispatch
-
-
-@njit(inline="always", cache=True)
+@inline_helper
 def decay_and_read_u1(z, n, decay, sd, readout, sr):
     """z[n] ← decay ⊙ z[n] in mode space and return u_1 = readout·z[n] (one pass over m).
     ``sd``/``sr`` are row strides: 0 for parameters shared by all synapses, 1 for per-synapse."""
@@ -88,7 +58,7 @@ def decay_and_read_u1(z, n, decay, sd, readout, sr):
     return u1
 
 
-@njit(inline="always", cache=True)
+@inline_helper
 def event_clip_store(u, n, new, alpha, beta, clip, lower, upper, weight_out):
     """Apply the event Δu_1 = α − β·u_1 to the stepped state ``new`` of synapse n, clip it to
     [lower, upper] if asked, store it in u[n] and u_1 in weight_out[n] (state-space kernels)."""

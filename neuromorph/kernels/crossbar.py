@@ -28,7 +28,8 @@ import math
 import numpy as np
 from numba import prange
 
-from .chain import decay_and_read_u1, population_kernel
+from ._jit import population_kernel
+from .chain import decay_and_read_u1
 
 __all__ = ["pulse_step", "pulse_step_reference", "advance_read_u1", "advance_read_u1_reference",
            "coincidence_counts", "coincidence_counts_reference", "pack_bits", "MODE_LINEAR", "MODE_SOFT",

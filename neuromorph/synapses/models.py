@@ -15,7 +15,20 @@ import numpy as np
 
 from ..kernels import stochastic as skern
 
-__all__ = ["BinarySynapse", "CascadeSynapse"]
+__all__ = ["BinarySynapse", "CascadeSynapse", "cascade_probabilities"]
+
+def cascade_probabilities(n_levels: int, ratio: float) -> tuple[np.ndarray, np.ndarray]:
+    """(q, p) of the cascade model (Fusi, Drew & Abbott 2005), levels i = 1..n (0-based arrays).
+
+    q_i = x^(i-1) for i < n and q_n = x^(n-1)/(1-x): switch probability at level i;
+    p_i = x^i/(1-x) for i < n (p_n = 0): probability to move one level deeper.
+    """
+    i = np.arange(1, n_levels + 1, dtype=float)
+    q = ratio ** (i - 1)
+    q[-1] = ratio ** (n_levels - 1) / (1.0 - ratio)
+    p = ratio**i / (1.0 - ratio)
+    p[-1] = 0.0
+    return np.minimum(q, 1.0), np.minimum(p, 1.0)
 
 
 @dataclass(frozen=True)
@@ -65,7 +78,7 @@ class CascadeSynapse:
         return self.n_levels
 
     def probabilities(self) -> tuple[np.ndarray, np.ndarray]:
-        return skern.cascade_probabilities(self.n_levels, self.ratio)
+        return cascade_probabilities(self.n_levels, self.ratio)
 
     def stationary_level_distribution(self) -> np.ndarray:
         """Occupancy of levels 1..n within one state under an unbiased stream (balance of the

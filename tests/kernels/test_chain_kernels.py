@@ -172,6 +172,13 @@ def test_event_driven_matches_stepping_and_skips_empty_time():
                                       False, 0.0, 0.0, 0.0, 2e4, w_np)
     np.testing.assert_allclose(z_nb, z_np, atol=1e-12)
     np.testing.assert_allclose(w_nb, w_np, atol=1e-12)
+    # the kernel called directly, both builds (serial below PARALLEL_MIN_ROWS, parallel forced)
+    for build in (kern.eigen_event_driven, kern.eigen_event_driven.parallel):
+        z_direct, w_direct = integ.encode(np.zeros((n, M))), np.empty(times.size)
+        build(z_direct, integ.rates, integ.kick, integ.readout, offsets, times, alpha, beta, False, 0.0, 0.0,
+              0.0, 2e4, w_direct)
+        np.testing.assert_allclose(z_direct, z_np, atol=1e-12)
+        np.testing.assert_allclose(w_direct, w_np, atol=1e-12)
     # independent reference: per device, expm jumps between events with scipy
     for i in (0, 7, n - 1):
         u = np.zeros(M)

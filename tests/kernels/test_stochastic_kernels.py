@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from neuromorph.kernels import stochastic as sk
+from neuromorph.synapses.models import cascade_probabilities
 
 
 def test_binary_kernel_matches_reference():
@@ -21,7 +22,7 @@ def test_binary_kernel_matches_reference():
 
 
 def test_cascade_probabilities_follow_fusi_drew_abbott():
-    q, p = sk.cascade_probabilities(4, 0.5)
+    q, p = cascade_probabilities(4, 0.5)
     # q_i = x^(i-1) (i < n), q_n = x^(n-1)/(1-x); p_i = x^i/(1-x), p_n = 0
     np.testing.assert_allclose(q, [1.0, 0.5, 0.25, 0.25])
     np.testing.assert_allclose(p, [1.0, 0.5, 0.25, 0.0])
@@ -30,7 +31,7 @@ def test_cascade_probabilities_follow_fusi_drew_abbott():
 def test_cascade_kernel_matches_reference():
     rng = np.random.default_rng(2)
     n = 6000
-    q, p = sk.cascade_probabilities(5, 0.5)
+    q, p = cascade_probabilities(5, 0.5)
     state = rng.choice(np.array([-1, 1], np.int8), size=n)
     level = rng.integers(0, 5, size=n).astype(np.int16)
     signs = rng.choice(np.array([-1, 0, 1], np.int8), size=n)
