@@ -31,6 +31,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ._jit import population_kernel
+
 __all__ = ["GOLDEN", "splitmix64", "splitmix64_reference", "uniforms_per_synapse",
            "store_items", "store_items_reference", "recurrent_readout", "recurrent_readout_reference"]
 
@@ -51,7 +53,7 @@ def uniforms_per_synapse(n_variables: int) -> int:
     return (n_variables + 2) // 2
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", nogil=True)
 def splitmix64(key, counter):
     """splitmix64 output for stream position ``counter`` (uint64 arithmetic, wraps mod 2^64)."""
     z = key + (counter + np.uint64(1)) * GOLDEN
@@ -69,7 +71,7 @@ def splitmix64_reference(key, counter):
     return z ^ (z >> _S31)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", nogil=True)
 def _uniform(key, base, draw):
     """Uniform in [0, 1) number ``draw`` of the synapse whose counter base is ``base``."""
     z = splitmix64(key, base + np.uint64(draw // 2))
@@ -82,7 +84,7 @@ def _store_items(state, mask, items, first_item, key, lower, diag, upper, q, lev
     """Store ``items`` (n_items, N) int8 ±1, the first being item number ``first_item`` of the
     stream, into ``state`` (N, N, m) in place; see the module docstring for the update.
 
-    Fused: every synapse keeps its m variables in registers across all items of the call.
+    Fused: each neuron's row of synapses (N·m values) stays in cache across all items of the call.
     ``q`` = 1 disables the stochastic learning rate, ``levels`` = 0 the rounding, ``bound`` = 0
     the clamp."""
     n = state.shape[0]
@@ -92,50 +94,45 @@ def _store_items(state, mask, items, first_item, key, lower, diag, upper, q, lev
     n_slots = np.uint64(n * n)
     offset = 0.5 if levels % 2 == 0 else 0.0
     for i in prange(n):
-        u = np.empty(m)
-        new = np.empty(m)
-        for j in range(n):
-            if not mask[i, j]:
-                continue
-            for k in range(m):
-                u[k] = state[i, j, k]
-            slot = np.uint64(i * n + j)
-            for t in range(n_items):
-                base = ((np.uint64(first_item + t) * n_slots + slot) * words)
+        # row i (N·m values) stays in cache across the items of the call
+        for t in range(n_items):
+            xi = items[t, i]
+            row_base = np.uint64(first_item + t) * n_slots + np.uint64(i * n)
+            for j in range(n):
+                if not mask[i, j]:
+                    continue
+                base = (row_base + np.uint64(j)) * words
                 if q < 1.0:
                     if _uniform(key, base, m) >= q:
                         continue
+                hebb = xi if i == j else xi * items[t, j]
+                previous = 0.0          # u_{k-1} before this item's step
                 for k in range(m):
-                    acc = diag[k] * u[k]
+                    current = state[i, j, k]
+                    acc = diag[k] * current
                     if k > 0:
-                        acc += lower[k] * u[k - 1]
+                        acc += lower[k] * previous
                     if k < m - 1:
-                        acc += upper[k] * u[k + 1]
-                    new[k] = acc
-                if i == j:
-                    new[0] += items[t, i]
-                else:
-                    new[0] += items[t, i] * items[t, j]
-                for k in range(m):
-                    v = new[k]
+                        acc += upper[k] * state[i, j, k + 1]
+                    previous = current
+                    if k == 0:
+                        acc += hebb
                     if levels > 0:
-                        low = np.floor(v - offset) + offset
-                        if _uniform(key, base, k) <= v - low:
-                            v = low + 1.0
+                        low = np.floor(acc - offset) + offset
+                        if _uniform(key, base, k) <= acc - low:
+                            acc = low + 1.0
                         else:
-                            v = low
+                            acc = low
                     if bound > 0.0:
-                        if v > bound:
-                            v = bound
-                        elif v < -bound:
-                            v = -bound
-                    u[k] = v
-            for k in range(m):
-                state[i, j, k] = u[k]
+                        if acc > bound:
+                            acc = bound
+                        elif acc < -bound:
+                            acc = -bound
+                    state[i, j, k] = acc
 
 
-_store_parallel = njit(parallel=True, cache=True)(_store_items)
-_store_serial = njit(cache=False)(_store_items)
+_store_builds = population_kernel(_store_items)
+_store_parallel, _store_serial = _store_builds.parallel, _store_builds.serial
 #: below this many variable updates per call the serial kernel is used (thread start-up costs more)
 PARALLEL_MIN_WORK = 1 << 20
 
@@ -217,8 +214,8 @@ def _recurrent_readout(state, mask, probes, n_connections):
     return r, io
 
 
-_readout_parallel = njit(parallel=True, cache=True)(_recurrent_readout)
-_readout_serial = njit(cache=False)(_recurrent_readout)
+_readout_builds = population_kernel(_recurrent_readout)
+_readout_parallel, _readout_serial = _readout_builds.parallel, _readout_builds.serial
 
 
 def recurrent_readout(state, mask, probes, n_connections):

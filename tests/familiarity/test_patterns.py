@@ -31,4 +31,4 @@ def test_genface_patterns_have_the_pixel_correlations_of_real_faces():
     c_gen = np.corrcoef(gen.T)[np.triu_indices(256, 1)]
     c_real = np.corrcoef(real.T)[np.triu_indices(256, 1)]
     assert np.corrcoef(c_gen, c_real)[0, 1] > 0.7
-    assert np.mean(np.abs(c_gen)) > 0.1     # faces are far from i.i.d. bits
+    assert np.mean(np.abs(c_gen)) > 0.05    # faces are far from i.i.d. bits (those give ~0.013 here)
