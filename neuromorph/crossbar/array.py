@@ -39,6 +39,19 @@ class UpdateResult:
     clipped: int = 0
 
 
+@dataclass
+class BatchUpdateResult:
+    """A mini-batch of B outer-product updates: signed pulse counts per sample and weight
+    (B, N_in, N_out), the pulses written to cells (Σ|count| over cells and samples) and the
+    weight updates whose intended pulse count exceeded the bit length (clipped)."""
+
+    counts: np.ndarray
+    learning_rate: float
+    scheme: str
+    pulses: int
+    clipped: int
+
+
 def _adc(config: CrossbarConfig, layout: CellLayout, dac: DAC, fan_in: int) -> ADC:
     """The ADC of one read direction; ``range: auto`` is the largest signed current of ``fan_in``
     inputs at full DAC voltage on cells at the extreme of the weight range."""
@@ -295,6 +308,51 @@ class CrossbarArray:
         intended = eta * np.multiply.outer(x, delta)
         clipped = int(np.count_nonzero(np.abs(intended / self.delta_w_min) > self.bit_length + 0.5))
         return UpdateResult(counts, intended, eta, scheme, clipped)
+
+    def update_batch(self, x, delta, learning_rate: float | None = None, scheme: str | None = None,
+                     fused: bool = True) -> BatchUpdateResult:
+        """A mini-batch of B outer-product updates, as hardware applies them: sample b's rank-1
+        write η x_b δ_bᵀ (x (B, N_in), δ (B, N_out), entries in [−1, 1]) lands in update slot b,
+        the chains relaxing exactly between the writes; the array ends B slots later. Same
+        numbers (same random draws, in the same order) as B calls of :meth:`update`. ``fused``
+        runs all B writes in one call of :func:`neuromorph.kernels.training.batch_pulse_step`;
+        otherwise its NumPy reference."""
+        from ..kernels import training as tkern
+        from ..synapses.population import PULSE_MODE_CODES
+
+        eta = self.learning_rate if learning_rate is None else float(learning_rate)
+        scheme = scheme or self.write_scheme
+        x = np.asarray(x, float)
+        delta = np.asarray(delta, float)
+        if x.ndim != 2 or delta.ndim != 2 or x.shape[1] != self.n_in or delta.shape[1] != self.n_out \
+                or x.shape[0] != delta.shape[0]:
+            raise ValueError(f"update_batch needs x of shape (B, {self.n_in}) and delta of shape (B, {self.n_out}), "
+                             f"got {x.shape} and {delta.shape}")
+        n_batch = x.shape[0]
+        model = self.pulse_model
+        weight_counts = np.empty((n_batch, self.n_in, self.n_out), dtype=np.int32)
+        cells = np.empty((n_batch, self.n_cells), dtype=np.int32)
+        xi = np.zeros((n_batch, self.n_cells))
+        for b in range(n_batch):  # random draws only, in the order B calls of update() make them
+            weight_counts[b] = self.pulse_counts(x[b], delta[b], eta, scheme)
+            cells[b] = self.cell_counts(weight_counts[b])
+            xi[b] = _write.pulse_noise(model, cells[b], self._write_rng)
+        integ, pop = self.integrator, self.population
+        first = (self.time_s - pop.time_s) / self.time_unit_s
+        decay_first = np.exp(integ.rates * first) if first > 0 else np.ones((1, pop.x.shape[1]))
+        decay_slot = np.exp(integ.rates * (self.t_update / self.time_unit_s))
+        target = model.event_size if model.mode == "ideal" else model.target_v
+        kernel = tkern.batch_pulse_step if fused else tkern.batch_pulse_step_reference
+        kernel(pop.x, np.ascontiguousarray(decay_first), np.ascontiguousarray(decay_slot), integ.kick,
+               integ.readout, cells, self._rate, float(target), PULSE_MODE_CODES[model.mode],
+               float(model.cycle_noise), xi, integ.clip, float(integ.lower), float(integ.upper),
+               np.empty(self.n_cells))
+        pop.time_s = self.time_s + (n_batch - 1) * self.t_update
+        self.time_s += n_batch * self.t_update
+        self._version += 1
+        intended = eta * np.einsum("bi,bj->bij", x, delta)
+        clipped = int(np.count_nonzero(np.abs(intended / self.delta_w_min) > self.bit_length + 0.5))
+        return BatchUpdateResult(weight_counts, eta, scheme, int(np.abs(cells).sum()), clipped)
 
     # ---- summary ---------------------------------------------------------- #
     def describe(self) -> dict:
