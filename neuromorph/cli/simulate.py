@@ -61,7 +61,7 @@ def run(args) -> int:
     out = output_prefix(args.output, Path("out/simulate") / f"{Path(args.device).stem}_{Path(args.protocol).stem}",
                         suffixes=(".nc",) if args.no_plot else (".nc", ".png"))
     events, samples = protocol_size(protocol, args.devices)
-    n_variables = int(getattr(device, "n_variables", 1))
+    n_variables = device.n_variables
     # events: time (8 B) + sign (1 B) + sorting/coefficient copies (~4x); samples: u (m values) + weight
     check_memory(40.0 * events + 8.0 * args.devices * samples * (n_variables + 2) * 2,
                  f"simulate: {args.devices} devices, about {events:.3g} events and {samples} samples of "
@@ -108,7 +108,7 @@ def protocol_size(protocol: ProtocolCard, n_devices: int) -> tuple[float, int]:
 def euler_steps_note(device, protocol: ProtocolCard, args) -> str | None:
     """For the stepped integrators: the number of steps and the expected time (refused above
     :data:`MAX_STEPS` without ``--allow-long``); None for the exact integrators."""
-    chain = getattr(device, "chain", None)
+    chain = device.chain if device.dynamics == "chain" else None
     if args.integrator not in ("implicit_euler", "explicit_euler") or chain is None:
         return None
     import numpy as np
@@ -123,7 +123,7 @@ def euler_steps_note(device, protocol: ProtocolCard, args) -> str | None:
     duration_s = float(sum(segment.duration_s for segment in protocol.segments))
     steps = duration_s / step_s
     # measured order of magnitude on a 2-core CPU: ~5 us per Python-level step, plus the arithmetic
-    per_step_s = 5e-6 + 2e-9 * args.devices * int(getattr(device, "n_variables", 1))
+    per_step_s = 5e-6 + 2e-9 * args.devices * device.n_variables
     return "simulate: " + check_steps(
         steps, per_step_s, f"simulate --integrator {args.integrator} over {duration_s:.3g} s in steps of "
         f"{step_s:.3g} s", "use the exact default integrator 'eigen', a larger --max-step, or --allow-long",

@@ -141,12 +141,16 @@ class DevicePopulation:
 
 @dataclass(frozen=True)
 class GatePulse:
-    """The physical gate pulse of one "+" event: target voltage π·V_gate [V], width [s] and the
-    injection conductance g_gate [S] through which it charges compartment 1."""
+    """The physical gate pulse of one "+" event: target voltage π·V_gate [V], width [s], the
+    injection conductance g_gate [S] through which it charges compartment 1, the card's
+    ``saturation`` model, relative cycle-to-cycle noise and the polarity π = ±1."""
 
     target_v: float
     width_s: float
     injection_conductance_s: float
+    saturation: str = "none"
+    cycle_noise: float = 0.0
+    polarity: float = 1.0
 
 
 @dataclass(frozen=True)

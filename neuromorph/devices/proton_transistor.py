@@ -97,7 +97,8 @@ class ProtonTransistor(ChainDevice):
 
     def gate_pulse(self) -> GatePulse:
         gate = self.card.gate
-        return GatePulse(float(gate.polarity * gate.amplitude), float(gate.width), float(gate.injection_conductance))
+        return GatePulse(float(gate.polarity * gate.amplitude), float(gate.width), float(gate.injection_conductance),
+                         gate.saturation, float(gate.cycle_noise), float(gate.polarity))
 
     def with_variation(self, relative_std: dict[str, float]) -> "ProtonTransistor":
         merged = self.card.variation.model_copy(update=dict(relative_std))

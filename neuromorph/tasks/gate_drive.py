@@ -107,17 +107,17 @@ class GateParameters:
 
 def gate_parameters(device) -> GateParameters:
     """The gate of a device built from a card with a ``gate`` section (a proton transistor)."""
-    gate = getattr(getattr(device, "card", None), "gate", None)
+    gate = device.gate_pulse()
     if gate is None:
         raise InvalidParameterError(
             f"a gate drive (square wave or pulses with a width) needs a device with a gate "
-            f"(a proton_transistor card); {getattr(device, 'name', device)!r} is {getattr(device, 'kind', '?')}")
-    if getattr(device, "bounds", None) is not None:
+            f"(a proton_transistor card); {device.name!r} is {device.kind}")
+    if device.bounds is not None:
         raise InvalidParameterError(
             f"{device.name}: gate drives are integrated exactly for the linear chain, but this card sets bounds "
             f"(clipping makes it nonlinear); remove 'bounds' or use train segments")
-    return GateParameters(device.chain, gate.injection_conductance, gate.saturation, gate.cycle_noise,
-                          float(gate.polarity))
+    return GateParameters(device.chain, gate.injection_conductance_s, gate.saturation, gate.cycle_noise,
+                          gate.polarity)
 
 
 def _basis_with_gate(chain: LinearChain, g_on: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
