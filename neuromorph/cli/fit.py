@@ -16,9 +16,9 @@ from ._options import bounded_int, output_file, output_prefix
 EXAMPLE = """Example (the shipped synthetic data of the Zhang et al. 2024 device; runs offline in ~2 s):
   neuromorph fit devices/zhang2024_pedot_nafion_4.yaml devices/measurements/zhang2024_synthetic.csv \\
       --free diffusion_coefficient,bridge_cross_section.ratio,gate.injection_conductance,channel.g_min \\
-      -o devices/zhang2024_fitted.yaml
-  neuromorph timescales devices/zhang2024_fitted.yaml
-  neuromorph memory devices/zhang2024_fitted.yaml
+      -o out/fit/zhang2024_fitted.yaml
+  neuromorph timescales out/fit/zhang2024_fitted.yaml
+  neuromorph memory out/fit/zhang2024_fitted.yaml --rate 0.1
 
 DATA.csv has columns trace, time [unit], conductance [unit] (or current [unit]); DATA.yaml beside it
 describes each trace's gate drive (square_wave or pulses). See docs/fitting.md."""

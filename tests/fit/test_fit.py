@@ -101,6 +101,8 @@ def test_identifiability_warning_fires_for_geometric_compartments(tmp_path):
     text = "\n".join(result.warnings)
     assert "cannot separate diffusion_coefficient, diffusion_length, gate.injection_conductance" in text
     assert "L²/D" in text and "capacitance C_1" in text
+    assert all(p.standard_error == np.inf and p.ci_high == np.inf for p in result.parameters)  # no fake error bars
+    assert "undetermined (see warning)" in result.report()
     # the undetermined direction is log D : log L : log g_gate = 2 : 1 : 1
     both = fit_measurements(card, m, ["diffusion_coefficient", "gate.injection_conductance"])
     assert not both.warnings  # fixing the length makes the rest identifiable

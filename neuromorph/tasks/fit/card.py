@@ -53,8 +53,9 @@ def fitted_card_text(result: FitResult, output_path: str | Path, command: str = 
               f"{len(result.parameters)} free parameters; {'converged' if result.converged else 'NOT converged'}",
               "# fitted values (SI) ± standard error [95 % interval]:"]
     for p in result.parameters:
-        lines.append(f"#   {p.path} = {p.value:.6g} ± {p.standard_error:.3g} [{p.ci_low:.4g}, {p.ci_high:.4g}]"
-                     f" (start {p.start:.4g})")
+        error = (f"± {p.standard_error:.3g} [{p.ci_low:.4g}, {p.ci_high:.4g}]" if p.standard_error < float("inf")
+                 else "undetermined by these data (see WARNING)")
+        lines.append(f"#   {p.path} = {p.value:.6g} {error} (start {p.start:.4g})")
     if len(result.parameters) > 1:
         pairs = [f"{a.path}~{b.path} {result.correlation[i, j]:+.2f}"
                  for i, a in enumerate(result.parameters) for j, b in enumerate(result.parameters) if j > i]

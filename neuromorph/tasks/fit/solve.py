@@ -119,8 +119,11 @@ class FitResult:
                  f"{'' if self.converged else '  (NOT CONVERGED: ' + self.message + ')'}",
                  f"  {'parameter':<34} {'start':>11} {'fitted':>11} {'std.err.':>10} {'95% interval':>25}"]
         for p in self.parameters:
-            lines.append(f"  {p.path:<34} {p.start:>11.4g} {p.value:>11.4g} {p.standard_error:>10.3g} "
-                         f"  [{p.ci_low:.4g}, {p.ci_high:.4g}]")
+            if np.isfinite(p.standard_error):
+                lines.append(f"  {p.path:<34} {p.start:>11.4g} {p.value:>11.4g} {p.standard_error:>10.3g} "
+                             f"  [{p.ci_low:.4g}, {p.ci_high:.4g}]")
+            else:
+                lines.append(f"  {p.path:<34} {p.start:>11.4g} {p.value:>11.4g} {'-':>10}   undetermined (see warning)")
         if len(self.parameters) > 1:
             lines.append("  correlations:")
             for i, a in enumerate(self.parameters):
@@ -195,7 +198,9 @@ def fit_measurements(base_card: str | Path, measurement: Measurement, free: list
     dof = n - len(free)
     sigma2 = float(r @ r) / dof
     covariance, singular, directions = _covariance(jac, sigma2)
+    warnings, undetermined = _identifiability_warnings(free, log_scale, jac, singular, directions, source.data)
     se_x = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+    se_x[list(undetermined)] = np.inf  # a direction the data do not constrain: no finite error bar
     with np.errstate(invalid="ignore", divide="ignore"):
         correlation = covariance / np.outer(se_x, se_x)
     correlation = np.where(np.isfinite(correlation), correlation, np.nan)
@@ -204,14 +209,14 @@ def fit_measurements(base_card: str | Path, measurement: Measurement, free: list
     for i, path in enumerate(free):
         if log_scale[i]:
             se = fitted[i] * se_x[i]
-            spread = min(Z_95 * se_x[i], 700.0)  # beyond e^700 the interval is [0, inf) anyway
-            lo, hi = fitted[i] * np.exp(-spread), fitted[i] * np.exp(spread)
+            lo, hi = ((fitted[i] * np.exp(-Z_95 * se_x[i]), fitted[i] * np.exp(Z_95 * se_x[i]))
+                      if Z_95 * se_x[i] < 700.0 else (0.0, np.inf))
         else:
             se = se_x[i]
             lo, hi = fitted[i] - Z_95 * se, fitted[i] + Z_95 * se
         parameters.append(FitParameter(path, float(start[i]), float(fitted[i]), float(se), float(lo), float(hi),
                                        bool(log_scale[i])))
-    warnings = _identifiability_warnings(free, log_scale, jac, singular, directions, correlation, source.data)
+    warnings += _correlation_warnings(free, correlation, source.data, undetermined)
     at_bound = [free[i] for i in range(len(free)) if min(x[i] - lower[i], upper[i] - x[i]) < 1e-6 * (1 + abs(x[i]))]
     if at_bound:
         warnings.append(f"{', '.join(at_bound)} ended at the search bound (start ×10^±4 or ±10^4·|start|); the start "
@@ -260,10 +265,13 @@ def _covariance(jac: np.ndarray, sigma2: float):
     return cov, s, vt
 
 
-def _identifiability_warnings(free, log_scale, jac, singular, directions, correlation, base_data) -> list[str]:
+def _identifiability_warnings(free, log_scale, jac, singular, directions, base_data) -> tuple[list[str], set[int]]:
+    """Warnings about directions the data do not constrain, and the indices of the parameters involved."""
     warnings: list[str] = []
+    undetermined: set[int] = set()
     norms = np.linalg.norm(jac, axis=0)
     for i in np.flatnonzero(norms == 0):
+        undetermined.add(int(i))
         warnings.append(f"{free[i]} does not change the model at all for these traces: it cannot be fitted from them")
     if singular.size and singular.max() > 0:
         relative = singular / singular.max()
@@ -271,19 +279,26 @@ def _identifiability_warnings(free, log_scale, jac, singular, directions, correl
             v = directions[k] / np.where(norms > 0, norms, 1.0)
             v = v / v[np.argmax(np.abs(v))]
             involved = [i for i in range(len(free)) if abs(v[i]) > 0.05]
+            undetermined.update(involved)
             combo = _combination(free, log_scale, v, involved)
             warnings.append(f"the data cannot separate {', '.join(free[i] for i in involved)}: changing them along "
                             f"{combo} leaves the fit unchanged (relative singular value {relative[k]:.1e}); their "
                             f"standard errors and correlations are not meaningful. "
                             + _separating_measurement([free[i] for i in involved], base_data))
-    if not any("cannot separate" in w for w in warnings):
-        n = len(free)
-        for i in range(n):
-            for j in range(i + 1, n):
-                if np.isfinite(correlation[i, j]) and abs(correlation[i, j]) > CORRELATION_LIMIT:
-                    warnings.append(f"{free[i]} and {free[j]} are almost fully correlated ({correlation[i, j]:+.4f}): "
-                                    f"the data barely separate them. "
-                                    + _separating_measurement([free[i], free[j]], base_data))
+    return warnings, undetermined
+
+
+def _correlation_warnings(free, correlation, base_data, undetermined) -> list[str]:
+    warnings: list[str] = []
+    n = len(free)
+    for i in range(n):
+        for j in range(i + 1, n):
+            if i in undetermined or j in undetermined:
+                continue
+            if np.isfinite(correlation[i, j]) and abs(correlation[i, j]) > CORRELATION_LIMIT:
+                warnings.append(f"{free[i]} and {free[j]} are almost fully correlated ({correlation[i, j]:+.4f}): "
+                                f"the data barely separate them. "
+                                + _separating_measurement([free[i], free[j]], base_data))
     return warnings
 
 
