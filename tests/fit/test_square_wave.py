@@ -15,7 +15,7 @@ from neuromorph.config.device_schema import DeviceCard
 from neuromorph.config.yamlio import read_card, validate_card
 from neuromorph.devices.loader import build_device, load_device
 from neuromorph.errors import InvalidParameterError
-from neuromorph.kernels.square_wave import drive_response, drive_response_reference
+from neuromorph.kernels.square_wave import drive_response
 from neuromorph.spice.ngspice import find_ngspice, ladder_waveforms, run_deck
 from neuromorph.spice.square_wave import gate_drive_ladder_deck
 from neuromorph.synapses.chain import LinearChain
