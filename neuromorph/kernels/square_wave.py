@@ -35,12 +35,12 @@ Arguments (time in the chain's unit, usually seconds):
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from ._jit import inline_helper, serial_kernel
 
 __all__ = ["drive_response", "drive_response_reference", "relaxation_factor"]
 
 
-@njit(cache=True, inline="always")
+@inline_helper
 def relaxation_factor(rate, tau):
     """φ(λ, τ) = (e^{λτ} − 1)/λ, accurate for small |λτ| (expm1) and equal to τ at λ = 0."""
     if rate == 0.0:
@@ -48,7 +48,7 @@ def relaxation_factor(rate, tau):
     return np.expm1(rate * tau) / rate
 
 
-@njit(cache=True, nogil=True)
+@serial_kernel
 def drive_response(u0, boundaries, regime, rates, to_modes, to_state, source_modes, sample_times, out):
     m = u0.shape[0]
     n_seg = regime.shape[0]

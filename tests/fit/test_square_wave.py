@@ -15,7 +15,7 @@ from neuromorph.config.device_schema import DeviceCard
 from neuromorph.config.yamlio import read_card, validate_card
 from neuromorph.devices.loader import build_device, load_device
 from neuromorph.errors import InvalidParameterError
-from neuromorph.kernels.square_wave import drive_response
+from neuromorph.kernels.square_wave import drive_response, drive_response_reference
 from neuromorph.spice.ngspice import find_ngspice, ladder_waveforms, run_deck
 from neuromorph.spice.square_wave import gate_drive_ladder_deck
 from neuromorph.synapses.chain import LinearChain
@@ -37,6 +37,29 @@ def test_kernel_equals_numpy_reference_for_both_gate_models():
         a = drive_state(gate, DRIVE, t)
         b = drive_state(gate, DRIVE, t, reference=True)
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-14)  # same arithmetic up to rounding
+
+
+def test_drive_response_kernel_equals_reference_on_random_regimes():
+    # three regimes with their own bases and sources (as a soft gate at several voltages), random
+    # segment edges, samples on edges and beyond the last edge (+inf)
+    rng = np.random.default_rng(5)
+    m, n_reg = 5, 3
+    rates, to_modes, to_state = [], [], []
+    for _ in range(n_reg):
+        sym = rng.normal(size=(m, m))
+        lam, vec = np.linalg.eigh(-(sym @ sym.T) - np.eye(m))
+        lam[0] = 0.0  # a zero mode exercises φ(0, τ) = τ
+        rates.append(lam), to_modes.append(vec.T), to_state.append(vec)
+    rates, to_modes, to_state = np.array(rates), np.array(to_modes), np.array(to_state)
+    source = rng.normal(size=(n_reg, m))
+    edges = np.concatenate([[0.0], np.sort(rng.uniform(0, 5, 9)), [np.inf]])
+    regime = rng.integers(0, n_reg, edges.size - 1).astype(np.int64)
+    samples = np.sort(np.concatenate([rng.uniform(0, 8, 40), edges[1:4]]))
+    u0 = rng.normal(size=m)
+    a, b = np.empty((samples.size, m)), np.empty((samples.size, m))
+    assert drive_response(u0, edges, regime, rates, to_modes, to_state, source, samples, a) == samples.size
+    assert drive_response_reference(u0, edges, regime, rates, to_modes, to_state, source, samples, b) == samples.size
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 def test_kernel_handles_samples_on_edges_and_after_the_last_pulse():
