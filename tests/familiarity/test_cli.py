@@ -1,0 +1,121 @@
+"""``neuromorph familiarity``: cards validated with file:line naming the field (exit 2), outputs,
+seed reproducibility, capacity points resumed from the store."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from neuromorph.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = """\
+kind: familiarity
+name: tiny
+patterns: {patterns}
+protocol: {{test_items: 20, fill_in: 128, burn_in: 200}}
+models:
+  - {{label: complex, neurons: {neurons}, variables: 3}}
+  - {{label: simple, neurons: 20, variables: 1, q: 0.5}}
+seed: 1
+"""
+
+
+def _card(tmp_path, text, name="card.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("text, expected", [
+    (TINY.format(patterns="rand", neurons=12).replace("variables: 3", "variables: 0"),
+     ":6: models[0].variables: Input should be greater than or equal to 1"),
+    (TINY.format(patterns="rand", neurons=12).replace("q: 0.5", "q: 1.5"), ":7: models[1].q:"),
+    (TINY.format(patterns="rand", neurons=12).replace("test_items: 20", "test_items: 21"), ":4: protocol:"),
+    (TINY.format(patterns="rand", neurons=12).replace("seed: 1", "seed: 1\ncolour: red"), ":9: colour: unknown field"),
+    (TINY.format(patterns="genface", neurons=700), "at most 625 neurons"),
+    (TINY.format(patterns="rand", neurons=12).replace("kind: familiarity", "kind: familarity"), ":1: kind:"),
+    (TINY.format(patterns="rand", neurons=12).replace("label: simple", "label: complex"), "labels must be unique"),
+])
+def test_bad_cards_are_refused_naming_the_field(tmp_path, capsys, text, expected):
+    card = _card(tmp_path, text)
+    assert main(["familiarity", str(card), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+    assert str(card) in err or "kind" in expected
+    assert not (tmp_path / "out.nc").exists()
+
+
+def test_bad_options_exit_2(tmp_path, capsys):
+    card = _card(tmp_path, TINY.format(patterns="rand", neurons=12))
+    with pytest.raises(SystemExit) as exc:
+        main(["familiarity", str(card), "--seed", "-3"])
+    assert exc.value.code == 2
+    (tmp_path / "file").write_text("x")
+    assert main(["familiarity", str(card), "-o", str(tmp_path / "file" / "run")]) == 2
+    assert "--output" in capsys.readouterr().err
+
+
+def test_run_writes_netcdf_and_figure_and_same_seed_gives_same_numbers(tmp_path, capsys):
+    card = _card(tmp_path, TINY.format(patterns="rand", neurons=12))
+    assert main(["familiarity", str(card), "-o", str(tmp_path / "a"), "-q"]) == 0
+    assert main(["familiarity", str(card), "-o", str(tmp_path / "b"), "-q", "--no-plot"]) == 0
+    assert main(["familiarity", str(card), "-o", str(tmp_path / "c"), "-q", "--no-plot", "--seed", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "patterns: i.i.d. random" in out and "t* io_snr" in out
+    assert (tmp_path / "a.png").stat().st_size > 10_000
+    a, b, c = (xr.load_dataset(tmp_path / f"{x}.nc") for x in "abc")
+    assert np.array_equal(a["io_familiar"].values, b["io_familiar"].values, equal_nan=True)
+    assert not np.array_equal(a["io_familiar"].values, c["io_familiar"].values, equal_nan=True)
+    assert "random" in a.attrs["pattern_source"]
+    for name in ("io_snr", "r_snr", "forced_choice", "fd_accuracy", "auc", "tpr_at_tnr"):
+        assert name in a and f"lifetime_{name}" in a
+
+
+def test_genface_outputs_say_which_source_was_used(tmp_path, capsys):
+    text = TINY.format(patterns="genface", neurons=12).replace("seed: 1", "real_face_probes: true\nseed: 1")
+    card = _card(tmp_path, text)
+    assert main(["familiarity", str(card), "-o", str(tmp_path / "f"), "-q", "--no-plot"]) == 0
+    ds = xr.load_dataset(tmp_path / "f.nc")
+    assert "lfw_subset" in ds.attrs["pattern_source"] and "real LFW faces" in ds.attrs["pattern_source"]
+    assert "lfw_subset" in capsys.readouterr().out
+
+
+def test_long_streams_checkpoint_and_resume(tmp_path):
+    """A checkpointed run gives the same numbers as an uninterrupted one, and a rerun resumes
+    from the finished checkpoint without recomputing."""
+    card = _card(tmp_path, TINY.format(patterns="rand", neurons=12) + "checkpoint_every: 50\n")
+    assert main(["familiarity", str(card), "-o", str(tmp_path / "k"), "-q", "--no-plot"]) == 0
+    ckpt = tmp_path / "k.ckpt"
+    assert sorted(p.name for p in ckpt.iterdir()) == ["complex.npz", "simple.npz"]
+    first = xr.load_dataset(tmp_path / "k.nc")
+    assert main(["familiarity", str(card), "-o", str(tmp_path / "k"), "-q", "--no-plot"]) == 0
+    again = xr.load_dataset(tmp_path / "k.nc")
+    assert np.array_equal(first["r_familiar"].values, again["r_familiar"].values, equal_nan=True)
+    plain = _card(tmp_path, TINY.format(patterns="rand", neurons=12), "plain.yaml")
+    assert main(["familiarity", str(plain), "-o", str(tmp_path / "p"), "-q", "--no-plot"]) == 0
+    assert np.array_equal(first["io_familiar"].values, xr.load_dataset(tmp_path / "p.nc")["io_familiar"].values,
+                          equal_nan=True)
+
+
+def test_capacity_points_are_stored_and_resumed(tmp_path, capsys):
+    card = _card(tmp_path, "kind: familiarity_capacity\nneurons: [8, 16]\nvariables: [1, 2]\nfixed_neurons: 8\n"
+                           "protocol: {test_items: 20, fill_in: 256, burn_in: 300}\n")
+    assert main(["familiarity", str(card), "-o", str(tmp_path / "cap"), "-q", "-j", "1"]) == 0
+    points = sorted((tmp_path / "cap.points" / "points").iterdir())
+    assert len(points) == 4
+    stamp = [p.stat().st_mtime_ns for p in points]
+    assert main(["familiarity", str(card), "-o", str(tmp_path / "cap"), "-q", "-j", "1"]) == 0
+    assert [p.stat().st_mtime_ns for p in points] == stamp          # nothing recomputed
+    ds = xr.load_dataset(tmp_path / "cap.nc")
+    assert list(ds["series"].values) == ["neurons", "neurons", "variables", "variables"]
+    assert "capacity_exponent_io_snr" in ds.attrs
+    assert "capacity fit" in capsys.readouterr().out
+
+
+def test_shipped_cards_validate():
+    from neuromorph.tasks.familiarity.cards import load_familiarity_card
+
+    for path in sorted((ROOT / "circuits").glob("familiarity_*.yaml")):
+        load_familiarity_card(path)
