@@ -185,3 +185,15 @@ def test_overlapping_pulses_and_devices_without_a_gate_are_refused():
     card = ProtocolCard.model_validate({"segments": [{"square_wave": {"pulses": 2, "frequency": 1, "on_fraction": 0.5}}]})
     with pytest.raises(InvalidParameterError, match="needs a device with a gate"):
         run_protocol(dev, card, progress=False)
+
+
+def test_square_wave_population_has_variation_and_the_same_seed_gives_the_same_numbers():
+    dev = load_device(ROOT / "devices/proton_transistor_3.yaml")  # card with device-to-device variation
+    card = ProtocolCard.model_validate({"segments": [
+        {"square_wave": {"pulses": 5, "frequency": "1 Hz", "on_fraction": 0.5}}, {"relax": {"duration": "10 s"}}],
+        "record": {"per_decade": 3, "decades": 2}})
+    a = run_protocol(dev, card, n_devices=4, seed=2, progress=False)
+    b = run_protocol(dev, card, n_devices=4, seed=2, progress=False)
+    np.testing.assert_array_equal(a.weight.values, b.weight.values)
+    u1_end = a.u.values[:, -1, 0]
+    assert np.unique(np.round(u1_end, 12)).size == 4  # every device its own chain, gate and noise
