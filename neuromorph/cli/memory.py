@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ..config.arguments import positive_quantity
 from ..config.units import FREQUENCY, TIME
@@ -57,8 +56,10 @@ def register(sub) -> None:
     parser.add_argument("--ages", type=bounded_int(2, MAX_AGES), default=60, help="number of log-spaced read-out ages (default 60)")
     parser.add_argument("--criterion", type=positive_float, default=1.0,
                         help="SNR that defines the memory lifetime (default 1)")
-    parser.add_argument("--method", choices=["both", "mc", "theory"], default="both",
-                        help="Monte-Carlo, theory (mean field / Markov chain), or both (default)")
+    parser.add_argument("--method", choices=["auto", "theory", "monte_carlo", "both", "mc", "mean_field"],
+                        default="both",
+                        help="theory (mean field / Markov chain), monte_carlo, both (default), or auto (theory "
+                             "where it exists, else Monte-Carlo); mc and mean_field are older spellings")
     parser.add_argument("--burn-in", type=_duration, default=None, metavar="TIME",
                         help="stream time before storage (default: 0 for linear chains, whose start is the "
                              "exact stationary covariance; 3 slowest timescales for bounded chains)")
@@ -83,14 +84,14 @@ def run(args) -> int:
     if problems:
         raise ConfigError(problems)
     out = output_prefix(args.output, "out/memory", suffixes=(".nc",) if args.no_plot else (".nc", ".png"))
-    if args.method != "theory":
-        n_variables = max(int(getattr(d, "n_variables", 1)) for d in devices)
+    if args.method not in ("theory", "mean_field"):
+        n_variables = max(d.n_variables for d in devices)
         # state (m values) + event buffers + per-trial overlaps, float64, a few working copies
         check_memory(8.0 * 4 * args.synapses * args.trials * (n_variables + 4),
                      f"memory: {args.synapses} synapses x {args.trials} trials x {n_variables} variables",
                      "lower --synapses or --trials (or use --method theory)")
-    labels = [getattr(d, "name", Path(p).stem) for d, p in zip(devices, args.devices)]
-    config = MemoryConfig(n_synapses=args.synapses, trials=args.trials, rate=args.rate,
+    labels = [d.name for d in devices]
+    config = MemoryConfig(synapses=args.synapses, trials=args.trials, rate=args.rate,
                           events=args.events.replace("-", "_"), criterion=args.criterion,
                           duration=args.duration, n_ages=args.ages, burn_in=args.burn_in)
     ds = memory_experiment(devices, config, method=args.method, seed=args.seed,

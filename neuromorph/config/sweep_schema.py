@@ -6,8 +6,9 @@
     grid:                                            # dotted paths into the device card
       diffusion_length: [0.5 um, 1 um, 2 um, 4 um]
       compartments: [1, 2, 3, 4, 5, 6]
-    experiment:                                      # what is computed at every point
-      method: auto            # auto | mean_field | monte_carlo | both
+    experiment:                  # what is computed at every point: the memory experiment's
+                                 # settings (neuromorph.config.experiment_schema.MemoryExperiment)
+      method: auto            # auto | theory | monte_carlo | both
       synapses: 10000         # N, the population whose SNR is reported
       trials: 16              # Monte-Carlo populations per point
       rate: 1 Hz
@@ -30,8 +31,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from .device_schema import Strict
-from .quantities import PositiveQuantity
-from .units import FREQUENCY, TIME
+from .experiment_schema import AgeRange, MemoryExperiment
 
 __all__ = ["AgeRange", "SweepExperiment", "SweepCard", "DOTTED_PATH"]
 
@@ -39,29 +39,8 @@ __all__ = ["AgeRange", "SweepExperiment", "SweepCard", "DOTTED_PATH"]
 DOTTED_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_]*|\d+))*$")
 
 
-class AgeRange(Strict):
-    """Log-spaced read-out ages shared by every point (``first``/``last`` auto when omitted:
-    a tenth of the fastest timescale or event interval, ten slowest timescales)."""
-
-    first: PositiveQuantity(TIME) | None = None
-    last: PositiveQuantity(TIME) | None = None
-    count: int = Field(61, ge=2, le=10_000)
-
-
-class SweepExperiment(Strict):
-    """The memory experiment run at every grid point (see ``neuromorph memory``)."""
-
-    method: Literal["auto", "mean_field", "monte_carlo", "both"] = Field(
-        "auto", description="auto: mean field (or exact Markov chain) where it exists, else Monte-Carlo")
-    synapses: int = Field(1000, ge=1, description="N, synapses whose SNR is reported")
-    trials: int = Field(16, ge=1, description="Monte-Carlo populations of N synapses per point")
-    rate: PositiveQuantity(FREQUENCY) = 1.0
-    events: Literal["poisson", "per_step"] = "poisson"
-    criterion: float = Field(1.0, gt=0.0)
-    ages: AgeRange = AgeRange()
-    duration: PositiveQuantity(TIME) | None = Field(
-        None, description="Monte-Carlo: time followed after storage (default 4x the predicted lifetime)")
-    theory_devices: int = Field(256, ge=1, description="devices sampled for the mean field with variation")
+#: the ``experiment:`` block is the memory experiment's settings, one schema for both
+SweepExperiment = MemoryExperiment
 
 
 class SweepCard(Strict):

@@ -46,29 +46,22 @@ def point_tasks(plan, indices: list[int] | None = None, threads: int | None = No
             for p in plan.points if wanted is None or p.index in wanted]
 
 
-def _theory_applicable(device) -> bool:
-    return device.bounds is None
-
-
 def compute_point(task: dict[str, Any]) -> dict[str, Any]:
     """Compute one sweep point (pure: same task → same numbers). Returns a dict of arrays and
     scalars (see :data:`CURVES`, :data:`SCALARS`) plus ``compute_time_s``."""
-    from ..analysis.memory_theory import NotApplicable, fastest_timescale, predict_memory, slowest_timescale
+    from ..analysis.memory_theory import fastest_timescale, slowest_timescale
+    from ..config.experiment_schema import MemoryExperiment
     from ..kernels import set_thread_count
-    from ..tasks.memory import MemoryConfig, simulate_memory
+    from ..tasks.memory import MemoryConfig, run_memory_point
     from .grid import point_device
 
     start = time.perf_counter()
     if task.get("threads"):
         set_thread_count(task["threads"])
     _, device = point_device(task["device_data"], task["device_name"], source_path=task.get("device_path", "<point>"))
-    exp = task["experiment"]
+    exp = MemoryExperiment.model_validate(task["experiment"])
     ages = np.asarray(task["ages"], float)
-    method = exp["method"]
-    if method == "auto":
-        method = "mean_field" if _theory_applicable(device) else "monte_carlo"
-    rate, events, criterion = float(exp["rate"]), exp["events"], float(exp["criterion"])
-    n_syn = int(exp["synapses"])
+    rate = float(exp.rate)
     m_max = int(task.get("max_variables", 1))
     if device.dynamics == "markov":
         tau = np.array([slowest_timescale(device, rate)])
@@ -76,7 +69,7 @@ def compute_point(task: dict[str, Any]) -> dict[str, Any]:
         tau = device.chain.timescales()
     timescales = np.full(m_max, np.nan)
     timescales[: min(m_max, tau.size)] = tau[:m_max]
-    out: dict[str, Any] = {"index": int(task["index"]), "ages": ages, "method": method, "timescales": timescales,
+    out: dict[str, Any] = {"index": int(task["index"]), "ages": ages, "method": exp.method, "timescales": timescales,
                            "state_variables": float(device.n_variables),
                            "slowest_timescale": float(slowest_timescale(device, rate)),
                            "fastest_timescale": float(fastest_timescale(device, rate))}
@@ -86,22 +79,15 @@ def compute_point(task: dict[str, Any]) -> dict[str, Any]:
                 "snr_mc": nan_curve, "snr_se_mc": nan_curve, "lifetime_mc": np.nan, "lifetime_lo_mc": np.nan,
                 "lifetime_hi_mc": np.nan, "snr_initial_mc": np.nan, "snr_initial_se_mc": np.nan,
                 "noise_mc": np.nan, "duration_mc": np.nan})
-    if method in ("mean_field", "both"):
-        try:
-            pred = predict_memory(device, ages, n_syn, rate, events, criterion,
-                                  n_devices=int(exp.get("theory_devices", 256)), seed=int(task["seed"]) % 2**31)
-        except NotApplicable:
-            if method == "mean_field":
-                raise
-        else:
-            out.update({"snr_theory": pred.snr, "lifetime_theory": pred.lifetime,
-                        "snr_initial_theory": pred.snr_initial, "noise_theory": pred.noise,
-                        "theory_method": pred.method})
-    if method in ("monte_carlo", "both"):
-        config = MemoryConfig(n_synapses=n_syn, trials=int(exp["trials"]), rate=rate, events=events,
-                              criterion=criterion, duration=exp.get("duration"),
-                              theory_devices=int(exp.get("theory_devices", 256)))
-        mc = simulate_memory(device, config, ages=ages, seed=int(task["seed"]), progress=False)
+    point = run_memory_point(device, MemoryConfig.from_experiment(exp), ages, exp.method,
+                             monte_carlo_seed=int(task["seed"]), theory_seed=int(task["seed"]) % 2**31)
+    method = out["method"] = point.method
+    pred, mc = point.theory, point.monte_carlo
+    if pred is not None:
+        out.update({"snr_theory": pred.snr, "lifetime_theory": pred.lifetime,
+                    "snr_initial_theory": pred.snr_initial, "noise_theory": pred.noise,
+                    "theory_method": pred.method})
+    if mc is not None:
         out.update({"snr_mc": mc["snr"].values, "snr_se_mc": mc["snr_se"].values,
                     "lifetime_mc": float(mc["lifetime"]), "lifetime_lo_mc": float(mc["lifetime_lo"]),
                     "lifetime_hi_mc": float(mc["lifetime_hi"]), "snr_initial_mc": float(mc["snr_initial"]),

@@ -259,10 +259,11 @@ def plan_sweep(path: str | Path, seed: int | None = None) -> SweepPlan:
                 problems.append(f"... (stopped after {n_problems} problems)")
                 break
             continue
-        if card.experiment.method == "mean_field" and device.bounds is not None:
+        if card.experiment.method == "theory" and device.bounds is not None:
             file, ln = source.where(("experiment", "method"))
-            problems.append(f"{file}:{ln}: sweep point {index} ({label}): experiment.method: mean_field is impossible "
-                            f"for a device with bounds (nonlinear); use monte_carlo or auto")
+            stated = (source.data.get("experiment") or {}).get("method", "theory")
+            problems.append(f"{file}:{ln}: sweep point {index} ({label}): experiment.method: {stated} is impossible "
+                            f"for a device with bounds (nonlinear: no mean field); use monte_carlo or auto")
             n_problems += 1
             continue
         points.append(point)

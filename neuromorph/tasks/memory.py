@@ -55,6 +55,7 @@ from tqdm.auto import tqdm
 from ..analysis.lifetime import first_crossing, lifetime_band
 from ..analysis.memory_theory import (
     EVENT_MODES,
+    MemoryPrediction,
     NoStationaryState,
     NotApplicable,
     chain_memory_model,
@@ -64,18 +65,26 @@ from ..analysis.memory_theory import (
     fastest_timescale,
 )
 from ..errors import InvalidParameterError
+from ..config.experiment_schema import normalise_method, resolve_method
 from ..devices.base import Device
 from ..synapses.population import ChainPopulation, MarkovPopulation, random_signs, run_per_step, run_poisson
 
-__all__ = ["MemoryConfig", "simulate_memory", "memory_experiment", "default_duration", "age_grid",
-           "device_label"]
+__all__ = ["MemoryConfig", "MemoryPoint", "run_memory_point", "simulate_memory", "memory_experiment",
+           "default_duration", "age_grid", "device_label"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class MemoryConfig:
-    """Settings of one memory experiment (times in s, rate in events per second per synapse)."""
+    """Settings of one memory experiment run (times in s, rate in events per second per synapse).
 
-    n_synapses: int = 1000
+    The field names are those of the settings schema
+    (:class:`neuromorph.config.experiment_schema.MemoryExperiment`, the sweep card's
+    ``experiment:`` block and the options of ``neuromorph memory``), plus two run parameters:
+    ``n_ages`` (read-out ages when none are given) and ``chunk_events`` (memory bound).
+    ``n_synapses`` is accepted as the older name of ``synapses``.
+    """
+
+    synapses: int = 1000
     trials: int = 64
     rate: float = 1.0
     events: str = "poisson"
@@ -86,10 +95,39 @@ class MemoryConfig:
     chunk_events: int = 2_000_000       # events generated at once (memory bound)
     theory_devices: int = 256           # devices sampled for the mean field of varying devices
 
+    def __init__(self, synapses: int | None = None, trials: int = 64, rate: float = 1.0, events: str = "poisson",
+                 criterion: float = 1.0, duration: float | None = None, n_ages: int = 60,
+                 burn_in: float | None = None, chunk_events: int = 2_000_000, theory_devices: int = 256,
+                 n_synapses: int | None = None):
+        if synapses is not None and n_synapses is not None and synapses != n_synapses:
+            raise InvalidParameterError(f"synapses ({synapses}) and its older name n_synapses ({n_synapses}) differ")
+        n = synapses if synapses is not None else (n_synapses if n_synapses is not None else 1000)
+        values = dict(synapses=n,
+                      trials=trials, rate=rate, events=events, criterion=criterion, duration=duration, n_ages=n_ages,
+                      burn_in=burn_in, chunk_events=chunk_events, theory_devices=theory_devices)
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def n_synapses(self) -> int:
+        """N (older name of ``synapses``)."""
+        return self.synapses
+
+    @classmethod
+    def from_experiment(cls, experiment, **run_parameters) -> "MemoryConfig":
+        """The run settings of a :class:`~neuromorph.config.experiment_schema.MemoryExperiment`
+        (``run_parameters``: ``n_ages``, ``chunk_events``)."""
+        return cls(synapses=experiment.synapses, trials=experiment.trials, rate=experiment.rate,
+                   events=experiment.events, criterion=experiment.criterion, duration=experiment.duration,
+                   burn_in=experiment.burn_in, theory_devices=experiment.theory_devices, **run_parameters)
+
+    def replace(self, **changes) -> "MemoryConfig":
+        return MemoryConfig(**{**self.__dict__, **changes})
+
     def check(self) -> None:
         if self.events not in EVENT_MODES:
             raise InvalidParameterError(f"events must be one of {', '.join(EVENT_MODES)}, got {self.events!r}")
-        for name in ("n_synapses", "trials", "n_ages", "chunk_events", "theory_devices"):
+        for name in ("synapses", "trials", "n_ages", "chunk_events", "theory_devices"):
             if int(getattr(self, name)) < 1:
                 raise InvalidParameterError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not (np.isfinite(self.rate) and self.rate > 0):
@@ -356,15 +394,54 @@ def simulate_memory(device, config: MemoryConfig, ages: np.ndarray | None = None
 # several devices, Monte-Carlo and theory side by side
 # ----------------------------------------------------------------------------------------------
 
+@dataclass
+class MemoryPoint:
+    """One device's memory experiment: the method that ran (``theory``, ``monte_carlo`` or
+    ``both``), the Monte-Carlo Dataset (:func:`simulate_memory`) and the theory
+    (:class:`~neuromorph.analysis.memory_theory.MemoryPrediction`), each None when not computed;
+    ``theory_note`` says why there is no theory (e.g. bounds)."""
+
+    method: str
+    monte_carlo: xr.Dataset | None
+    theory: MemoryPrediction | None
+    theory_note: str = ""
+
+
+def run_memory_point(device: Device, config: MemoryConfig, ages: np.ndarray, method: str = "auto",
+                     monte_carlo_seed: int = 0, theory_seed: int = 0, progress: bool = False,
+                     label: str | None = None) -> MemoryPoint:
+    """The memory experiment of one device at read-out ``ages`` [s] — the one function behind
+    ``neuromorph memory`` (per device) and every ``neuromorph sweep`` point.
+
+    ``method`` is one of auto | theory | monte_carlo | both (older spellings mean_field, mc are
+    accepted; ``auto`` = theory where it exists, i.e. without hard bounds, else Monte-Carlo). The
+    Monte-Carlo run uses ``monte_carlo_seed``, the theory's device sample ``theory_seed``."""
+    method = resolve_method(method, device.bounds is None)
+    mc = None
+    if method in ("monte_carlo", "both"):
+        mc = simulate_memory(device, config, ages, seed=monte_carlo_seed, progress=progress, label=label)
+    theory, note = None, ""
+    if method in ("theory", "both"):
+        try:
+            theory = predict_memory(device, ages, config.synapses, config.rate, config.events, config.criterion,
+                                    n_devices=config.theory_devices, seed=theory_seed)
+        except NotApplicable as exc:
+            note = str(exc)
+    return MemoryPoint(method, mc, theory, note)
+
+
 def memory_experiment(devices: list, config: MemoryConfig, method: str = "both", seed: int = 0,
                       progress: bool = True, labels: list[str] | None = None) -> xr.Dataset:
-    """Memory curves of several devices on one age grid: Monte-Carlo (``method`` "mc" or
-    "both") and the mean-field / Markov prediction ("theory" or "both"; NaN where none exists,
-    e.g. bounded chains). Each device gets its own duration (see :func:`default_duration`) and
-    its own random stream (child ``i`` of the seed), so adding a device changes no other curve."""
+    """Memory curves of several devices on one age grid (:func:`run_memory_point` per device):
+    Monte-Carlo (``method`` monte_carlo or both) and the mean-field / Markov prediction (theory or
+    both; NaN where none exists, e.g. bounded chains); auto picks per device. Each device gets
+    its own duration (see :func:`default_duration`) and its own random stream (child ``i`` of the
+    seed), so adding a device changes no other curve."""
     config.check()
-    if method not in ("both", "mc", "theory"):
-        raise InvalidParameterError(f"method must be 'both', 'mc' or 'theory', got {method!r}")
+    try:
+        method = normalise_method(method)
+    except ValueError as exc:
+        raise InvalidParameterError(str(exc)) from None
     labels = list(labels) if labels is not None else [device_label(d) for d in devices]
     if len(set(labels)) != len(labels):
         seen: dict[str, int] = {}
@@ -380,31 +457,29 @@ def memory_experiment(devices: list, config: MemoryConfig, method: str = "both",
     per_device = []
     for device, label, duration, child in zip(devices, labels, durations, children):
         data: dict = {}
-        if method in ("both", "mc"):
-            sub_seed = int(child.generate_state(1, dtype=np.uint64)[0])
-            cfg = MemoryConfig(**{**config.__dict__, "duration": duration})
-            mc = simulate_memory(device, cfg, ages, seed=sub_seed, progress=progress, label=label)
+        point = run_memory_point(device, config.replace(duration=duration), ages, method,
+                                 monte_carlo_seed=int(child.generate_state(1, dtype=np.uint64)[0]),
+                                 theory_seed=int(child.generate_state(2, dtype=np.uint64)[1] % 2**31),
+                                 progress=progress, label=label)
+        mc = point.monte_carlo
+        if mc is not None:
             for name in ("signal", "signal_se", "snr", "snr_se", "overlap", "overlap_initial", "overlap_control",
                          "noise", "noise_rel_se", "snr_initial", "snr_initial_se", "lifetime", "lifetime_lo",
                          "lifetime_hi", "duration"):
                 data[f"{name}_mc" if name not in ("overlap", "overlap_initial", "overlap_control", "duration") else name] = mc[name]
             data["burn_in"] = xr.DataArray(mc.attrs["burn_in_s"], attrs={"units": "s"})
             data["mc_wall_time"] = xr.DataArray(mc.attrs["wall_time_s"], attrs={"units": "s", "long_name": "Monte-Carlo wall time (not reproducible)"})
-        theory_method, exact, note = "none", 0, ""
+        theory_method, exact, note = "none", 0, point.theory_note
         nan_curve = xr.DataArray(np.full(ages.size, np.nan), dims=("age",))
         signal_t, snr_t = nan_curve, nan_curve
         noise_t = snr0_t = life_t = xr.DataArray(np.nan)
-        if method in ("both", "theory"):
-            try:
-                pred = predict_memory(device, ages, config.n_synapses, config.rate, config.events, config.criterion,
-                                      n_devices=config.theory_devices, seed=int(child.generate_state(2, dtype=np.uint64)[1] % 2**31))
-                theory_method, exact, note = pred.method, int(pred.exact), pred.note
-                signal_t = xr.DataArray(pred.signal, dims=("age",))
-                snr_t = xr.DataArray(pred.snr, dims=("age",))
-                noise_t, snr0_t, life_t = (xr.DataArray(pred.noise), xr.DataArray(pred.snr_initial),
-                                           xr.DataArray(pred.lifetime))
-            except NotApplicable as exc:
-                note = str(exc)
+        pred = point.theory
+        if pred is not None:
+            theory_method, exact, note = pred.method, int(pred.exact), pred.note
+            signal_t = xr.DataArray(pred.signal, dims=("age",))
+            snr_t = xr.DataArray(pred.snr, dims=("age",))
+            noise_t, snr0_t, life_t = (xr.DataArray(pred.noise), xr.DataArray(pred.snr_initial),
+                                       xr.DataArray(pred.lifetime))
         data.update({"signal_theory": signal_t, "snr_theory": snr_t, "noise_theory": noise_t,
                      "snr_initial_theory": snr0_t, "lifetime_theory": life_t,
                      "theory_method": xr.DataArray(theory_method), "theory_exact": xr.DataArray(exact),
