@@ -87,8 +87,12 @@ def _pulse_by_pulse(chain, drive, g_gate, t_samples, kicks_per_pulse=400):
     events = sorted([(t, 1, q) for t, q in zip(kicks_t, kicks_q)] + [(t, 0, i) for i, t in enumerate(t_samples)])
     u, t_now = np.zeros(chain.n_variables), 0.0
     out = np.empty((len(t_samples), chain.n_variables))
+    propagators = {}  # expm(A·dt) per distinct dt (the kicks inside an on-phase share one)
     for t, kind, value in events:
-        u = scipy.linalg.expm(A * (t - t_now)) @ u
+        dt = t - t_now
+        if dt not in propagators:
+            propagators[dt] = scipy.linalg.expm(A * dt)
+        u = propagators[dt] @ u
         t_now = t
         if kind:
             u[0] += value
