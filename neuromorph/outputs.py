@@ -122,8 +122,14 @@ def json_safe(obj: Any) -> Any:
             safe = json_safe(value)
             out[str(key)] = safe
             number = _as_float(value)
-            if number is not None and not math.isfinite(number) and f"{key}_note" not in obj:
+            if f"{key}_note" in obj:
+                continue
+            if number is not None and not math.isfinite(number):
                 out[f"{key}_note"] = _note(number)
+            elif isinstance(safe, list):
+                bad = sorted({_note(x) for x in _flat_floats(value) if not math.isfinite(x)})
+                if bad:
+                    out[f"{key}_note"] = "null entries are " + "; ".join(bad)
         return out
     if isinstance(obj, (list, tuple)):
         return [json_safe(v) for v in obj]
@@ -141,6 +147,15 @@ def json_safe(obj: Any) -> Any:
     if hasattr(obj, "tolist"):  # numpy arrays
         return json_safe(obj.tolist())
     return str(obj)
+
+
+def _flat_floats(value: Any) -> list[float]:
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [x for item in value for x in _flat_floats(item)]
+    number = _as_float(value)
+    return [] if number is None else [number]
 
 
 def _as_float(value: Any) -> float | None:

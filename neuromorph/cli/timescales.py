@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 import numpy as np
 
 from ..devices.loader import load_device
+from ..errors import ConfigError
+from ..outputs import dumps_strict
 
 EXAMPLE = """Examples:
   neuromorph timescales devices/proton_transistor_5.yaml
@@ -21,7 +22,8 @@ def register(sub) -> None:
                     "operator A = C^-1 L, and per-compartment constants C_k/g_k,k+1.",
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("devices", nargs="+", help="device card(s)")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--json", action="store_true",
+                        help="machine-readable output (strict JSON: an infinite timescale is null with a *_note)")
     parser.set_defaults(func=run)
 
 
@@ -34,9 +36,17 @@ def describe(device) -> dict:
 
 
 def run(args) -> int:
-    infos = [describe(load_device(path)) for path in args.devices]
+    devices, problems = [], []
+    for path in args.devices:  # every bad card is reported, not only the first
+        try:
+            devices.append(load_device(path))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    infos = [describe(device) for device in devices]
     if args.json:
-        print(json.dumps(infos if len(infos) > 1 else infos[0], indent=2))
+        print(dumps_strict(infos if len(infos) > 1 else infos[0]))
         return 0
     for info in infos:
         print(f"{info['device']} ({info['kind']})")
