@@ -8,7 +8,6 @@ probabilities (e.g. the cascade's q_i, p_i) are computed above this layer, in
 
 from __future__ import annotations
 
-import numpy as np
 from numba import prange
 
 from ._jit import population_kernel
