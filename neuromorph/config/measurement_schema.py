@@ -1,4 +1,4 @@
-"""Measured device traces: a CSV of samples plus a small YAML sidecar with the gate drives.
+"""Measured device traces: a CSV (or netCDF) of samples plus a small YAML sidecar with the gate drives.
 
 ``DATA.csv`` — lines starting with ``#`` are comments (say where the data come from); the first
 other line is the header, one column each:
@@ -10,6 +10,10 @@ other line is the header, one column each:
 
 Units go in brackets in the header, or in the sidecar's ``units:`` mapping. Rows of one trace must
 have strictly increasing, non-negative times; every value must be a finite number.
+
+``DATA.nc`` — the same as netCDF: 1-D variables ``time`` and ``conductance`` (or ``current``) with a
+``units`` attribute, and ``trace`` (strings) when there are several traces; messages then name the
+variable and the 1-based sample.
 
 ``DATA.yaml`` (same name, ``.yaml``) — the drive of every trace, in the trace's own time:
 
@@ -194,7 +198,7 @@ def _parse_header(file: str, line: int, cells: list[str], card_units: dict[str, 
 
 
 def load_measurement(path: str | Path) -> Measurement:
-    """Read ``DATA.csv`` and its sidecar ``DATA.yaml``; see the module docstring for the format."""
+    """Read ``DATA.csv`` (or ``DATA.nc``) and its sidecar ``DATA.yaml``; see the module docstring."""
     path = Path(path)
     file = str(path)
     try:
@@ -209,11 +213,53 @@ def load_measurement(path: str | Path) -> Measurement:
                           f"docs/fitting.md: kind: measurement, traces: {{name: {{drive: [...]}}}})", file=file)
     source = read_card(sidecar)
     card = validate_card(source, MeasurementCard)
+    reader = _read_netcdf if path.suffix.lower() in (".nc", ".nc4", ".netcdf") else _read_csv
+    rows, signal, where, comments = reader(path, raw, card, sidecar)
+    if signal == "current" and card.read_voltage is None:
+        line = source.where(())
+        raise ConfigError(f"{line[0]}:{line[1]}: read_voltage: required when the data give a current "
+                          f"({where(None, 'current')}); e.g. read_voltage: 10 mV", file=str(sidecar))
+    problems: list[str] = []
+    traces = []
+    for name, samples in rows.items():
+        if name not in card.traces:
+            problems.append(f"{where(samples[0][0], None)}: trace {name!r} has no entry in {sidecar} "
+                            f"(traces: {', '.join(card.traces)}); add '{name}: {{drive: [...]}}' there")
+            continue
+        lines = np.array([s[0] for s in samples])
+        t = np.array([s[1] for s in samples])
+        y = np.array([s[2] for s in samples])
+        if t[0] < 0:
+            problems.append(f"{where(lines[0], 'time')}: negative time {t[0]:g} s; each trace starts at time 0 from rest")
+        back = np.flatnonzero(np.diff(t) <= 0)
+        if back.size:
+            k = back[0] + 1
+            problems.append(f"{where(lines[k], 'time')}: time is not increasing in trace {name!r} ({t[k]:g} s after "
+                            f"{t[k - 1]:g} s {where(lines[k - 1], 'previous')}); sort the rows by time")
+        if t.size < MIN_POINTS_PER_TRACE:
+            problems.append(f"{where(lines[0], None)}: trace {name!r}: {t.size} point(s); a trace needs at least "
+                            f"{MIN_POINTS_PER_TRACE}")
+        conductance = y / card.read_voltage if signal == "current" else y
+        traces.append(MeasuredTrace(name, t, conductance, list(card.traces[name].drive), int(lines[0])))
+    for name in card.traces:
+        if name not in rows:
+            line = source.where(("traces", name))
+            problems.append(f"{line[0]}:{line[1]}: traces.{name}: no rows of this trace in {file}")
+    if problems:
+        raise ConfigError(problems, file=file)
+    order = {name: i for i, name in enumerate(card.traces)}
+    traces.sort(key=lambda tr: order[tr.name])
+    return Measurement(path, sidecar, card, traces, hashlib.sha256(raw).hexdigest(),
+                       hashlib.sha256(sidecar.read_bytes()).hexdigest(), signal, comments)
+
+
+def _read_csv(path: Path, raw: bytes, card: MeasurementCard, sidecar: Path):
+    """Rows per trace [(line, time_s, signal_si)], the signal column, a locator for messages, comments."""
+    file = str(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{file}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8", file=file) from None
-
     problems: list[str] = []
     comments: list[str] = []
     columns: dict[str, tuple[int, float]] | None = None
@@ -270,44 +316,85 @@ def load_measurement(path: str | Path) -> Measurement:
     if problems:
         raise ConfigError(problems, file=file)
     signal = "conductance" if "conductance" in columns else "current"
-    if signal == "current" and card.read_voltage is None:
-        where = source.where(())
-        raise ConfigError(f"{where[0]}:{where[1]}: read_voltage: required when the data give a current "
-                          f"(column {columns['current'][0] + 1} of {file}); e.g. read_voltage: 10 mV", file=str(sidecar))
-    traces = []
-    time_col = columns["time"][0] + 1
-    for name, samples in rows.items():
-        if name not in card.traces:
-            line = samples[0][0]
-            problems.append(f"{file}:{line}: trace {name!r} has no entry in {sidecar} (traces: {', '.join(card.traces)}); "
-                            f"add '{name}: {{drive: [...]}}' there")
-            continue
-        lines = np.array([s[0] for s in samples])
-        t = np.array([s[1] for s in samples])
-        y = np.array([s[2] for s in samples])
-        if t[0] < 0:
-            problems.append(f"{file}:{lines[0]}: column {time_col} (time): negative time {t[0]:g} s; each trace starts "
-                            f"at time 0 from rest")
-        back = np.flatnonzero(np.diff(t) <= 0)
-        if back.size:
-            k = back[0] + 1
-            problems.append(f"{file}:{lines[k]}: column {time_col} (time): time is not increasing in trace {name!r} "
-                            f"({t[k]:g} s after {t[k - 1]:g} s on line {lines[k - 1]}); sort the rows by time")
-        if t.size < MIN_POINTS_PER_TRACE:
-            problems.append(f"{file}:{lines[0]}: trace {name!r}: {t.size} point(s); a trace needs at least "
-                            f"{MIN_POINTS_PER_TRACE}")
-        conductance = y / card.read_voltage if signal == "current" else y
-        traces.append(MeasuredTrace(name, t, conductance, list(card.traces[name].drive), int(lines[0])))
-    for name in card.traces:
-        if name not in rows:
-            where = source.where(("traces", name))
-            problems.append(f"{where[0]}:{where[1]}: traces.{name}: no rows of this trace in {file}")
-    if problems:
-        raise ConfigError(problems, file=file)
-    order = {name: i for i, name in enumerate(card.traces)}
-    traces.sort(key=lambda tr: order[tr.name])
-    return Measurement(path, sidecar, card, traces, hashlib.sha256(raw).hexdigest(),
-                       hashlib.sha256(sidecar.read_bytes()).hexdigest(), signal, comments)
+
+    def where(line, column):
+        if column == "previous":
+            return f"on line {line}"
+        if line is None:
+            return f"column {columns[column][0] + 1} of {file}"
+        if column is None:
+            return f"{file}:{line}"
+        return f"{file}:{line}: column {columns[column][0] + 1} ({column})"
+
+    return rows, signal, where, comments
+
+
+def _read_netcdf(path: Path, raw: bytes, card: MeasurementCard, sidecar: Path):
+    """The same from a netCDF file: 1-D variables over one dimension (samples) — ``time``,
+    ``conductance`` or ``current`` with a ``units`` attribute, and ``trace`` (strings) when the
+    sidecar names several traces. Messages name the variable and the 1-based sample index."""
+    import xarray as xr
+
+    file = str(path)
+    try:
+        ds = xr.open_dataset(path, engine="h5netcdf")
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
+        raise ConfigError(f"{file}: not a readable netCDF file ({exc})", file=file) from None
+    with ds:
+        problems: list[str] = []
+        signals = [k for k in ("conductance", "current") if k in ds.variables]
+        if "time" not in ds.variables or len(signals) != 1:
+            raise ConfigError(f"{file}: expected variables time and exactly one of conductance or current "
+                              f"(found: {', '.join(map(str, ds.variables))})", file=file)
+        signal = signals[0]
+        data = {}
+        for name in ("time", signal):
+            var = ds[name]
+            unit = var.attrs.get("units") or card.units.get(name)
+            if var.ndim != 1:
+                problems.append(f"{file}: variable {name}: expected one dimension (samples), got {var.dims}")
+                continue
+            if not unit:
+                problems.append(f"{file}: variable {name}: no units attribute; set units = '{_UNIT_EXAMPLES[name]}' "
+                                f"or give units: {{{name}: {_UNIT_EXAMPLES[name]}}} in the sidecar")
+                continue
+            try:
+                scale, dim = parse_unit(str(unit))
+            except UnitError as exc:
+                problems.append(f"{file}: variable {name}: {exc}")
+                continue
+            if dim.exponents != _DIMENSIONS[name].exponents:
+                problems.append(f"{file}: variable {name}: unit {unit!r} is not a {_DIMENSIONS[name].name} unit")
+                continue
+            values = np.asarray(var.values, dtype=float) * scale
+            bad = np.flatnonzero(~np.isfinite(values))
+            if bad.size:
+                problems.append(f"{file}: variable {name}, sample {bad[0] + 1}: not a finite number "
+                                f"(got {var.values[bad[0]]!r}; {bad.size} such samples)")
+            data[name] = values
+        if problems:
+            raise ConfigError(problems, file=file)
+        if data["time"].size != data[signal].size:
+            raise ConfigError(f"{file}: time and {signal} have different lengths", file=file)
+        if "trace" in ds.variables:
+            names = [str(v.decode() if isinstance(v, bytes) else v) for v in ds["trace"].values]
+        elif len(card.traces) == 1:
+            names = [_single_trace_name(card)] * data["time"].size
+        else:
+            raise ConfigError(f"{file}: no trace variable, but {sidecar} describes {len(card.traces)} traces", file=file)
+        comments = [str(ds.attrs[k]) for k in ("title", "source", "comment") if k in ds.attrs]
+    rows: dict[str, list[tuple[int, float, float]]] = {}
+    for k, (name, t, y) in enumerate(zip(names, data["time"], data[signal]), start=1):
+        rows.setdefault(name, []).append((k, float(t), float(y)))
+
+    def where(sample, variable):
+        if variable == "previous":
+            return f"at sample {sample}"
+        if sample is None:
+            return f"variable {variable} of {file}"
+        return f"{file}: sample {sample}" + (f", variable {variable}" if variable else "")
+
+    return rows, signal, where, comments
 
 
 def _single_trace_name(card: MeasurementCard) -> str:

@@ -123,3 +123,32 @@ def test_current_without_read_voltage_and_missing_files(tmp_path):
     path.write_text(GOOD)
     with pytest.raises(ConfigError, match="no sidecar"):
         load_measurement(path)
+
+
+def _netcdf(tmp_path, time_units="s", conductance=None):
+    import xarray as xr
+
+    (tmp_path / "data.yaml").write_text(SIDECAR)
+    values = np.array([100.0, 101.0, 102.0, 99.0, 99.5, 99.9]) if conductance is None else conductance
+    ds = xr.Dataset({"time": ("sample", [0.5, 1.5, 2.5, 1.0, 10.0, 100.0], {"units": time_units}),
+                     "conductance": ("sample", values, {"units": "uS"}),
+                     "trace": ("sample", ["ramp"] * 3 + ["relax"] * 3)}, attrs={"title": "netCDF test data"})
+    ds.to_netcdf(tmp_path / "data.nc", engine="h5netcdf")
+    return tmp_path / "data.nc"
+
+
+def test_netcdf_input_reads_the_same_traces_as_csv(tmp_path):
+    from_nc = load_measurement(_netcdf(tmp_path))
+    from_csv = load_measurement(write(tmp_path, GOOD, name="twin"))
+    for a, b in zip(from_nc.traces, from_csv.traces):
+        assert a.name == b.name
+        np.testing.assert_allclose(a.time_s, b.time_s)
+        np.testing.assert_allclose(a.conductance_s, b.conductance_s)
+    assert from_nc.comments == ["netCDF test data"]
+
+
+def test_netcdf_problems_name_the_variable_and_sample(tmp_path):
+    with pytest.raises(ConfigError, match=r"data.nc: variable conductance, sample 5: not a finite number"):
+        load_measurement(_netcdf(tmp_path, conductance=np.array([100.0, 101.0, 102.0, 99.0, np.nan, 99.9])))
+    with pytest.raises(ConfigError, match=r"data.nc: variable time: unit 'V' is not a time unit"):
+        load_measurement(_netcdf(tmp_path, time_units="V"))
