@@ -10,7 +10,9 @@ Network card::
     dataset: {name: digits, validation: 0.1}   # digits | fashion_mnist; validation fraction of train
     layers: [64, 100, 100, 10]                 # inputs, hidden…, classes (must fit the data set)
     activation: relu                           # relu | tanh | sigmoid
-    weights: ideal                             # float weights (the reference)
+    weights: ideal                             # float weights (the reference), or on arrays:
+    # weights: {crossbar: crossbar_16x16_pt5.yaml, weight_decay: relaxation, ir_drop: false}
+    # timing: {update_slot: 50 ms, between_epochs: 10 min}   # device time (default: the crossbar card's)
     batch_size: 64
     epochs: 100
     seed: 0
@@ -41,9 +43,11 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from .device_schema import Strict
+from .quantities import NonNegativeQuantity, PositiveQuantity
+from .units import TIME
 from .yamlio import ConfigError, read_card, validate_card
 
-__all__ = ["DatasetSpec", "LearningRateSchedule", "WeightDecaySchedule", "RuleCard", "NetworkCard",
+__all__ = ["CrossbarWeights", "TrainingTiming", "DatasetSpec", "LearningRateSchedule", "WeightDecaySchedule", "RuleCard", "NetworkCard",
            "TaskSequence", "ContinualCard", "load_network_card", "load_continual_card", "DATASET_SHAPES"]
 
 #: inputs and classes of each offline data set (neuromorph.tasks.datasets.DATASETS mirrors this)
@@ -108,6 +112,25 @@ class RuleCard(Strict):
         return self.label or self.kind
 
 
+class CrossbarWeights(Strict):
+    """Every learned matrix on its own crossbar array: the card resized to the matrix, each array
+    its own seed. Weight decay on arrays: ``relaxation`` (the devices' leak plays λ; no decay
+    pulses) or ``explicit`` (pulses for −ηλW once per batch)."""
+
+    crossbar: str = Field(description="crossbar card (circuits/crossbar_*.yaml), relative to the network card")
+    weight_decay: Literal["relaxation", "explicit"] = "relaxation"
+    ir_drop: bool = False
+    read_noise: bool = True
+
+
+class TrainingTiming(Strict):
+    """Device time of a training run on arrays: one update slot per sample's write (default the
+    crossbar card's ``timing.update``) and a pause after every epoch."""
+
+    update_slot: PositiveQuantity(TIME) | None = None
+    between_epochs: NonNegativeQuantity(TIME) = 0.0
+
+
 class NetworkCard(Strict):
     kind: Literal["network"] = "network"
     name: str | None = None
@@ -115,7 +138,8 @@ class NetworkCard(Strict):
     dataset: DatasetSpec = DatasetSpec()
     layers: list[int] = Field(min_length=2)
     activation: Literal["relu", "tanh", "sigmoid"] = "relu"
-    weights: Literal["ideal"] = "ideal"
+    weights: Literal["ideal"] | CrossbarWeights = "ideal"
+    timing: TrainingTiming = TrainingTiming()
     batch_size: int = Field(64, ge=1, le=65536)
     epochs: int = Field(ge=1, le=100_000)
     seed: int = 0
@@ -172,6 +196,11 @@ def check_network(card: NetworkCard, source, dataset: str | None = None) -> list
     if card.layers[-1] != n_classes:
         problems.append(_problem(source, ("layers", len(card.layers) - 1),
                                  f"expected {n_classes} outputs, one per class of {name} (got {card.layers[-1]})"))
+    if card.weights != "ideal":
+        for i, rule in enumerate(card.rules):
+            if rule.momentum:
+                problems.append(_problem(source, ("rules", i, "momentum"), "rules on crossbar arrays train with plain "
+                                         f"SGD (each sample's change is a pulse write); set momentum: 0 (got {rule.momentum})"))
     labels = [r.name for r in card.rules]
     for i, rule in enumerate(card.rules):
         if labels.count(rule.name) > 1:
@@ -195,7 +224,20 @@ def load_network_card(path: str | Path) -> tuple[NetworkCard, object]:
     problems = check_network(card, source)
     if problems:
         raise ConfigError(problems)
-    return card, source
+    return _resolve_crossbar(card, source), source
+
+
+def _resolve_crossbar(card: NetworkCard, source) -> NetworkCard:
+    """The crossbar card's path made relative to the working directory (it is written relative
+    to the network card that states it); a missing file is refused here."""
+    if card.weights == "ideal":
+        return card
+    stated_in = Path(source.where(("weights", "crossbar"))[0])
+    path = stated_in.parent / card.weights.crossbar
+    if not path.is_file():
+        raise ConfigError([_problem(source, ("weights", "crossbar"), f"file {card.weights.crossbar!r} not found "
+                                    f"(resolved to {path}; relative to {stated_in.parent}/)")])
+    return card.model_copy(update={"weights": card.weights.model_copy(update={"crossbar": str(path)})})
 
 
 def load_continual_card(path: str | Path) -> tuple[ContinualCard, NetworkCard, Path]:
@@ -214,6 +256,8 @@ def load_continual_card(path: str | Path) -> tuple[ContinualCard, NetworkCard, P
     net_source = read_card(net_path)
     network = validate_card(net_source, NetworkCard)
     problems = check_network(network, net_source, card.dataset)
+    if not problems:
+        network = _resolve_crossbar(network, net_source)
     n_classes = DATASET_SHAPES[card.dataset or network.dataset.name][1]
     if card.tasks.kind == "split" and n_classes % card.tasks.count:
         problems.append(_problem(source, ("tasks", "count"), f"{n_classes} classes cannot be split into "

@@ -354,6 +354,34 @@ class CrossbarArray:
         clipped = int(np.count_nonzero(np.abs(intended / self.delta_w_min) > self.bit_length + 0.5))
         return BatchUpdateResult(weight_counts, eta, scheme, int(np.abs(cells).sum()), clipped)
 
+    # ---- checkpoints ------------------------------------------------------ #
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """Everything that changes while the array is used — every cell's mode-space state and
+        the time it refers to, the array's clock and both noise streams — as plain arrays (for
+        ``np.savez``). :meth:`restore` on an array built from the same card and seed continues
+        with exactly the numbers the original would have produced."""
+        import json
+
+        return {"state": self.population.x.copy(), "state_time_s": np.array(self.population.time_s),
+                "time_s": np.array(self.time_s),
+                "write_rng": np.array(json.dumps(self._write_rng.bit_generator.state)),
+                "read_rng": np.array(json.dumps(self._read_rng.bit_generator.state))}
+
+    def restore(self, snapshot: dict) -> None:
+        """Continue from a :meth:`snapshot` of an array of the same card and seed."""
+        import json
+
+        state = np.asarray(snapshot["state"], dtype=float)
+        if state.shape != self.population.x.shape:
+            raise ValueError(f"snapshot of another array: state shape {state.shape} != {self.population.x.shape}")
+        self.population.x = np.ascontiguousarray(state)
+        self.population.time_s = float(snapshot["state_time_s"])
+        self.time_s = float(snapshot["time_s"])
+        self._write_rng.bit_generator.state = json.loads(str(snapshot["write_rng"]))
+        self._read_rng.bit_generator.state = json.loads(str(snapshot["read_rng"]))
+        self._u1 = None
+        self._version += 1
+
     # ---- summary ---------------------------------------------------------- #
     def describe(self) -> dict:
         return {

@@ -264,3 +264,23 @@ class TileNetwork:
 
     def device_time_s(self) -> float:
         return max(arr.time_s for arr in self.arrays())
+
+    # ---- checkpoints ------------------------------------------------------- #
+    def state(self) -> dict[str, np.ndarray]:
+        """Every tile's device state, clock and noise streams, the biases, counters and steps."""
+        out = {}
+        for name, tile in self.tiles.items():
+            out |= {f"tile/{name}/{k}": v for k, v in tile.array.snapshot().items()}
+        out |= {f"bias/{l}": b for l, b in self.biases.items()}
+        out |= {f"count/{k}": np.array(v) for k, v in self.counters.as_dict().items()}
+        return out | {"opt/steps": np.array(self.steps)}
+
+    def load_state(self, state: dict) -> None:
+        for name, tile in self.tiles.items():
+            prefix = f"tile/{name}/"
+            tile.array.restore({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+        self.biases = {l: np.array(state[f"bias/{l}"]) for l in self.biases}
+        for k in self.counters.as_dict():
+            value = state[f"count/{k}"]
+            setattr(self.counters, k, type(getattr(self.counters, k))(value))
+        self.steps = int(state["opt/steps"])

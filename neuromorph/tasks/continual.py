@@ -27,9 +27,9 @@ import xarray as xr
 
 from ..analysis.continual_metrics import continual_summary
 from ..config.network_schema import ContinualCard, NetworkCard
-from ..learning import Network
 from .datasets import Task, load_dataset, permuted_tasks, split_tasks
-from .training import _blas_threads, card_fingerprint, load_checkpoint, rule_settings, run_epoch, save_checkpoint
+from .training import (_blas_threads, card_fingerprint, load_checkpoint, make_network, rule_settings, run_epoch,
+                       save_checkpoint)
 
 __all__ = ["build_tasks", "continual_experiment"]
 
@@ -41,7 +41,7 @@ def build_tasks(card: ContinualCard, network: NetworkCard, seed: int) -> list[Ta
     return split_tasks(data, card.tasks.count, card.tasks.scenario)
 
 
-def _evaluate_all(net: Network, tasks: list[Task]) -> np.ndarray:
+def _evaluate_all(net, tasks: list[Task]) -> np.ndarray:
     return np.array([net.evaluate(t.data.x_test, t.data.y_test, t.classes)[1] for t in tasks])
 
 
@@ -68,13 +68,14 @@ def _run(card, network, seed, checkpoint_dir, progress, stop_after_epochs) -> xr
     results = []
     for rule in network.rules:
         settings = rule_settings(rule)
-        net = Network(list(network.layers), settings, network.activation, seed)
+        net = make_network(network, settings, seed)
         curve = np.full((n_tasks * per + 1, n_tasks), np.nan)
         done = 0
         ckpt = folder / f"{settings.name}.npz" if folder is not None else None
         saved = load_checkpoint(ckpt, fingerprint) if ckpt is not None else None
         if saved is not None:
-            net.load_state({k: v for k, v in saved.items() if k.startswith(("param/", "fixed/", "opt/"))})
+            net.load_state({k: v for k, v in saved.items()
+                            if k.startswith(("param/", "fixed/", "opt/", "tile/", "bias/", "count/"))})
             curve = np.array(saved["curve"])
             done = int(saved["epoch"])
         else:
@@ -125,6 +126,7 @@ def _dataset(card, network, seed, tasks, curves) -> xr.Dataset:
     ds.attrs.update({"card": card.name or "", "network": network.name or "", "dataset": tasks[0].data.name,
                      "tasks_kind": card.tasks.kind, "scenario": card.tasks.scenario or "",
                      "epochs_per_task": per, "seed": seed, "layers": list(network.layers),
-                     "batch_size": network.batch_size, "weights": network.weights,
+                     "batch_size": network.batch_size,
+                     "weights": network.weights if network.weights == "ideal" else f"crossbar {network.weights.crossbar}",
                      "heads": "multi-head (task given)" if card.tasks.scenario == "task" else "single head"})
     return ds

@@ -36,11 +36,14 @@ from ..errors import StoreError
 from ..learning import Network, RuleSettings
 from .datasets import Dataset, load_dataset
 
-__all__ = ["rule_settings", "train_network", "run_epoch", "card_fingerprint", "save_checkpoint", "load_checkpoint",
+__all__ = ["rule_settings", "make_network", "train_network", "run_epoch", "card_fingerprint", "save_checkpoint", "load_checkpoint",
            "EPOCH_METRICS"]
 
 EPOCH_METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy",
-                 "learning_rate", "weight_decay", "steps")
+                 "learning_rate", "weight_decay", "steps", "pulses", "clipped_updates", "reads", "device_time_s",
+                 "read_energy_j", "write_energy_j")
+HARDWARE_METRICS = {"pulses": "pulses", "clipped_updates": "clipped", "reads": "reads",
+                    "read_energy_j": "read_energy_j", "write_energy_j": "write_energy_j"}
 LAYER_METRICS = ("alignment_angle_deg", "norm_ratio")
 
 
@@ -119,7 +122,12 @@ class _History:
                                                           else (np.nan, np.nan))
         v["test_loss"][epoch], v["test_accuracy"][epoch] = net.evaluate(data.x_test, data.y_test)
         v["learning_rate"][epoch] = lr
-        steps = net.optimizer.steps
+        steps = _steps(net)
+        counters = getattr(net, "counters", None)
+        if counters is not None:
+            for key, attr in HARDWARE_METRICS.items():
+                v[key][epoch] = getattr(counters, attr)
+            v["device_time_s"][epoch] = net.device_time_s()
         v["weight_decay"][epoch] = net.settings.weight_decay_at(max(steps - 1, 0))
         v["steps"][epoch] = steps
         angles, ratios = net.alignment()
@@ -134,6 +142,36 @@ class _History:
             self.values[k] = np.array(arrays[f"hist/{k}"])
         for k in self.layer_values:
             self.layer_values[k] = np.array(arrays[f"hist/{k}"])
+
+
+def _steps(net) -> int:
+    return net.optimizer.steps if hasattr(net, "optimizer") else net.steps
+
+
+def make_network(card: NetworkCard, settings: RuleSettings, seed: int):
+    """The float :class:`Network`, or with ``weights: {crossbar: …}`` a :class:`TileNetwork`
+    whose every learned matrix is an array of that card resized to it."""
+    if card.weights == "ideal":
+        return Network(list(card.layers), settings, card.activation, seed)
+    from ..crossbar import CrossbarArray, load_crossbar
+    from ..learning.tiles import TileNetwork
+
+    configs: dict = {}
+
+    def make_tile(name, rows, columns, tile_seed):
+        if (rows, columns) not in configs:
+            configs[rows, columns] = load_crossbar(card.weights.crossbar, rows=rows, columns=columns)
+        array = CrossbarArray(configs[rows, columns], seed=tile_seed)
+        if card.timing.update_slot is not None:
+            array.t_update = float(card.timing.update_slot)
+        return array
+
+    probe = load_crossbar(card.weights.crossbar)
+    gate = probe.device.gate_pulse() if hasattr(probe.device, "gate_pulse") else None
+    pulse_energy = 0.0 if gate is None else gate.injection_conductance_s * gate.target_v**2 * gate.width_s
+    return TileNetwork(list(card.layers), settings, make_tile, card.activation, seed,
+                       weight_decay_mode=card.weights.weight_decay, ir_drop=card.weights.ir_drop,
+                       noise=card.weights.read_noise, pulse_energy_j=pulse_energy)
 
 
 def train_network(card: NetworkCard, seed: int | None = None, checkpoint_dir: str | Path | None = None,
@@ -174,13 +212,14 @@ def _train(card, seed, checkpoint_dir, progress, data, epochs, stop_after_epochs
     budget = stop_after_epochs
     for index, rule in enumerate(card.rules):
         settings = rule_settings(rule)
-        net = Network(list(card.layers), settings, card.activation, seed)
+        net = make_network(card, settings, seed)
         history = _History(epochs, n_layers)
         start = 0
         ckpt = folder / f"{settings.name}.npz" if folder is not None else None
         saved = load_checkpoint(ckpt, fingerprint) if ckpt is not None else None
         if saved is not None:
-            net.load_state({k: v for k, v in saved.items() if k.startswith(("param/", "fixed/", "opt/"))})
+            net.load_state({k: v for k, v in saved.items()
+                            if k.startswith(("param/", "fixed/", "opt/", "tile/", "bias/", "count/"))})
             history.load(saved)
             start = int(saved["epoch"])
         else:
@@ -192,6 +231,8 @@ def _train(card, seed, checkpoint_dir, progress, data, epochs, stop_after_epochs
                 break
             bar.set_description_str(f"{settings.name} epoch {epoch + 1}/{epochs}")
             train = run_epoch(net, data.x_train, data.y_train, epoch, card.batch_size, [seed, 2, epoch], bar=bar)
+            if card.weights != "ideal" and card.timing.between_epochs:
+                net.wait(float(card.timing.between_epochs))
             history.record(epoch + 1, net, data, train, settings.learning_rate_at(epoch))
             if ckpt is not None:
                 save_checkpoint(ckpt, net.state() | history.arrays() | {"epoch": np.array(epoch + 1),
@@ -216,12 +257,14 @@ def _dataset(card: NetworkCard, seed: int, epochs: int, data: Dataset, histories
     ds["best_val_epoch"] = ds["val_accuracy"].fillna(-1).argmax("epoch")
     ds["rule_kind"] = ("rule", [r.kind for r in card.rules])
     ds["rule_learning_rate"] = ("rule", [r.learning_rate for r in card.rules])
-    units = {"alignment_angle_deg": "degree", "learning_rate": "1", "weight_decay": "1 per step"}
+    units = {"alignment_angle_deg": "degree", "learning_rate": "1", "weight_decay": "1 per step",
+             "device_time_s": "s", "read_energy_j": "J", "write_energy_j": "J"}
     for k, u in units.items():
         ds[k].attrs["units"] = u
     ds.attrs.update({"card": card.name or "", "dataset": data.name, "layers": list(card.layers),
                      "activation": card.activation, "batch_size": card.batch_size, "epochs": epochs, "seed": seed,
-                     "weights": card.weights, "n_train": int(data.y_train.size), "n_val": int(data.y_val.size),
+                     "weights": card.weights if card.weights == "ideal" else f"crossbar {card.weights.crossbar}",
+                     "n_train": int(data.y_train.size), "n_val": int(data.y_val.size),
                      "n_test": int(data.y_test.size),
                      "note": "epoch 0 = untrained network; train_* are running means over the epoch's batches"})
     return ds

@@ -114,3 +114,18 @@ def test_train_cli_writes_netcdf_figure_and_checkpoints(tmp_path, capsys):
         assert ds["learning_rate"].sel(rule="pfa").values[1:].tolist() == [0.1, 0.1, 0.05]  # milestone at epoch 2
     assert (tmp_path / "run.png").stat().st_size > 10_000
     assert (tmp_path / "run.ckpt" / "pfa.npz").exists()
+
+
+def test_momentum_on_arrays_is_refused_naming_the_rule(tmp_path):
+    crossbar = ROOT / "circuits" / "crossbar_16x16_pt5.yaml"
+    path = _card(tmp_path, GOOD.replace("batch_size: 64", f"weights: {{crossbar: {crossbar}}}\nbatch_size: 64"))
+    with pytest.raises(ConfigError) as err:
+        load_network_card(path)
+    assert f"{path}:9: rules[0].momentum: rules on crossbar arrays train with plain SGD" in str(err.value)
+
+
+def test_missing_crossbar_card_is_named(tmp_path):
+    path = _card(tmp_path, GOOD.replace("batch_size: 64", "weights: {crossbar: nowhere.yaml}\nbatch_size: 64")
+                 .replace("    learning_rate: 0.1\n", "    learning_rate: 0.1\n    momentum: 0\n"))
+    with pytest.raises(ConfigError, match=r"card.yaml:5: weights.crossbar: file 'nowhere.yaml' not found"):
+        load_network_card(path)
