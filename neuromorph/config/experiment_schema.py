@@ -34,7 +34,11 @@ from .device_schema import Strict
 from .quantities import NonNegativeQuantity, PositiveQuantity
 from .units import FREQUENCY, TIME
 
-__all__ = ["METHODS", "METHOD_ALIASES", "AgeRange", "MemoryExperiment", "normalise_method", "resolve_method"]
+__all__ = ["METHODS", "METHOD_ALIASES", "EVENT_MODES", "AgeRange", "MemoryExperiment", "normalise_method",
+           "resolve_method", "check_event_mode"]
+
+#: how plasticity events arrive: Poisson times of rate r, or exactly one per step 1/r
+EVENT_MODES = ("poisson", "per_step")
 
 METHODS = ("auto", "theory", "monte_carlo", "both")
 #: older spellings, still accepted
@@ -47,6 +51,12 @@ def normalise_method(method: str) -> str:
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)} (got {method!r})")
     return method
+
+
+def check_event_mode(events: str) -> None:
+    """Raise ValueError unless ``events`` is one of :data:`EVENT_MODES`."""
+    if events not in EVENT_MODES:
+        raise ValueError(f"events must be one of {EVENT_MODES}, got {events!r}")
 
 
 def resolve_method(method: str, theory_applicable: bool) -> str:
