@@ -66,7 +66,15 @@ class Series:
                 raise ValueError(f"{what}: expected {count} entries (one per element) or a single "
                                  f"value or {{first, ratio}}, got a list of {len(self.values)}")
             return np.asarray(self.values, dtype=float)
-        return self.first * self.ratio ** np.arange(count, dtype=float)
+        with np.errstate(over="ignore", under="ignore"):
+            series = self.first * self.ratio ** np.arange(count, dtype=float)
+        bad = np.flatnonzero(~np.isfinite(series) | ((series == 0) & (self.first != 0)))
+        if bad.size:
+            k = int(bad[0]) + 1
+            kind = "overflows" if not np.isfinite(series[k - 1]) else "underflows to 0"
+            raise ValueError(f"{what}: the geometric series {self.first:g} x {self.ratio:g}^(k-1) {kind} at "
+                             f"element k = {k} of {count}; use a ratio closer to 1 or fewer elements")
+        return series
 
     def describe(self) -> str:
         if self.values is not None:
@@ -86,6 +94,11 @@ def _series_validator(dimension: Dimension, positive: bool, allow_zero: bool):
                 raise ValueError("a geometric series needs exactly {first: <value>, ratio: <number>}"
                                  f"{'; unknown keys: ' + ', '.join(map(str, sorted(unknown))) if unknown else ''}")
             ratio = value.get("ratio", 1.0)
+            if isinstance(ratio, str):  # YAML 1.1 reads 1e300 (no dot) as text
+                try:
+                    ratio = float(ratio)
+                except ValueError:
+                    pass
             if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not ratio > 0:
                 raise ValueError(f"ratio must be a positive number, got {ratio!r}")
             return Series(first=check(value["first"]), ratio=float(ratio))

@@ -18,9 +18,10 @@ values (an "alias bomb") or refer to themselves.
 
 from __future__ import annotations
 
+import re
+import typing
 from dataclasses import dataclass
 from pathlib import Path
-import typing
 from typing import Any, TypeVar
 
 import yaml
@@ -109,10 +110,19 @@ def _expanded_size(root: yaml.Node, file: str) -> None:
     size(root, 0)
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 def _record_lines(node: yaml.Node, path: tuple, file: str, lines: dict, problems: list) -> None:
+    """Remember the line of every key and list item (on the node graph as composed, before
+    construction flattens merge keys); report duplicate and non-scalar keys."""
     if isinstance(node, yaml.MappingNode):
         seen: set = set()
+        merged: list[yaml.Node] = []
         for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:  # ``<<: *base`` — its keys count only where not given here
+                merged.extend(value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node])
+                continue
             if not isinstance(key_node, yaml.ScalarNode):
                 problems.append(f"{file}:{key_node.start_mark.line + 1}: {format_path(path)}: a key must be a "
                                 f"plain name, not a {'list' if isinstance(key_node, yaml.SequenceNode) else 'mapping'}")
@@ -125,6 +135,13 @@ def _record_lines(node: yaml.Node, path: tuple, file: str, lines: dict, problems
             seen.add(key)
             lines[here] = (file, key_node.start_mark.line + 1)
             _record_lines(value_node, here, file, lines, problems)
+        for source in merged:
+            if isinstance(source, yaml.MappingNode):
+                inherited: dict = {}
+                _record_lines(source, path, file, inherited, [])
+                for key, where in inherited.items():
+                    if key[len(path)] not in seen:
+                        lines.setdefault(key, where)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             lines[path + (index,)] = (file, item.start_mark.line + 1)
@@ -175,8 +192,11 @@ def _parse(path: Path) -> tuple[Any, dict]:
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
+            lines: dict = {}
+            problems: list[str] = []
             if node is not None:
                 _expanded_size(node, file)
+                _record_lines(node, (), file, lines, problems)  # before construction flattens merge keys
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
@@ -189,10 +209,6 @@ def _parse(path: Path) -> tuple[Any, dict]:
                           file=file) from None
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. unhashable merge keys, absurd timestamps
         raise ConfigError([f"{file}: cannot read this YAML: {exc}"], file=file) from None
-    lines: dict = {}
-    problems: list[str] = []
-    if node is not None:
-        _record_lines(node, (), file, lines, problems)
     if problems:
         raise ConfigError(problems)
     return data, lines
@@ -251,6 +267,8 @@ def _data_path(data: Any, loc: tuple) -> tuple:
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
             path.append(part)
+        elif path and part == path[-1]:  # a union member's tag repeating the field name
+            continue
         elif isinstance(node, dict) and isinstance(part, str) and not path_is_tag(part, node):
             # a missing or unknown field: still name it
             path.append(part)
@@ -286,6 +304,8 @@ def validate_card(source: CardSource, model: Any, context: str = "") -> Any:
                 path = path + (err["ctx"]["discriminator"].strip("'"),)
                 file, line = source.where(path)
                 message = f"unknown kind {err['ctx']['tag']!r}; expected one of: {err['ctx']['expected_tags']}"
+            path, message = _relocate(source, path, message)
+            file, line = source.where(path)
             value = err.get("input")
             shown = "" if err["type"] in _NO_VALUE or isinstance(value, dict) else f" (got {value!r})"
             problems.append(f"{file}:{line}: {context}{format_path(path)}: {message}{shown}")
@@ -293,6 +313,19 @@ def validate_card(source: CardSource, model: Any, context: str = "") -> Any:
 
 
 _NO_VALUE = {"missing", "union_tag_not_found", "union_tag_invalid"}
+_LEADING_FIELD = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?:\s*\([^)]*\))?:\s+")
+
+
+def _relocate(source: CardSource, path: tuple, message: str) -> tuple[tuple, str]:
+    """A check on a whole model (e.g. "one list entry per compartment") names the field it is about
+    at the start of its message; point at that field's own line instead of the model's."""
+    match = _LEADING_FIELD.match(message)
+    if not match:
+        return path, message
+    candidate = path + tuple(match.group(1).split("."))
+    if candidate not in source.lines:
+        return path, message
+    return candidate, message[match.end():]
 
 
 def _tags(model: Any, parent: tuple, data: Any) -> str:
