@@ -3,7 +3,8 @@ Stefanini, Benna & Fusi (iScience 26:105856, 2023) on one or more synapse models
 
     kind: familiarity
     name: rand_small
-    patterns: rand              # rand (i.i.d. ±1) | genface (Gaussian fitted to the LFW faces)
+    patterns: rand              # rand (i.i.d. ±1) | genface (Gaussian fitted to the LFW faces, PCA
+                                #   coordinates) | genface_pixels (the same in pixel space)
     real_face_probes: false     # genface only: the test items are real LFW faces
     protocol:
       test_items: 200           # 2H: H familiar (stored first), H stored after the fill-in
@@ -84,11 +85,11 @@ class FamiliarityModel(Strict):
 
 
 def _check_patterns(patterns: str, real: bool, neurons: list[int], test_items: int) -> None:
-    if patterns == "genface" and max(neurons) > LFW_MAX_NEURONS:
+    if patterns.startswith("genface") and max(neurons) > LFW_MAX_NEURONS:
         raise ValueError(f"patterns genface: the LFW faces have {LFW_MAX_NEURONS} pixels, so at most "
                          f"{LFW_MAX_NEURONS} neurons (got {max(neurons)})")
-    if real and patterns != "genface":
-        raise ValueError("real_face_probes: needs patterns: genface")
+    if real and not patterns.startswith("genface"):
+        raise ValueError("real_face_probes: needs patterns: genface or genface_pixels")
     if real and test_items > LFW_MAX_TEST_ITEMS:
         raise ValueError(f"real_face_probes: 100 real faces give at most {LFW_MAX_TEST_ITEMS} test items "
                          f"(plus {LFW_MAX_TEST_ITEMS // 2} never-seen ones); got protocol.test_items {test_items}")
@@ -98,7 +99,7 @@ class FamiliarityCard(Strict):
     kind: Literal["familiarity"] = "familiarity"
     name: str | None = None
     description: str = ""
-    patterns: Literal["rand", "genface"] = "rand"
+    patterns: Literal["rand", "genface", "genface_pixels"] = "rand"
     real_face_probes: bool = False
     protocol: FamiliarityProtocol = FamiliarityProtocol()
     models: list[FamiliarityModel] = Field(min_length=1)
@@ -123,7 +124,7 @@ class FamiliarityCapacityCard(Strict):
     kind: Literal["familiarity_capacity"] = "familiarity_capacity"
     name: str | None = None
     description: str = ""
-    patterns: Literal["rand", "genface"] = "rand"
+    patterns: Literal["rand", "genface", "genface_pixels"] = "rand"
     neurons: list[int] = Field(min_length=0, description="N values, each run at m = log2 N - 1")
     variables: list[int] = Field(default_factory=list, description="m values at N = fixed_neurons")
     fixed_neurons: int = Field(64, ge=4, le=8192)

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from ..analysis.familiarity_metrics import fit_capacity_exponent, fit_complexity_exponent
 from ..tasks.familiarity.capacity import capacity_point, capacity_tasks
 from ..tasks.familiarity.experiment import METRICS
-from ..tasks.familiarity.patterns import GenfacePatterns, RandomPatterns
+from ..tasks.familiarity.patterns import make_source
 from .executors import ExecutorSpec, run_tasks
 from .store import PointStore
 
@@ -69,7 +69,7 @@ def _assemble(results: list[dict], card, seed: int) -> xr.Dataset:
               "dynamical_variables": ("run", m * n**2), "burn_in": ("run", [r["burn_in"] for r in results]),
               "label": ("run", [f"N={a} m={b}" for a, b in zip(n, m)])}
     ds = xr.Dataset(data, coords=coords)
-    source = (RandomPatterns if card.patterns == "rand" else GenfacePatterns).description
+    source = type(make_source(card.patterns, int(n.min()), seed)).description
     ds.attrs.update({"experiment": "familiarity capacity, protocol 2 (Ji-An et al. 2023)", "patterns": card.patterns,
                      "pattern_source": source, "seed": seed, "test_items": card.protocol.test_items,
                      "fill_in": card.protocol.fill_in, "levels": card.levels,

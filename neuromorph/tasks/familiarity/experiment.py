@@ -273,7 +273,7 @@ def familiarity_experiment(models: list[ModelSpec], protocol: ProtocolSpec, patt
     ds.attrs.update({
         "experiment": "familiarity detection, protocol 2 (Ji-An, Stefanini, Benna & Fusi, iScience 26:105856, 2023)",
         "patterns": patterns,
-        "pattern_source": source.description + ("; test items: real LFW faces (binarised by per-pixel median)"
+        "pattern_source": source.description + ("; test items: real LFW faces (binarised by the median of each dimension)"
                                                 if real_faces else ""),
         "seed": seed,
         "test_items": protocol.test_items,
