@@ -64,9 +64,11 @@ def _spec(args):
     if args.scheduler is not None and not args.scheduler.strip():
         raise InvalidParameterError("--scheduler: empty address; give e.g. tcp://host:8786", option="--scheduler")
     if args.scheduler or args.dask_local:
-        from ..sweep.executors import _import_distributed
+        from ..sweep.executors import _import_distributed, check_scheduler
 
         _import_distributed()  # refuse before any store is opened
+        if args.scheduler:
+            check_scheduler(args.scheduler, args.scheduler_timeout)
     if args.scheduler:
         return ExecutorSpec("dask", 1, args.scheduler, timeout_s=args.scheduler_timeout)
     if args.dask_local:
@@ -91,7 +93,13 @@ def run(args) -> int:
     out = output_directory(args.output, Path("out/sweep") / plan.name)
     if spec.kind == "pool" and spec.workers > len(plan.points):
         spec = type(spec)("pool", max(1, len(plan.points)))
-    ds, stats = run_sweep(plan, out, spec, restart=args.restart, progress=not args.quiet)
+    fresh = not (out / "manifest.json").exists()
+    try:
+        ds, stats = run_sweep(plan, out, spec, restart=args.restart, progress=not args.quiet)
+    except BaseException:
+        if fresh:  # a run refused or failed before storing anything leaves no store behind
+            _remove_empty_store(out)
+        raise
     nc = write_netcdf(ds, out / "sweep.nc")
     print(f"computed {stats.computed} points in {stats.wall_s:.3g} s "
           f"({stats.already_done} were already stored); wrote {nc}")
@@ -102,6 +110,19 @@ def run(args) -> int:
         print(f"wrote {plot_sweep_snr(ds, out / 'snr_curves.png')}")
     print(_table(ds))
     return 0
+
+
+def _remove_empty_store(out: Path) -> None:
+    points = out / "points"
+    if points.is_dir() and any(p.name.startswith("point_") for p in points.iterdir()):
+        return
+    for name in ("manifest.json", "checksums.log", "lock", "lock.info"):
+        (out / name).unlink(missing_ok=True)
+    for directory in (points, out):
+        try:
+            directory.rmdir()  # only if empty
+        except OSError:
+            pass
 
 
 def _table(ds) -> str:

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 from ..errors import ExecutorError
 
-__all__ = ["ExecutorSpec", "DaskUnavailable", "run_tasks", "describe", "DASK_HINT", "available_cpus"]
+__all__ = ["ExecutorSpec", "DaskUnavailable", "run_tasks", "describe", "DASK_HINT", "available_cpus",
+           "check_scheduler"]
 
 DASK_HINT = "pip install neuromorph[dask]"
 
@@ -119,6 +120,31 @@ def _import_distributed():
     return distributed
 
 
+def check_scheduler(address: str, timeout_s: float = 20.0) -> None:
+    """Refuse (:class:`DaskUnavailable`) a scheduler address that is malformed or where nothing
+    accepts a TCP connection within ``timeout_s`` — before any work or store is set up."""
+    import socket
+    from urllib.parse import urlsplit
+
+    text = address.strip()
+    parts = urlsplit(text if "://" in text else f"tcp://{text}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if parts.scheme not in ("tcp", "tls") or not host or port is None:
+        raise DaskUnavailable(f"--scheduler {address!r}: expected an address such as tcp://host:8786",
+                              option="--scheduler")
+    if parts.scheme == "tls":
+        return  # TLS handshakes need the client's certificates: left to distributed.Client
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as exc:
+        raise DaskUnavailable(f"cannot reach the Dask scheduler at {address} within {timeout_s:g} s "
+                              f"({exc.strerror or exc}); is it running, and is the address right? "
+                              f"(--scheduler-timeout waits longer)", option="--scheduler") from None
+
+
 def _run_dask(fn, tasks, spec: ExecutorSpec, on_result) -> None:
     distributed = _import_distributed()
     cluster = None
@@ -126,7 +152,7 @@ def _run_dask(fn, tasks, spec: ExecutorSpec, on_result) -> None:
         if spec.scheduler:
             try:
                 client = distributed.Client(spec.scheduler, timeout=f"{spec.timeout_s}s")
-            except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            except Exception as exc:  # noqa: BLE001 - whatever a non-scheduler peer makes the client raise
                 raise DaskUnavailable(f"cannot reach the Dask scheduler at {spec.scheduler} within "
                                       f"{spec.timeout_s:g} s: {exc}. Is the scheduler running and the address "
                                       f"right (tcp://host:8786)? (--scheduler-timeout waits longer)",
