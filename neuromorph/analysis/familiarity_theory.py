@@ -28,7 +28,8 @@ import scipy.linalg
 from ..synapses.chain import LinearChain
 from .memory_theory import step_sum
 
-__all__ = ["item_transition", "response_kernel", "stationary_variance", "io_noise_factor", "io_snr_theory",
+__all__ = ["item_transition", "exact_item_transition", "transition_kernel", "transition_variance",
+           "io_snr_from_transition", "response_kernel", "stationary_variance", "io_noise_factor", "io_snr_theory",
            "io_lifetime_theory", "campbell_check"]
 
 
@@ -104,6 +105,36 @@ def io_lifetime_theory(chain: LinearChain, n_neurons: int, threshold: float = 0.
         else:
             lo = mid
     return float(hi)
+
+
+def exact_item_transition(chain: LinearChain, item_interval: float) -> np.ndarray:
+    """T = exp(A·Δt): the exact chain propagator over one item interval Δt (chain time units), for
+    devices whose chains relax in real time while items arrive at a rate 1/Δt."""
+    return scipy.linalg.expm(chain.operator() * item_interval)
+
+
+def transition_kernel(transition: np.ndarray, ages: np.ndarray) -> np.ndarray:
+    """K(t) = (T^t)_11 at integer ages for any diagonalisable T with real spectrum (chains: T is
+    similar to a symmetric matrix)."""
+    mu, vec = np.linalg.eig(transition)
+    mu, vec = mu.real, vec.real
+    weights = vec[0] * np.linalg.inv(vec)[:, 0]
+    ages = np.asarray(ages, dtype=float)
+    return np.sum(weights[None, :] * mu[None, :] ** ages[:, None], axis=1)
+
+
+def transition_variance(transition: np.ndarray) -> float:
+    """M_11 of M = T M Tᵀ + E_11 (one ±1 event on u_1 per item after the step)."""
+    e11 = np.zeros_like(transition)
+    e11[0, 0] = 1.0
+    return float(scipy.linalg.solve_discrete_lyapunov(transition, e11)[0, 0])
+
+
+def io_snr_from_transition(transition: np.ndarray, n_neurons: int, ages: np.ndarray,
+                           mask: np.ndarray | None = None) -> np.ndarray:
+    """ioSNR(t) = K(t)/√(M_11 (P + 2P_sym)/P²) for a linear chain with per-item propagator T."""
+    return transition_kernel(transition, ages) / np.sqrt(transition_variance(transition)
+                                                         * io_noise_factor(n_neurons, mask))
 
 
 def _continuous_campbell(chain: LinearChain) -> float:  # pragma: no cover - documentation aid

@@ -84,6 +84,10 @@ def run(args) -> int:
         store = target.path(".points")
         ds = familiarity_capacity(card, store, seed=seed_value, executor=_executor(args), restart=args.restart,
                                   progress=not args.quiet, card_path=args.card)
+    elif card.kind == "familiarity_crossbar":
+        from ..tasks.familiarity.crossbar import crossbar_familiarity
+
+        ds = crossbar_familiarity(card, args.card, seed=seed_value, progress=not args.quiet)
     else:
         if args.workers or args.dask_local or args.scheduler:
             raise InvalidParameterError("--workers/--dask-local/--scheduler apply to capacity cards only",

@@ -35,8 +35,11 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .device_schema import Strict
+from .quantities import PositiveQuantity
+from .units import FREQUENCY
 
 __all__ = ["FamiliarityProtocol", "FamiliarityModel", "FamiliarityCard", "FamiliarityCapacityCard",
+           "FamiliarityCrossbarCard",
            "LFW_MAX_NEURONS", "LFW_MAX_TEST_ITEMS"]
 
 LFW_MAX_NEURONS = 625        # 25 x 25 pixels
@@ -146,4 +149,34 @@ class FamiliarityCapacityCard(Strict):
         if not self.neurons and not self.variables:
             raise ValueError("give neurons (t* vs N) and/or variables (t* vs m)")
         _check_patterns(self.patterns, False, list(self.neurons) + [self.fixed_neurons], self.protocol.test_items)
+        return self
+
+
+class FamiliarityCrossbarCard(Strict):
+    """Protocol 2 with the weights on a crossbar of chain devices (proton transistors)::
+
+        kind: familiarity_crossbar
+        crossbar: crossbar_16x16_pt5.yaml   # relative to this card; its size is replaced by
+                                            # (N + 1) x N: row N is the bias input (always +1)
+        neurons: 32
+        rate: 0.2 Hz                        # items per second (one Hebbian write per item)
+        pulses_per_item: 1                  # gate pulses per Hebbian event x_i x_j
+        protocol: {...}                     # as for kind: familiarity
+    """
+
+    kind: Literal["familiarity_crossbar"] = "familiarity_crossbar"
+    name: str | None = None
+    description: str = ""
+    crossbar: str = Field(min_length=1, description="crossbar card, relative to this card")
+    neurons: int = Field(ge=4, le=1024)
+    rate: PositiveQuantity(FREQUENCY) = 1.0
+    pulses_per_item: int = Field(1, ge=1, le=1000)
+    patterns: Literal["rand", "genface", "genface_pixels"] = "rand"
+    protocol: FamiliarityProtocol = FamiliarityProtocol()
+    theory: bool = True
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "FamiliarityCrossbarCard":
+        _check_patterns(self.patterns, False, [self.neurons], self.protocol.test_items)
         return self

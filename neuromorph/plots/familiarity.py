@@ -22,15 +22,13 @@ _METRIC_LABELS = {"io_snr": "ioSNR", "r_snr": "rSNR", "forced_choice": "forced c
 
 
 def _age_axis(ds: xr.Dataset):
-    if "age_s" in ds.coords:
-        return ds["age_s"].values, "age (s)", ds["age_s"].values[1] if ds["age_s"].size > 1 else 1.0
+    if "age_s" in ds.coords and "rate_hz" in ds.attrs:
+        return (ds["age"].values + 1.0) / ds.attrs["rate_hz"], "(age + 1 item) x item interval (s)", 1.0
     return ds["age"].values + 1.0, "age + 1 (items)", 1.0
 
 
 def _snr_panel(ax, ds: xr.Dataset, name: str, theory: bool) -> None:
     x, label, _ = _age_axis(ds)
-    if "age_s" in ds.coords:
-        x = np.where(x > 0, x, np.nan)
     colors = plt.get_cmap("tab10")
     top = THRESHOLDS[name]
     for i, model in enumerate(ds["model"].values):

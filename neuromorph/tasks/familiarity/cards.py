@@ -22,7 +22,7 @@ def load_familiarity_card(path: str | Path):
     source = read_card(path)
     kind = source.data.get("kind", "familiarity")
     if kind == "familiarity_crossbar":
-        from .crossbar import FamiliarityCrossbarCard
+        from ...config.familiarity_schema import FamiliarityCrossbarCard
 
         model = FamiliarityCrossbarCard
     elif kind in CARD_KINDS:

@@ -106,18 +106,23 @@ def _fingerprint(model: ModelSpec, protocol: ProtocolSpec, source: str, real: bo
 
 def run_model(model: ModelSpec, protocol: ProtocolSpec, patterns: str = "rand", seed: int = 0,
               real_faces: bool = False, progress: bool = True, checkpoint: str | Path | None = None,
-              checkpoint_every: int = 0) -> dict:
+              checkpoint_every: int = 0, network=None, burn_in: int | None = None) -> dict:
     """Burn-in and protocol 2 for one model; returns the raw signals (kind -> (r, io) arrays of
     shape (ages, H)), the schedule and the burn-in length. Resumes from ``checkpoint`` if it exists
-    (written every ``checkpoint_every`` items; 0 = only at the end of the burn-in)."""
+    (written every ``checkpoint_every`` items; 0 = only at the end of the burn-in).
+
+    ``network``: any object with ``store(items, learning)``, ``probe(probes) -> (r, io)`` and
+    ``items_stored`` (default: a :class:`FamiliarityNetwork` of ``model``; e.g. the crossbar
+    network of :mod:`.crossbar`); ``burn_in`` overrides the protocol's."""
     half = protocol.test_items // 2
     schedule: ProbeSchedule = protocol2_schedule(half, protocol.fill_in, protocol.block)
     source = make_source(patterns, model.neurons, seed)
     if real_faces and not isinstance(source, GenfacePatterns):
         raise InvalidParameterError("real_face_probes: needs patterns: genface")
     tests, never_seen = _test_patterns(source, half, real_faces)
-    net = FamiliarityNetwork(model.neurons, model.synapse(), model.connectivity, seed)
-    burn = burn_in_items(model, protocol)
+    net = network if network is not None else FamiliarityNetwork(model.neurons, model.synapse(), model.connectivity,
+                                                                 seed)
+    burn = burn_in_items(model, protocol) if burn_in is None else int(burn_in)
     n_ages = schedule.ages.size
     signals = np.full((3, 2, n_ages, half), np.nan)   # kind, (r, io), age, item
     done_probe = -1
@@ -205,11 +210,28 @@ def familiarity_experiment(models: list[ModelSpec], protocol: ProtocolSpec, patt
     labels = [m.label for m in models]
     if len(set(labels)) != len(labels):
         raise InvalidParameterError(f"models: labels must be unique, got {labels}")
-    half = protocol.test_items // 2
     results = []
     for index, model in enumerate(models):
         ckpt = Path(checkpoint_dir) / f"{_slug(model.label)}.npz" if checkpoint_dir else None
         results.append(run_model(model, protocol, patterns, seed, real_faces, progress, ckpt, checkpoint_every))
+    theory_curves, theory_lives = None, None
+    if theory:
+        theory_curves, theory_lives = [], []
+        ages = results[0]["schedule"].ages
+        for model, res in zip(models, results):
+            chain = published_chain(model.variables, model.leak)
+            mask = res["network"].mask if model.connectivity < 1 else None
+            theory_curves.append(io_snr_theory(chain, model.neurons, ages, model.q, mask))
+            theory_lives.append(io_lifetime_theory(chain, model.neurons, THRESHOLDS["io_snr"], model.q)
+                                if mask is None else float("nan"))
+    return assemble(models, results, protocol, patterns, seed, real_faces, theory_curves, theory_lives, rate_hz)
+
+
+def assemble(models: list[ModelSpec], results: list[dict], protocol: ProtocolSpec, patterns: str, seed: int,
+             real_faces: bool, theory_curves=None, theory_lives=None, rate_hz: float | None = None) -> xr.Dataset:
+    """The Dataset of :func:`familiarity_experiment` from the raw results of :func:`run_model`."""
+    labels = [m.label for m in models]
+    half = protocol.test_items // 2
     schedule = results[0]["schedule"]
     ages = schedule.ages
     n_models, n_ages = len(models), ages.size
@@ -236,12 +258,9 @@ def familiarity_experiment(models: list[ModelSpec], protocol: ProtocolSpec, patt
             lifetimes[name][i] = metrics.lifetimes[name]
             censored[name][i] = metrics.censored[name]
         fd_threshold[i] = metrics.fd_threshold
-        if theory:
-            chain = published_chain(model.variables, model.leak)
-            mask = res["network"].mask if model.connectivity < 1 else None
-            theory_curve[i] = io_snr_theory(chain, model.neurons, ages, model.q, mask)
-            if mask is None:
-                theory_life[i] = io_lifetime_theory(chain, model.neurons, THRESHOLDS["io_snr"], model.q)
+        if theory_curves is not None:
+            theory_curve[i] = theory_curves[i]
+            theory_life[i] = theory_lives[i]
     for name, curve in curves.items():
         data[name] = (("model", "age"), curve)
     data["io_snr_se"] = (("model", "age"), snr_standard_error(curves["io_snr"], half))
