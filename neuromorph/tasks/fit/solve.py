@@ -30,7 +30,8 @@ import scipy.optimize
 import xarray as xr
 
 from ...config.measurement_schema import Measurement
-from ...config.yamlio import read_card
+from ...config.device_schema import DeviceCard
+from ...config.yamlio import CardSource, read_card, validate_card
 from ...errors import InvalidParameterError
 from .forward import build_from_data, predict_traces, trace_drive
 from .paths import path_problem, value_at, with_value
@@ -158,7 +159,7 @@ def fit_measurements(base_card: str | Path, measurement: Measurement, free: list
     if n <= len(free):
         raise InvalidParameterError(f"{measurement.path}: {n} data points for {len(free)} free parameters; a fit needs "
                                     f"more points than parameters (free fewer fields or add samples)")
-    card = _validated(source.data, base_path, source.lines, base_path.stem)
+    card = _validated(source.data, base_path, source.lines)
     start = np.array([value_at(card, p) for p in free])
     log_scale = np.array([p.split(".")[-1] not in SIGNED_FIELDS and v > 0 for p, v in zip(free, start)])
     x0 = np.where(log_scale, np.log(np.where(log_scale, start, 1.0)), start)
@@ -230,10 +231,7 @@ def fit_measurements(base_card: str | Path, measurement: Measurement, free: list
                      message=str(solution.message))
 
 
-def _validated(data, path, lines, name):
-    from ...config.device_schema import DeviceCard
-    from ...config.yamlio import CardSource, validate_card
-
+def _validated(data, path, lines):
     return validate_card(CardSource(path=Path(path), data=data, lines=lines), DeviceCard)
 
 
@@ -241,7 +239,7 @@ def _central_jacobian(fun, x, lower, upper, step=1e-5) -> np.ndarray:
     """∂r/∂θ by central differences (one-sided at a bound), step 1e-5 in θ."""
     columns = []
     for i in range(x.size):
-        h = step * max(1.0, abs(x[i])) if x[i] == 0 or abs(x[i]) < 1 else step * abs(x[i])
+        h = step * max(1.0, abs(x[i]))
         up, down = x.copy(), x.copy()
         up[i] = min(x[i] + h, upper[i])
         down[i] = max(x[i] - h, lower[i])
