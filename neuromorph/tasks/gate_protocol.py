@@ -73,9 +73,9 @@ def run_gate_protocol(device, protocol: ProtocolCard, n_devices: int = 1, seed: 
     if n_devices < 1:
         raise InvalidParameterError(f"n_devices must be >= 1, got {n_devices}")
     nominal = gate_parameters(device)
-    gate = device.card.gate
+    gate = device.gate_pulse()  # target π·V_gate, width; π is applied by the drive integration
     rng = np.random.default_rng(seed)
-    drive, record_times, _ = protocol_gate_drive(protocol, gate.amplitude, gate.width)
+    drive, record_times, _ = protocol_gate_drive(protocol, abs(gate.target_v), gate.width_s)
     population = device.sample_population(n_devices, rng)
     chains = population.chains
     m = device.n_variables
@@ -83,11 +83,11 @@ def run_gate_protocol(device, protocol: ProtocolCard, n_devices: int = 1, seed: 
     for n in tqdm(range(n_devices), desc=f"simulate {device.name}", disable=not progress or n_devices < 2,
                   unit="device"):
         chain = chains.chain(n) if np.ndim(chains.capacities) == 2 else chains  # one chain per device, or shared
-        params = GateParameters(chain, float(_gate_conductances(population)[n]), nominal.saturation,
+        params = GateParameters(chain, float(population.parameters.injection_conductance_s[n]), nominal.saturation,
                                 nominal.cycle_noise, nominal.polarity)
         factors = 1.0 + nominal.cycle_noise * rng.standard_normal(drive.count) if nominal.cycle_noise else None
         u[n] = drive_state(params, drive, record_times, charge_factors=factors)
-    weight = device.weight(u[:, :, 0], _columns(population), rng)
+    weight = device.weight(u[:, :, 0], population.column(), rng)
     return xr.Dataset(
         {
             "u": (("device", "time", "compartment"), u, {"long_name": "chain variables u_k", "units": device.state_units}),
@@ -100,17 +100,3 @@ def run_gate_protocol(device, protocol: ProtocolCard, n_devices: int = 1, seed: 
                "seed": seed, "integrator": "gate_drive (exact, finite-width pulses)", "n_events": int(drive.count)},
     )
 
-
-def _gate_conductances(population) -> np.ndarray:
-    """g_gate of every sampled device [S] (the population's per-device parameters)."""
-    parameters = getattr(population, "parameters", None)
-    if parameters is not None:
-        return np.asarray(parameters.injection_conductance_s, dtype=float)
-    return np.asarray(population.params["g_gate"], dtype=float)  # older population layout
-
-
-def _columns(population):
-    """The population with per-device parameters as (N, 1) columns, to read (N, T) states."""
-    if hasattr(population, "column"):
-        return population.column()
-    return type(population)(population.chains, {k: v[:, None] for k, v in population.params.items()})
