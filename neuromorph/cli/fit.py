@@ -29,7 +29,7 @@ def register(sub) -> None:
         "fit", help="fit device-card fields to measured traces; write a fitted card + netCDF + PNG",
         description="Least-squares fit of dotted device-card fields (the sweep engine's paths) to every trace "
                     "of a measured data set at once, with the exact square-wave/pulse model. Prints each "
-                    "parameter with its standard error, 95%% interval and correlations, warns about "
+                    "parameter with its standard error, 95 % interval and correlations, warns about "
                     "combinations the data cannot separate, and writes a card that base:-s the original.",
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("base", help="device card to start from (its values are the start point)")
