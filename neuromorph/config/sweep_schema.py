@@ -25,6 +25,7 @@ in full before any work starts.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Literal
 
@@ -43,6 +44,10 @@ DOTTED_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_]*|\d+
 SweepExperiment = MemoryExperiment
 
 
+#: a sweep card is refused above this many grid points (each point is validated and stored)
+MAX_GRID_POINTS = 100_000
+
+
 class SweepCard(Strict):
     kind: Literal["sweep"] = "sweep"
     name: str | None = None
@@ -50,7 +55,7 @@ class SweepCard(Strict):
     device: str = Field(description="device card, relative to the sweep card")
     grid: dict[str, list[Any]]
     experiment: SweepExperiment = SweepExperiment()
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="random seed, 0 to 2^32-1 (as --seed)")
 
     @field_validator("grid")
     @classmethod
@@ -64,4 +69,8 @@ class SweepCard(Strict):
                 raise ValueError(f"{path}: empty list of values; give at least one")
             if path in ("kind", "base"):
                 raise ValueError(f"{path}: cannot be swept (it selects the card type)")
+        sizes = [len(values) for values in grid.values()]
+        if math.prod(sizes) > MAX_GRID_POINTS:
+            raise ValueError(f"the grid has {math.prod(sizes):,} points ({' x '.join(map(str, sizes))}); at most "
+                             f"{MAX_GRID_POINTS:,} per sweep: split it into several sweeps")
         return grid
