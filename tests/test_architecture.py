@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "neuromorph"
 # lowest first; a module may import only from its own layer or the layers before it
 # (errors.py and outputs.py are single modules; the rest are packages)
 LAYERS = ["errors", "kernels", "config", "outputs", "synapses", "devices", "crossbar", "learning", "analysis",
-          "tasks", "sweep", "spice", "plots", "bench", "cli"]
+          "tasks", "sweep", "spice", "plots", "api", "bench", "cli"]
 
 
 def layer_of(module: str) -> str | None:

@@ -42,14 +42,16 @@ def _where(source: CardSource, *path) -> str:
     return f"{file}:{line}"
 
 
-def load_crossbar(path: str | Path, rows: int | None = None, columns: int | None = None) -> CrossbarConfig:
+def load_crossbar(path: str | Path, rows: int | None = None, columns: int | None = None,
+                  source: CardSource | None = None) -> CrossbarConfig:
     """Read and validate a crossbar card, load its device card (relative to the crossbar card)
-    and check the combination. ``rows``/``columns`` override the card's size (benchmarks).
+    and check the combination. ``rows``/``columns`` override the card's size (benchmarks);
+    ``source`` is the card's already read data (cards built from Python dicts, :mod:`neuromorph.api`).
 
     Every problem raises :class:`ConfigError` naming the crossbar card's ``file:line: field``.
     """
     path = Path(path)
-    source = read_card(path)
+    source = read_card(path) if source is None else source
     card = validate_card(source, CrossbarCard)
     if rows is not None or columns is not None:
         try:
