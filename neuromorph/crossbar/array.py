@@ -316,7 +316,8 @@ class CrossbarArray:
         the chains relaxing exactly between the writes; the array ends B slots later. Same
         numbers (same random draws, in the same order) as B calls of :meth:`update`. ``fused``
         runs all B writes in one call of :func:`neuromorph.kernels.training.batch_pulse_step`;
-        otherwise its NumPy reference."""
+        otherwise its NumPy reference. Buffers of (B, N_cells) entries are bounded (~8 M): a larger
+        batch runs in consecutive calls of whole writes (identical numbers)."""
         from ..kernels import training as tkern
         from ..synapses.population import PULSE_MODE_CODES
 
@@ -330,29 +331,41 @@ class CrossbarArray:
                              f"got {x.shape} and {delta.shape}")
         n_batch = x.shape[0]
         model = self.pulse_model
+        noisy = bool(model.cycle_noise) and model.mode != "ideal"
+        # whole writes per kernel call: all B at once unless (B, N_cells) buffers would pass ~8 M entries
+        chunk = max(1, min(n_batch, (1 << 23) // self.n_cells))
         weight_counts = np.empty((n_batch, self.n_in, self.n_out), dtype=np.int32)
-        cells = np.empty((n_batch, self.n_cells), dtype=np.int32)
-        xi = np.zeros((n_batch, self.n_cells))
-        for b in range(n_batch):  # random draws only, in the order B calls of update() make them
-            weight_counts[b] = self.pulse_counts(x[b], delta[b], eta, scheme)
-            cells[b] = self.cell_counts(weight_counts[b])
-            xi[b] = _write.pulse_noise(model, cells[b], self._write_rng)
+        cells = np.empty((chunk, self.n_cells), dtype=np.int32)
+        xi = np.zeros((chunk, self.n_cells) if noisy else (chunk, 1))
         integ, pop = self.integrator, self.population
         first = (self.time_s - pop.time_s) / self.time_unit_s
         decay_first = np.exp(integ.rates * first) if first > 0 else np.ones((1, pop.x.shape[1]))
-        decay_slot = np.exp(integ.rates * (self.t_update / self.time_unit_s))
+        log_slot = np.ascontiguousarray(integ.rates * (self.t_update / self.time_unit_s))
+        decay_slot = np.exp(log_slot)
         target = model.event_size if model.mode == "ideal" else model.target_v
         kernel = tkern.batch_pulse_step if fused else tkern.batch_pulse_step_reference
-        kernel(pop.x, np.ascontiguousarray(decay_first), np.ascontiguousarray(decay_slot), integ.kick,
-               integ.readout, cells, self._rate, float(target), PULSE_MODE_CODES[model.mode],
-               float(model.cycle_noise), xi, integ.clip, float(integ.lower), float(integ.upper),
-               np.empty(self.n_cells))
+        limit = (self.bit_length + 0.5) * self.delta_w_min / eta
+        pulses = clipped = 0
+        for start in range(0, n_batch, chunk):
+            stop = min(start + chunk, n_batch)
+            for k, b in enumerate(range(start, stop)):  # random draws, in the order B update() calls make them
+                weight_counts[b] = self.pulse_counts(x[b], delta[b], eta, scheme)
+                cells[k] = self.cell_counts(weight_counts[b])
+                noise = _write.pulse_noise(model, cells[k], self._write_rng)
+                if noisy:
+                    xi[k] = noise
+                if np.abs(x[b]).max(initial=0.0) * np.abs(delta[b]).max(initial=0.0) > limit:
+                    clipped += int(np.count_nonzero(np.abs(np.multiply.outer(x[b], delta[b])) > limit))
+            used = stop - start
+            kernel(pop.x, np.ascontiguousarray(decay_first if start == 0 else decay_slot), log_slot, integ.kick,
+                   integ.readout, cells[:used], self._rate, float(target), PULSE_MODE_CODES[model.mode],
+                   float(model.cycle_noise), xi[:used], integ.clip, float(integ.lower), float(integ.upper),
+                   np.empty(self.n_cells))
+            pulses += int(np.abs(cells[:used]).sum())
         pop.time_s = self.time_s + (n_batch - 1) * self.t_update
         self.time_s += n_batch * self.t_update
         self._version += 1
-        intended = eta * np.einsum("bi,bj->bij", x, delta)
-        clipped = int(np.count_nonzero(np.abs(intended / self.delta_w_min) > self.bit_length + 0.5))
-        return BatchUpdateResult(weight_counts, eta, scheme, int(np.abs(cells).sum()), clipped)
+        return BatchUpdateResult(weight_counts, eta, scheme, pulses, clipped)
 
     # ---- checkpoints ------------------------------------------------------ #
     def snapshot(self) -> dict[str, np.ndarray]:
