@@ -1,6 +1,144 @@
 """matplotlib figures (Agg backend), one function per figure kind. Plots take xarray Datasets
-produced by the tasks and write PNG files; they never compute science themselves."""
+produced by the tasks and never compute science themselves.
+
+The helpers here take the Dataset a :mod:`neuromorph.api` function (or a command's netCDF file)
+returns and give back a :class:`matplotlib.figure.Figure`, so figures are reproducible outside
+the command line::
+
+    import neuromorph as nm
+
+    ds = nm.memory(["devices/benna_fusi_m8.yaml"], synapses=1000, seed=1)
+    fig = nm.plots.snr(ds)
+    fig.savefig("snr.png")
+
+Each is the figure the command writes (``plot_*`` in the sub-modules save the same figure to a
+file atomically). :func:`figure` picks the right one for any Dataset. (Helper names differ from
+the sub-module names — ``familiarity_metrics``, not ``familiarity`` — because importing a
+sub-module sets the package attribute of its name.)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import matplotlib
 
 matplotlib.use("Agg")
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import xarray as xr
+    from matplotlib.figure import Figure
+
+__all__ = ["snr", "simulation", "lifetime_heatmap", "sweep_snr", "crossbar_run", "spice_check", "familiarity_metrics",
+           "familiarity_capacity", "training_curves", "continual", "fit_traces", "figure"]
+
+
+def snr(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+    """SNR versus time since storage [s], log–log, every device of a :func:`neuromorph.memory`
+    Dataset: Monte-Carlo with ±1 SE bars, theory as lines, criterion and lifetimes marked."""
+    from .memory import memory_snr_figure
+
+    return memory_snr_figure(ds, title)
+
+
+def simulation(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+    """Weight (channel conductance) and every compartment u_k versus time, log time axis, of a
+    :func:`neuromorph.simulate` Dataset."""
+    from .simulate import protocol_run_figure
+
+    return protocol_run_figure(ds, title)
+
+
+def lifetime_heatmap(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+    """Memory lifetime over the grid of a :func:`neuromorph.sweep` Dataset (log colour scale, the
+    value in each cell)."""
+    from .sweep import lifetime_heatmap_figure
+
+    return lifetime_heatmap_figure(ds, title)
+
+
+def sweep_snr(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+    """SNR curves of every sweep point (log–log), one panel per value of the second field."""
+    from .sweep import sweep_snr_figure
+
+    return sweep_snr_figure(ds, title)
+
+
+def crossbar_run(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+    """Conductances before/after, IR-drop map, intended versus realised update of a
+    :func:`neuromorph.crossbar_writes` Dataset."""
+    from .crossbar import crossbar_run_figure
+
+    return crossbar_run_figure(ds, title)
+
+
+def spice_check(ds: "xr.Dataset") -> "Figure":
+    """Sense currents and RC-ladder voltages, ngspice versus neuromorph (``spice-check -o``)."""
+    from .crossbar import spice_check_figure
+
+    return spice_check_figure(ds)
+
+
+def familiarity_metrics(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+    """ioSNR/rSNR versus age with theory, ROC curves at three ages and the lifetimes of a
+    :func:`neuromorph.familiarity` Dataset."""
+    from .familiarity import familiarity_figure
+
+    return familiarity_figure(ds, title)
+
+
+def familiarity_capacity(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+    """Lifetime t* versus N and versus m with the fitted exponents (capacity cards)."""
+    from .familiarity import familiarity_capacity_figure
+
+    return familiarity_capacity_figure(ds, title)
+
+
+def training_curves(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+    """Accuracy versus epoch per rule and the path alignment angle per layer of a
+    :func:`neuromorph.train` Dataset."""
+    from .training import training_figure
+
+    return training_figure(ds, title)
+
+
+def continual(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+    """Every task's accuracy along the training sequence and the accuracy matrix of a
+    :func:`neuromorph.continual` Dataset."""
+    from .training import continual_figure
+
+    return continual_figure(ds, title)
+
+
+def fit_traces(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+    """Data, start and fitted model per trace and the residuals (``FitResult.dataset()``)."""
+    from .fit import fit_figure
+
+    return fit_figure(ds, title)
+
+
+#: Dataset fingerprint (a variable only that experiment writes) → figure helper
+_BY_VARIABLE = (("irdrop_cell_error", crossbar_run), ("accuracy_matrix", continual), ("alignment_angle_deg", training_curves),
+                ("residual", fit_traces), ("u", simulation))
+
+
+def figure(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+    """The figure the command that made ``ds`` would draw, chosen from its variables.
+
+    Raises
+    ------
+    ValueError
+        If ``ds`` is not a Dataset of a known experiment.
+    """
+    title_kw = {} if title is None else {"title": title}
+    if "familiarity" in str(ds.attrs.get("title", "")) or "iosnr" in ds or "io_snr" in ds:
+        return (familiarity_capacity if "run" in ds.dims else familiarity_metrics)(ds, **title_kw)
+    for variable, helper in _BY_VARIABLE:
+        if variable in ds:
+            return helper(ds, **title_kw)
+    if "snr_mc" in ds and "device" in ds.dims:
+        return snr(ds, **title_kw)
+    if "lifetime" in ds and "age" in ds.dims:
+        return lifetime_heatmap(ds, **title_kw)
+    raise ValueError("not a Dataset of a known neuromorph experiment (no variable that says which); "
+                     "call the helper for its figure directly")

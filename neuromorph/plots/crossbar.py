@@ -9,7 +9,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
-__all__ = ["plot_crossbar_run", "plot_spice_check"]
+from .memory import save_figure as _save_and_close
+
+__all__ = ["plot_crossbar_run", "plot_spice_check", "crossbar_run_figure", "spice_check_figure"]
 
 
 def _heatmap(ax, data, title, cmap, label, vmin=None, vmax=None, fig=None):
@@ -22,11 +24,10 @@ def _heatmap(ax, data, title, cmap, label, vmin=None, vmax=None, fig=None):
     return im
 
 
-def plot_crossbar_run(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+def crossbar_run_figure(ds: xr.Dataset, title: str | None = None) -> plt.Figure:
     """Six panels: conductances before and after (same colour scale, µS), the IR-drop error map
     (relative cell-current error with all rows at the read voltage, %), the intended and the
     realised weight change (same symmetric scale), and realised vs intended per weight."""
-    path = Path(path)
     g0 = ds["conductance_before"].values * 1e6
     g1 = ds["conductance_after"].values * 1e6
     lo, hi = float(min(g0.min(), g1.min())), float(max(g0.max(), g1.max()))
@@ -57,15 +58,17 @@ def plot_crossbar_run(ds: xr.Dataset, path: str | Path, title: str | None = None
     fig.suptitle(title or f"{ds.attrs['crossbar']} — {ds.attrs['device']} cells, {ds.attrs['scheme']} pairs, "
                  f"{ds.attrs['write_scheme']} updates (BL = {ds.attrs['bit_length']}, η = {ds.attrs['learning_rate']:g}), "
                  f"seed {ds.attrs['seed']}")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return fig
 
 
-def plot_spice_check(ds: xr.Dataset, path: str | Path) -> Path:
+def plot_crossbar_run(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+    """Write :func:`crossbar_run_figure` to ``path`` (atomically) and close it; returns the path."""
+    return _save_and_close(crossbar_run_figure(ds, title), path, dpi=110)
+
+
+def spice_check_figure(ds: xr.Dataset) -> plt.Figure:
     """Left: sense currents, ngspice vs neuromorph (forward and transposed). Right: RC-ladder node
     voltages from ngspice (markers) and the exact solution (lines), and their difference."""
-    path = Path(path)
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), constrained_layout=True)
     ax = axes[0]
     for name, marker in (("forward", "o"), ("transposed", "s")):
@@ -97,6 +100,9 @@ def plot_spice_check(ds: xr.Dataset, path: str | Path) -> Path:
         axes[1].legend(fontsize="small", ncol=2)
         axes[2].set_ylabel("ngspice − exact [µV]")
         axes[2].set_title(f"max |ΔV| / max |V| = {ds.attrs['ladder_max_rel_error']:.1e}")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return fig
+
+
+def plot_spice_check(ds: xr.Dataset, path: str | Path) -> Path:
+    """Write :func:`spice_check_figure` to ``path`` (atomically) and close it; returns the path."""
+    return _save_and_close(spice_check_figure(ds), path, dpi=110)

@@ -9,9 +9,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
-from ..outputs import save_figure
+from .memory import save_figure as _save_and_close
 
-__all__ = ["plot_fit"]
+__all__ = ["plot_fit", "fit_figure"]
 
 
 def _time_axis(ax, t: np.ndarray) -> None:
@@ -22,10 +22,9 @@ def _time_axis(ax, t: np.ndarray) -> None:
         ax.set_xscale("symlog", linthresh=float(positive.min()) if positive.size else 1.0)
 
 
-def plot_fit(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+def fit_figure(ds: xr.Dataset, title: str | None = None) -> plt.Figure:
     """Top row: data (dots), model with the start values (grey) and fitted model (line) per trace
     [mS]; bottom row: residuals data − fit [µS] with ±2 rms bands."""
-    path = Path(path)
     names = list(dict.fromkeys(ds["trace"].values.tolist()))
     n = len(names)
     cols = min(n, 5)
@@ -62,6 +61,9 @@ def plot_fit(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path
     fig.suptitle(title or f"fit of {Path(str(ds.attrs.get('base_card', ''))).name} to "
                  f"{Path(str(ds.attrs.get('data_file', ''))).name}\n{values}  (rms {rms * 1e6:.3g} µS, dashed ±2 rms)",
                  fontsize=9)
-    save_figure(fig, path, dpi=110)
-    plt.close(fig)
-    return path
+    return fig
+
+
+def plot_fit(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+    """Write :func:`fit_figure` to ``path`` (atomically) and close it; returns the path."""
+    return _save_and_close(fit_figure(ds, title), path, dpi=110)

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
-__all__ = ["plot_memory_snr", "save_figure"]
+__all__ = ["plot_memory_snr", "memory_snr_figure", "save_figure"]
 
 
 def save_figure(fig, path: str | Path, dpi: int = 130) -> Path:
@@ -34,7 +34,7 @@ def _events_text(ds: xr.Dataset) -> str:
     return f"Poisson events at {rate:.3g} Hz"
 
 
-def plot_memory_snr(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+def memory_snr_figure(ds: xr.Dataset, title: str | None = None) -> plt.Figure:
     """Log–log SNR(t) of every device: Monte-Carlo (markers, ±1 SE bars) and theory (lines),
     the criterion as a dotted line and each lifetime marked on it (▼ Monte-Carlo, ◆ theory).
     Points whose SNR is not positive cannot be shown on a log axis and are left out."""
@@ -99,4 +99,9 @@ def plot_memory_snr(ds: xr.Dataset, path: str | Path, title: str | None = None) 
     trials = ds.attrs.get("trials", None)
     sub = f"N = {n} synapses, {_events_text(ds)}" + (f", {trials} trials" if trials else "")
     ax.set_title(title or f"Memory signal after storing one pattern\n{sub}")
-    return save_figure(fig, path)
+    return fig
+
+
+def plot_memory_snr(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+    """Write :func:`memory_snr_figure` to ``path`` (atomically) and close it; returns the path."""
+    return save_figure(memory_snr_figure(ds, title), path)

@@ -8,13 +8,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
-__all__ = ["plot_protocol_run"]
+from .memory import save_figure as _save_and_close
+
+__all__ = ["plot_protocol_run", "protocol_run_figure"]
 
 
-def plot_protocol_run(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+def protocol_run_figure(ds: xr.Dataset, title: str | None = None) -> plt.Figure:
     """Two panels on a log time axis: weight of every device (mean in black when several) and
     the mean state of each compartment u_k."""
-    path = Path(path)
     t = ds["time"].values
     keep = t > 0
     fig, (ax_w, ax_u) = plt.subplots(2, 1, figsize=(8, 7), sharex=True, constrained_layout=True)
@@ -43,9 +44,12 @@ def plot_protocol_run(ds: xr.Dataset, path: str | Path, title: str | None = None
     for ax in (ax_w, ax_u):
         ax.grid(True, which="both", alpha=0.3)
     fig.suptitle(title or f"{ds.attrs.get('device_name', '')} — {ds.attrs.get('protocol', '')}")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return fig
+
+
+def plot_protocol_run(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+    """Write :func:`protocol_run_figure` to ``path`` (atomically) and close it; returns the path."""
+    return _save_and_close(protocol_run_figure(ds, title), path, dpi=120)
 
 
 def _si_scale(max_abs: float, units: str) -> tuple[float, str]:

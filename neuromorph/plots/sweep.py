@@ -13,7 +13,7 @@ from matplotlib.colors import LogNorm, Normalize
 
 from .memory import save_figure
 
-__all__ = ["plot_lifetime_heatmap", "plot_sweep_snr", "format_si"]
+__all__ = ["plot_lifetime_heatmap", "plot_sweep_snr", "lifetime_heatmap_figure", "sweep_snr_figure", "format_si"]
 
 _PREFIXES = [(1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "µ"), (1e-3, "m"), (1.0, ""), (1e3, "k"),
              (1e6, "M"), (1e9, "G")]
@@ -93,7 +93,7 @@ def _heatmap(ax, da: xr.DataArray, ds: xr.Dataset, norm, criterion: float, t_max
     return mesh
 
 
-def plot_lifetime_heatmap(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+def lifetime_heatmap_figure(ds: xr.Dataset, title: str | None = None) -> plt.Figure:
     """Memory lifetime over the grid: heatmap (log colour scale, value in every cell) for two
     fields; one heatmap per combination of any further fields; a line for a single field."""
     life = ds["lifetime"]
@@ -127,7 +127,7 @@ def plot_lifetime_heatmap(ds: xr.Dataset, path: str | Path, title: str | None = 
         ax.set_ylabel(label)
         ax.grid(True, which="both", alpha=0.3)
         ax.set_title(head)
-        return save_figure(fig, path)
+        return fig
     norm = LogNorm(vmin=finite.min(), vmax=finite.max()) if finite.size and finite.max() > finite.min() else (
         Normalize(vmin=(finite.min() if finite.size else 0) * 0.9, vmax=(finite.max() if finite.size else 1) * 1.1 + 1e-12))
     extra = dims[2:]
@@ -151,10 +151,15 @@ def plot_lifetime_heatmap(ds: xr.Dataset, path: str | Path, title: str | None = 
     if mesh is not None:
         fig.colorbar(mesh, ax=axes, label=label, shrink=0.9)
     fig.suptitle(head)
-    return save_figure(fig, path)
+    return fig
 
 
-def plot_sweep_snr(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+def plot_lifetime_heatmap(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+    """Write :func:`lifetime_heatmap_figure` to ``path`` (atomically) and close it; returns the path."""
+    return save_figure(lifetime_heatmap_figure(ds, title), path)
+
+
+def sweep_snr_figure(ds: xr.Dataset, title: str | None = None) -> plt.Figure:
     """SNR(t) of every point on log–log axes, coloured by the first swept field; one panel per
     value of the second field (if any; further fields at their first value)."""
     dims = _fields(ds)
@@ -224,4 +229,9 @@ def plot_sweep_snr(ds: xr.Dataset, path: str | Path, title: str | None = None) -
     if fixed:
         head += "\n(" + ", ".join(f"{ds[d].attrs.get('path', d)} = {_tick_labels(ds, d)[0]}" for d in fixed) + ")"
     fig.suptitle(head)
-    return save_figure(fig, path)
+    return fig
+
+
+def plot_sweep_snr(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+    """Write :func:`sweep_snr_figure` to ``path`` (atomically) and close it; returns the path."""
+    return save_figure(sweep_snr_figure(ds, title), path)
