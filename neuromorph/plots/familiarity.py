@@ -15,7 +15,7 @@ import xarray as xr  # noqa: E402
 from ..analysis.familiarity_metrics import THRESHOLDS, fit_capacity_exponent, fit_complexity_exponent, roc_curve  # noqa: E402
 from ..outputs import save_figure  # noqa: E402
 
-__all__ = ["plot_familiarity", "plot_familiarity_capacity"]
+__all__ = ["plot_familiarity", "plot_familiarity_capacity", "familiarity_figure", "familiarity_capacity_figure"]
 
 _METRIC_LABELS = {"io_snr": "ioSNR", "r_snr": "rSNR", "forced_choice": "forced choice", "fd_accuracy": "FD accuracy",
                   "auc": "ROC AUC", "tpr_at_tnr": "TPR@TNR=.84"}
@@ -52,7 +52,7 @@ def _snr_panel(ax, ds: xr.Dataset, name: str, theory: bool) -> None:
     ax.set_ylim(0.05, 2.0 * top)
 
 
-def plot_familiarity(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+def familiarity_figure(ds: xr.Dataset, title: str | None = None) -> plt.Figure:
     """Four panels: ioSNR and rSNR versus age (markers ±1 SE; dashed: ideal-chain theory; dotted:
     the 0.5 lifetime threshold), ROC curves of the first model at three ages, lifetime bars."""
     fig, axes = plt.subplots(2, 2, figsize=(12, 9), constrained_layout=True)
@@ -95,13 +95,18 @@ def plot_familiarity(ds: xr.Dataset, path: str | Path, title: str | None = None)
     ax.set_yscale("log")
     ax.set_ylabel("lifetime t* (items)" if "age_s" not in ds.coords else "lifetime t* (items; see age_s)")
     ax.set_title("lifetimes (thresholds: SNR 0.5, FC/FD/AUC 0.6, TPR 0.8413)")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper right")
     source = ds.attrs.get("pattern_source", ds.attrs.get("patterns", ""))
     fig.suptitle(title or f"Familiarity detection, protocol 2 — patterns: {source}", fontsize=9)
-    return _save(fig, path)
+    return fig
 
 
-def plot_familiarity_capacity(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+def plot_familiarity(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+    """Write :func:`familiarity_figure` to ``path`` (atomically) and close it; returns the path."""
+    return _save(familiarity_figure(ds, title), path)
+
+
+def familiarity_capacity_figure(ds: xr.Dataset, title: str | None = None) -> plt.Figure:
     """t* (ioSNR) versus N at m = log2 N − 1 (log–log, published fit) and versus m at fixed N
     (semi-log, log2 t* linear in m); ideal-chain theory as lines."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), constrained_layout=True)
@@ -109,13 +114,14 @@ def plot_familiarity_capacity(ds: xr.Dataset, path: str | Path, title: str | Non
     n_runs = ds.sel(run=ds["series"] == "neurons") if "run" in ds.dims else ds
     if n_runs["run"].size:
         n = n_runs["neurons"].values
-        for metric, marker in (("io_snr", "o"), ("forced_choice", "s")):
+        for (metric, marker), color in zip((("io_snr", "o"), ("forced_choice", "s")), ("C0", "C2")):
             t = n_runs[f"lifetime_{metric}"].values
             slope, intercept = fit_capacity_exponent(n, t)
-            ax.loglog(n, t, marker, label=f"{_METRIC_LABELS[metric]} (fit slope {slope:.2f})")
+            ax.loglog(n, t, marker, color=color, label=f"{_METRIC_LABELS[metric]} (fit slope {slope:.2f})")
             if np.isfinite(slope):
                 grid = np.geomspace(n.min(), n.max(), 50)
-                ax.loglog(grid, 2 ** (slope * np.log2(grid) + intercept - np.log2(np.log2(grid))), "-", lw=1)
+                ax.loglog(grid, 2 ** (slope * np.log2(grid) + intercept - np.log2(np.log2(grid))), "-", lw=1,
+                          color=color)
         th = n_runs["lifetime_io_snr_theory"].values
         slope, _ = fit_capacity_exponent(n, th)
         ax.loglog(n, th, "k--", label=f"ideal-chain theory ioSNR (slope {slope:.2f})")
@@ -127,19 +133,24 @@ def plot_familiarity_capacity(ds: xr.Dataset, path: str | Path, title: str | Non
     m_runs = ds.sel(run=ds["series"] == "variables")
     if m_runs["run"].size:
         m = m_runs["variables"].values
-        for metric, marker in (("io_snr", "o"), ("forced_choice", "s")):
+        for (metric, marker), color in zip((("io_snr", "o"), ("forced_choice", "s")), ("C0", "C2")):
             t = m_runs[f"lifetime_{metric}"].values
             slope, intercept = fit_complexity_exponent(m, t)
-            ax.semilogy(m, t, marker, label=f"{_METRIC_LABELS[metric]} (log2 t* slope {slope:.2f}/variable)")
+            ax.semilogy(m, t, marker, color=color, label=f"{_METRIC_LABELS[metric]} (log2 t* slope {slope:.2f}/variable)")
             if np.isfinite(slope):
-                ax.semilogy(m, 2 ** (slope * m + intercept), "-", lw=1)
+                ax.semilogy(m, 2 ** (slope * m + intercept), "-", lw=1, color=color)
         ax.semilogy(m, m_runs["lifetime_io_snr_theory"].values, "k--", label="ideal-chain theory ioSNR")
         ax.set_xlabel(f"variables per synapse m (N = {int(m_runs['neurons'].values[0])})")
         ax.set_ylabel("lifetime t* (items)")
         ax.set_title("synaptic complexity")
         ax.legend(fontsize=7)
     fig.suptitle(title or f"Familiarity capacity — patterns: {ds.attrs.get('pattern_source', '')}", fontsize=9)
-    return _save(fig, path)
+    return fig
+
+
+def plot_familiarity_capacity(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+    """Write :func:`familiarity_capacity_figure` to ``path`` (atomically) and close it; returns the path."""
+    return _save(familiarity_capacity_figure(ds, title), path)
 
 
 def _save(fig, path) -> Path:
