@@ -48,7 +48,8 @@ from .units import TIME
 from .yamlio import ConfigError, read_card, validate_card
 
 __all__ = ["CrossbarWeights", "TrainingTiming", "DatasetSpec", "LearningRateSchedule", "WeightDecaySchedule", "RuleCard", "NetworkCard",
-           "TaskSequence", "ContinualCard", "load_network_card", "load_continual_card", "DATASET_SHAPES"]
+           "TaskSequence", "ContinualCard", "ComparisonCard", "load_network_card", "load_continual_card",
+           "load_comparison_card", "DATASET_SHAPES"]
 
 #: inputs and classes of each offline data set (neuromorph.tasks.datasets.DATASETS mirrors this)
 DATASET_SHAPES = {"digits": (64, 10), "fashion_mnist": (784, 10)}
@@ -266,3 +267,64 @@ def load_continual_card(path: str | Path) -> tuple[ContinualCard, NetworkCard, P
     if problems:
         raise ConfigError(problems)
     return card, network, net_path
+
+
+class ComparisonCard(Strict):
+    """The same continual run on several weight substrates, for several rules, each at its best
+    learning rate from a small search (chosen on the validation split)::
+
+        kind: continual_comparison
+        continual: continual_permuted_digits_small.yaml   # task sequence + network (relative)
+        substrates:                                       # label: ideal | crossbar card (relative)
+          float: ideal
+          proton_transistor_m5: crossbar_16x16_pt5.yaml
+        rules: [bp, pfa]
+        learning_rates: [0.03, 0.1, 0.3]
+        seed: 0
+    """
+
+    kind: Literal["continual_comparison"] = "continual_comparison"
+    name: str | None = None
+    description: str = ""
+    continual: str = Field(description="continual card, relative to this card")
+    substrates: dict[str, str] = Field(min_length=1)
+    rules: list[Literal["bp", "fa", "dfa", "kp", "pfa"]] = Field(min_length=1)
+    learning_rates: list[float] = Field(min_length=1)
+    expansion: int = Field(10, ge=1, le=1000)
+    seed: int = 0
+
+    @field_validator("learning_rates")
+    @classmethod
+    def _rates(cls, value: list[float]) -> list[float]:
+        if any(not 0 < v <= 10 for v in value):
+            raise ValueError("learning rates must be in (0, 10]")
+        if len(set(value)) != len(value):
+            raise ValueError("learning rates must be distinct")
+        return value
+
+
+def load_comparison_card(path: str | Path):
+    """Validate a comparison card, its continual card and network card, and resolve every
+    substrate's crossbar card; returns (card, continual, network, {label: crossbar path | None})."""
+    path = Path(path)
+    source = read_card(path)
+    card = validate_card(source, ComparisonCard)
+    here = Path(source.where(("continual",))[0]).parent
+    continual_path = here / card.continual
+    if not continual_path.is_file():
+        raise ConfigError([_problem(source, ("continual",), f"file {card.continual!r} not found (resolved to "
+                                    f"{continual_path})")])
+    continual, network, _ = load_continual_card(continual_path)
+    substrates, problems = {}, []
+    for label, value in card.substrates.items():
+        if value == "ideal":
+            substrates[label] = None
+            continue
+        crossbar = Path(source.where(("substrates", label))[0]).parent / value
+        if not crossbar.is_file():
+            problems.append(_problem(source, ("substrates", label), f"crossbar card {value!r} not found (resolved "
+                                     f"to {crossbar}); give 'ideal' or a crossbar card"))
+        substrates[label] = str(crossbar)
+    if problems:
+        raise ConfigError(problems)
+    return card, continual, network, substrates

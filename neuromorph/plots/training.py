@@ -22,10 +22,10 @@ def _save(fig, path) -> Path:
     finally:
         plt.close(fig)
 
-__all__ = ["plot_training", "plot_continual"]
+__all__ = ["plot_training", "plot_continual", "training_figure", "continual_figure"]
 
 
-def plot_training(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+def training_figure(ds: xr.Dataset, title: str | None = None) -> plt.Figure:
     """Left: test (solid) and training (dashed, running) accuracy vs epoch, one colour per rule.
     Right: path alignment angle vs epoch, one panel column per layer with a path (layers ≥ 2)."""
     layers = [int(l) for l in ds["layer"].values
@@ -61,10 +61,15 @@ def plot_training(ds: xr.Dataset, path: str | Path, title: str | None = None) ->
         axes[1].set_axis_off()
     if title:
         fig.suptitle(title)
-    return _save(fig, path)
+    return fig
 
 
-def plot_continual(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+def plot_training(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+    """Write :func:`training_figure` to ``path`` (atomically) and close it; returns the path."""
+    return _save(training_figure(ds, title), path)
+
+
+def continual_figure(ds: xr.Dataset, title: str | None = None) -> plt.Figure:
     """Top: accuracy on every task (one colour per task) along the training sequence, one panel
     per rule, task boundaries dashed. Bottom: the accuracy matrix R[i, j] per rule."""
     rules = list(ds["rule"].values)
@@ -102,4 +107,48 @@ def plot_continual(ds: xr.Dataset, path: str | Path, title: str | None = None) -
         fig.colorbar(im, ax=ax, shrink=0.8)
     fig.suptitle(title or f"{ds.attrs.get('card', '')}: {ds.attrs.get('tasks_kind', '')} "
                  f"{ds.attrs.get('scenario', '') or ''} on {ds.attrs.get('dataset', '')}, seed {ds.attrs.get('seed')}")
+    return fig
+
+
+def plot_continual(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+    """Write :func:`continual_figure` to ``path`` (atomically) and close it; returns the path."""
+    return _save(continual_figure(ds, title), path)
+
+
+def plot_comparison(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+    """Left: final average accuracy (ACC) per substrate and rule at the selected learning rate,
+    with forgetting as hatched bars. Right: accuracy on the first task along the sequence."""
+    subs, rules = list(ds["substrate"].values), list(ds["rule"].values)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), constrained_layout=True)
+    width = 0.8 / len(rules)
+    x = np.arange(len(subs))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, rule in enumerate(rules):
+        acc = 100 * ds["best_average_accuracy"].sel(rule=rule).values
+        forg = 100 * ds["best_forgetting"].sel(rule=rule).values
+        axes[0].bar(x + i * width, acc, width * 0.9, color=colours[i], label=f"{rule}: ACC")
+        axes[0].bar(x + i * width, forg, width * 0.45, color="none", edgecolor=colours[i], hatch="//",
+                    label=f"{rule}: forgetting")
+    axes[0].set_xticks(x + 0.4 - width / 2, subs, rotation=15, fontsize=8)
+    axes[0].set_ylabel("percent (final average accuracy; forgetting in points)")
+    axes[0].set_ylim(0, 100)
+    axes[0].legend(fontsize=8)
+    axes[0].grid(alpha=0.3, axis="y")
+    axes[0].set_title("each at its best learning rate (validation)", fontsize=10)
+    for j, sub in enumerate(subs):
+        for i, rule in enumerate(rules):
+            d = ds.sel(substrate=sub, rule=rule)
+            best = float(d["best_learning_rate"])
+            curve = 100 * d["accuracy_curve"].sel(learning_rate=best).isel(task=0).values
+            axes[1].plot(curve, color=colours[j % len(colours)], ls="-" if i == 0 else "--",
+                         label=f"{sub} {rule} (lr {best:g})")
+    per = int(ds.attrs["epochs_per_task"])
+    for b in range(1, ds.sizes["task"]):
+        axes[1].axvline(b * per, color="grey", lw=0.6, ls=":")
+    axes[1].set_xlabel("epochs of training (all tasks in order)")
+    axes[1].set_ylabel("test accuracy on the first task [%]")
+    axes[1].set_ylim(0, 101)
+    axes[1].grid(alpha=0.3)
+    axes[1].legend(fontsize=7)
+    fig.suptitle(title or f"{ds.attrs.get('card', '')}: {ds.attrs['tasks_kind']} tasks, seed {ds.attrs['seed']}")
     return _save(fig, path)

@@ -31,7 +31,7 @@ from .datasets import Task, load_dataset, permuted_tasks, split_tasks
 from .training import (_blas_threads, card_fingerprint, load_checkpoint, make_network, rule_settings, run_epoch,
                        save_checkpoint)
 
-__all__ = ["build_tasks", "continual_experiment"]
+__all__ = ["build_tasks", "continual_experiment", "comparison_point"]
 
 
 def build_tasks(card: ContinualCard, network: NetworkCard, seed: int) -> list[Task]:
@@ -42,7 +42,10 @@ def build_tasks(card: ContinualCard, network: NetworkCard, seed: int) -> list[Ta
 
 
 def _evaluate_all(net, tasks: list[Task]) -> np.ndarray:
-    return np.array([net.evaluate(t.data.x_test, t.data.y_test, t.classes)[1] for t in tasks])
+    """Accuracy on every task: test (row 0) and validation (row 1; NaN without a validation split)."""
+    test = [net.evaluate(t.data.x_test, t.data.y_test, t.classes)[1] for t in tasks]
+    val = [net.evaluate(t.data.x_val, t.data.y_val, t.classes)[1] if t.data.y_val.size else np.nan for t in tasks]
+    return np.array([test, val])
 
 
 def continual_experiment(card: ContinualCard, network: NetworkCard, seed: int | None = None,
@@ -69,7 +72,7 @@ def _run(card, network, seed, checkpoint_dir, progress, stop_after_epochs) -> xr
     for rule in network.rules:
         settings = rule_settings(rule)
         net = make_network(network, settings, seed)
-        curve = np.full((n_tasks * per + 1, n_tasks), np.nan)
+        curve = np.full((n_tasks * per + 1, 2, n_tasks), np.nan)
         done = 0
         ckpt = folder / f"{settings.name}.npz" if folder is not None else None
         saved = load_checkpoint(ckpt, fingerprint) if ckpt is not None else None
@@ -105,17 +108,21 @@ def _run(card, network, seed, checkpoint_dir, progress, stop_after_epochs) -> xr
 def _dataset(card, network, seed, tasks, curves) -> xr.Dataset:
     per, n = card.epochs_per_task, len(tasks)
     names = [r.name for r in network.rules]
-    curves = np.stack(curves)
+    both = np.stack(curves)                      # (rule, step_epoch, test|val, task)
+    curves = both[:, :, 0, :]
     matrices = curves[:, per::per, :]            # after the last epoch of every task
+    val_matrices = both[:, per::per, 1, :]
     baseline = curves[:, 0, :]
     ds = xr.Dataset(
         {"accuracy_curve": (("rule", "step_epoch", "task"), curves),
          "accuracy_matrix": (("rule", "trained", "task"), matrices),
+         "val_accuracy_matrix": (("rule", "trained", "task"), val_matrices),
          "baseline": (("rule", "task"), baseline)},
         coords={"rule": names, "task": [t.name for t in tasks], "trained": [t.name for t in tasks],
                 "step_epoch": np.arange(curves.shape[1])})
     for key in ("average_accuracy", "backward_transfer", "forward_transfer", "forgetting"):
         ds[key] = ("rule", [np.nan] * len(names))
+    ds["val_average_accuracy"] = ("rule", val_matrices[:, -1, :].mean(axis=1))
     for i in range(len(names)):
         if np.isfinite(matrices[i]).all():
             for key, value in continual_summary(matrices[i], baseline[i]).items():
@@ -130,3 +137,36 @@ def _dataset(card, network, seed, tasks, curves) -> xr.Dataset:
                      "weights": network.weights if network.weights == "ideal" else f"crossbar {network.weights.crossbar}",
                      "heads": "multi-head (task given)" if card.tasks.scenario == "task" else "single head"})
     return ds
+
+
+def comparison_point(task: dict) -> dict:
+    """One point of a continual comparison (pure: same task, same numbers): the continual card's
+    task sequence learned by one rule at one learning rate on one substrate, plain SGD without
+    momentum or weight decay (on arrays the devices' own relaxation is the only decay)."""
+    from ..config.network_schema import ContinualCard, NetworkCard
+    from ..errors import NeuromorphError
+    from ..kernels import set_thread_count
+
+    if task.get("threads"):
+        set_thread_count(task["threads"])
+    card = ContinualCard.model_validate(task["continual"])
+    network = NetworkCard.model_validate(task["network"])
+    rule = {"kind": task["rule"], "learning_rate": task["learning_rate"], "momentum": 0.0,
+            "weight_decay": {"value": 0.0}, "expansion": task.get("expansion", 10)}
+    weights = "ideal" if task["crossbar"] is None else {"crossbar": task["crossbar"], "weight_decay": "relaxation"}
+    network = NetworkCard.model_validate({**network.model_dump(mode="json"), "weights": weights, "rules": [rule]})
+    out = {"index": int(task["index"]), "error": ""}
+    try:
+        ds = continual_experiment(card, network, seed=task["seed"], progress=False)
+    except (NeuromorphError, FloatingPointError) as exc:
+        n = card.tasks.count
+        out.update({"accuracy_matrix": np.full((n, n), np.nan), "val_accuracy_matrix": np.full((n, n), np.nan),
+                    "accuracy_curve": np.full((n * card.epochs_per_task + 1, n), np.nan), "error": str(exc)})
+        for key in ("average_accuracy", "backward_transfer", "forward_transfer", "forgetting", "val_average_accuracy"):
+            out[key] = np.nan
+        return out
+    for key in ("accuracy_matrix", "val_accuracy_matrix", "accuracy_curve"):
+        out[key] = ds[key].values[0]
+    for key in ("average_accuracy", "backward_transfer", "forward_transfer", "forgetting", "val_average_accuracy"):
+        out[key] = float(ds[key].values[0])
+    return out
