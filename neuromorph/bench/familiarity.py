@@ -33,17 +33,32 @@ DESCRIPTION = "familiarity network: items stored and probed per second (N=512, m
 EXAMPLE = "Example: neuromorph bench familiarity --neurons 512 --variables 8 --items 64"
 
 
-def add_arguments(parser) -> None:
-    from ..cli._options import bounded_int, positive_int, seed
+def _bounded(low: int, high: int):
+    """argparse type: a whole number in [low, high] (argparse names the option in the error)."""
+    import argparse
 
-    parser.add_argument("--neurons", "-N", type=bounded_int(2, 4096), default=512, help="N (default 512)")
-    parser.add_argument("--variables", "-m", type=bounded_int(1, 16), default=8, help="m (default 8)")
-    parser.add_argument("--items", type=positive_int, default=64, help="items per fused store call (default 64)")
-    parser.add_argument("--probes", type=positive_int, default=8, help="probes per read-out call (default 8)")
-    parser.add_argument("--levels", type=bounded_int(0, 1 << 20), default=32,
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    convert.__name__ = "whole number"
+    return convert
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--neurons", "-N", type=_bounded(2, 4096), default=512, help="N (default 512)")
+    parser.add_argument("--variables", "-m", type=_bounded(1, 16), default=8, help="m (default 8)")
+    parser.add_argument("--items", type=_bounded(1, 1 << 16), default=64, help="items per fused store call (default 64)")
+    parser.add_argument("--probes", type=_bounded(1, 1 << 16), default=8, help="probes per read-out call (default 8)")
+    parser.add_argument("--levels", type=_bounded(0, 1 << 20), default=32,
                         help="levels of the stochastic rounding, 0 = continuous (default 32)")
-    parser.add_argument("--repeats", type=positive_int, default=3, help="timing rounds, best kept (default 3)")
-    parser.add_argument("--seed", type=seed, default=0)
+    parser.add_argument("--repeats", type=_bounded(1, 1000), default=3, help="timing rounds, best kept (default 3)")
+    parser.add_argument("--seed", type=_bounded(0, 2**32 - 1), default=0)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
