@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from ..errors import InvalidParameterError
-from ._options import bounded_int, output_prefix, seed
+from ._options import bounded_int, check_memory, output_prefix, seed
 
 EXAMPLE = """Examples:
   neuromorph familiarity circuits/familiarity_rand_small.yaml
@@ -71,10 +71,26 @@ def _executor(args):
     return ExecutorSpec("serial" if workers == 1 else "pool", workers)
 
 
+def _check_memory(card) -> None:
+    """Refuse cards whose largest network (state N·N·m float64, plus signals) does not fit."""
+    if card.kind == "familiarity":
+        sizes = [(m.neurons, m.variables, m.label) for m in card.models]
+    elif card.kind == "familiarity_capacity":
+        sizes = [(n, max(1, n.bit_length() - 2), f"N={n}") for n in card.neurons]
+        sizes += [(card.fixed_neurons, m, f"m={m}") for m in card.variables]
+    else:
+        sizes = [(card.neurons, 16, "crossbar")]
+    n, m, label = max(sizes, key=lambda s: s[0] ** 2 * s[1])
+    signals = 6 * 8 * card.protocol.test_items * 2 * 40
+    check_memory(n * n * (8 * m + 1) + signals, f"familiarity: model {label!r} (N = {n}, m = {m})",
+                 "lower the model's neurons or variables in the card")
+
+
 def run(args) -> int:
     from ..tasks.familiarity.cards import load_familiarity_card
 
     card = load_familiarity_card(args.card)
+    _check_memory(card)
     name = card.name or Path(args.card).stem
     target = output_prefix(args.output, Path("out/familiarity") / name)
     seed_value = card.seed if args.seed is None else args.seed

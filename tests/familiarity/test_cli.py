@@ -167,3 +167,11 @@ def test_crossbar_network_writes_hebbian_pulses_off_the_diagonal():
     assert np.all(np.sign(change[:6][off]) == hebb[off])              # w_ji moves by sign x_j x_i
     assert np.all(np.sign(change[6]) == x[0])                          # bias row: sign x_i
     assert np.allclose(change[:6][~off], 0.0, atol=1e-12)              # no self-synapse writes
+
+
+def test_a_network_too_big_for_memory_is_refused_before_work(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("NEUROMORPH_MEMORY_LIMIT", "2G")
+    card = _card(tmp_path, "kind: familiarity\nmodels:\n  - {label: huge, neurons: 8192, variables: 16}\n")
+    assert main(["familiarity", str(card), "-o", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "'huge'" in err and "GiB" in err
