@@ -125,6 +125,11 @@ def familiarity_capacity_figure(ds: xr.Dataset, title: str | None = None) -> plt
         th = n_runs["lifetime_io_snr_theory"].values
         slope, _ = fit_capacity_exponent(n, th)
         ax.loglog(n, th, "k--", label=f"ideal-chain theory ioSNR (slope {slope:.2f})")
+        if "lifetime_io_snr_theory_extended" in ds:
+            ext_n = ds["theory_neurons"].values
+            ext = ds["lifetime_io_snr_theory_extended"].values
+            ax.loglog(ext_n, ext, ":", color="0.4",
+                      label=f"theory to N = {int(ext_n.max()):,} (slope {ds.attrs.get('capacity_exponent_theory_extended', float('nan')):.2f})")
         ax.set_xlabel("neurons N (m = log2 N - 1)")
         ax.set_ylabel("lifetime t* (items)")
         ax.set_title("capacity: fit of log2 t* + log2 log2 N on log2 N")

@@ -15,6 +15,8 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from ..analysis.familiarity_metrics import fit_capacity_exponent, fit_complexity_exponent
+from ..analysis.familiarity_theory import io_lifetime_theory
+from ..tasks.familiarity.network import published_chain
 from ..tasks.familiarity.capacity import capacity_point, capacity_tasks
 from ..tasks.familiarity.experiment import METRICS
 from ..tasks.familiarity.patterns import make_source
@@ -82,6 +84,13 @@ def _assemble(results: list[dict], card, seed: int) -> xr.Dataset:
             ds.attrs[f"capacity_exponent_{name}"] = slope
             ds.attrs[f"capacity_intercept_{name}"] = intercept
         ds.attrs["capacity_exponent_theory"] = fit_capacity_exponent(n[in_n], ds["lifetime_io_snr_theory"].values[in_n])[0]
+    # the theory beyond the simulated sizes, up to N = 10^4 neurons (m = round(log2 N) - 1)
+    theory_n = np.array([16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 10_000])
+    theory_m = np.round(np.log2(theory_n)).astype(int) - 1
+    theory_t = np.array([io_lifetime_theory(published_chain(int(mm)), int(nn)) for nn, mm in zip(theory_n, theory_m)])
+    ds = ds.assign(lifetime_io_snr_theory_extended=(("theory_neurons",), theory_t))
+    ds = ds.assign_coords(theory_neurons=theory_n, theory_variables=("theory_neurons", theory_m))
+    ds.attrs["capacity_exponent_theory_extended"] = fit_capacity_exponent(theory_n, theory_t)[0]
     in_m = series == "variables"
     if in_m.sum() >= 2:
         for name in ("io_snr", "forced_choice"):

@@ -90,6 +90,12 @@ def summary(ds: xr.Dataset) -> str:
     if "capacity_exponent_io_snr" in ds.attrs:
         extra += (f"\ncapacity fit (log2 t* + log2 log2 N on log2 N): ioSNR slope {ds.attrs['capacity_exponent_io_snr']:.2f}, "
                   f"theory {ds.attrs.get('capacity_exponent_theory', float('nan')):.2f}")
+    if "lifetime_io_snr_theory_extended" in ds:
+        ext = ds["lifetime_io_snr_theory_extended"]
+        extra += (f"\nideal-chain theory beyond simulation: t* = {float(ext[-1]):.3g} items at N = "
+                  f"{int(ds['theory_neurons'][-1]):,}, m = {int(ds['theory_variables'][-1])}; slope "
+                  f"{ds.attrs['capacity_exponent_theory_extended']:.2f} for N = {int(ds['theory_neurons'][0])} ... "
+                  f"{int(ds['theory_neurons'][-1]):,}")
     if "complexity_slope_io_snr" in ds.attrs:
         extra += f"\nt* vs m at fixed N: log2 t* slope {ds.attrs['complexity_slope_io_snr']:.2f} per variable"
     return info + extra + "\n" + "\n".join(lines)
