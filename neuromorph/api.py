@@ -536,15 +536,30 @@ def crossbar_writes(card: "CardLike | CrossbarConfig", updates: int = 50, seed: 
                               progress=progress)
 
 
-def familiarity(card: str | os.PathLike, seed: int | None = None, output: str | os.PathLike | None = None,
+def _card_label(card: CardLike) -> str:
+    """What a Dataset's ``card`` attribute says: the path, or that the card was a dict."""
+    return "(a Python dict)" if isinstance(card, Mapping) else str(card)
+
+
+def _loaded(load, card: CardLike, overrides: Mapping[str, Any], base_dir):
+    """``load(path, source=…)`` on a card given as a path or a dict, with cleaned messages."""
+    source = _source(card, overrides, base_dir)
+    try:
+        return source, load(source.path, source=source)
+    except ConfigError as exc:
+        raise ConfigError(_clean(source, exc.problems)) from None
+
+
+def familiarity(card: CardLike, /, seed: int | None = None, output: str | os.PathLike | None = None,
                 executor: "str | ExecutorSpec" = "serial", workers: int | None = None, restart: bool = False,
-                progress: bool = True) -> "xr.Dataset":
+                progress: bool = True, base_dir: str | os.PathLike | None = None, **overrides: Any) -> "xr.Dataset":
     """Familiarity detection on complex-synapse networks — ``neuromorph familiarity``.
 
     Parameters
     ----------
     card
-        A ``circuits/familiarity_*.yaml`` card of any kind (experiment, capacity, crossbar).
+        A ``circuits/familiarity_*.yaml`` card of any kind (experiment, capacity, crossbar), or a
+        mapping with the same fields.
     seed
         Overrides the card's seed.
     output
@@ -556,6 +571,8 @@ def familiarity(card: str | os.PathLike, seed: int | None = None, output: str | 
         Discard stored points / checkpoints in ``output``.
     progress
         Show progress bars.
+    base_dir, **overrides
+        As for :func:`load_device` (``**{"protocol.fill_in": 512}``, ``models__0__neurons=32``).
 
     Returns
     -------
@@ -567,37 +584,38 @@ def familiarity(card: str | os.PathLike, seed: int | None = None, output: str | 
 
     from .tasks.familiarity.cards import load_familiarity_card, run_familiarity_card
 
-    loaded = load_familiarity_card(card)
-    name = loaded.name or Path(card).stem
+    source, loaded = _loaded(load_familiarity_card, card, overrides, base_dir)
+    name = loaded.name or _name_of(card, source.data)
     seed_value = loaded.seed if seed is None else int(seed)
     if loaded.kind == "familiarity_capacity":
         from .sweep.familiarity_capacity import familiarity_capacity
 
         store = Path(output) if output is not None else Path("out/familiarity") / f"{name}.points"
         ds = familiarity_capacity(loaded, store, seed=seed_value, executor=_executor(executor, workers, None),
-                                  restart=restart, progress=progress, card_path=card)
+                                  restart=restart, progress=progress, card_path=None if isinstance(card, Mapping) else card)
     elif loaded.kind == "familiarity_crossbar":
         from .tasks.familiarity.crossbar import crossbar_familiarity
 
-        ds = crossbar_familiarity(loaded, card, seed=seed_value, progress=progress)
+        ds = crossbar_familiarity(loaded, source.path, seed=seed_value, progress=progress)
     else:
         checkpoints = Path(output) if output is not None and loaded.checkpoint_every else None
         if restart and checkpoints is not None and checkpoints.exists():
             shutil.rmtree(checkpoints)
         ds = run_familiarity_card(loaded, seed=seed_value, progress=progress, checkpoint_dir=checkpoints)
-    ds.attrs["card"] = str(card)
+    ds.attrs["card"] = _card_label(card)
     return ds
 
 
-def train(card: str | os.PathLike, seed: int | None = None, epochs: int | None = None,
-          checkpoint_dir: str | os.PathLike | None = None, progress: bool = True) -> "xr.Dataset":
+def train(card: CardLike, /, seed: int | None = None, epochs: int | None = None,
+          checkpoint_dir: str | os.PathLike | None = None, progress: bool = True,
+          base_dir: str | os.PathLike | None = None, **overrides: Any) -> "xr.Dataset":
     """Train a network card's rules (BP, FA, DFA, KP, PFA) on float weights or crossbar tiles —
     ``neuromorph train``.
 
     Parameters
     ----------
     card
-        A network card (``circuits/mlp_*.yaml``).
+        A network card (``circuits/mlp_*.yaml``) or a mapping with the same fields.
     seed
         Overrides the card's seed.
     epochs
@@ -606,6 +624,8 @@ def train(card: str | os.PathLike, seed: int | None = None, epochs: int | None =
         Write a checkpoint after every epoch there and resume from it (default: none).
     progress
         Show progress bars.
+    base_dir, **overrides
+        As for :func:`load_device` (``**{"rules.0.learning_rate": 0.03}``, ``layers=[64, 32, 10]``).
 
     Returns
     -------
@@ -616,26 +636,29 @@ def train(card: str | os.PathLike, seed: int | None = None, epochs: int | None =
     from .config.network_schema import load_network_card
     from .tasks.training import train_network
 
-    loaded, _ = load_network_card(card)
+    _, (loaded, _) = _loaded(load_network_card, card, overrides, base_dir)
     ds = train_network(loaded, seed=seed, checkpoint_dir=checkpoint_dir, progress=progress, epochs=epochs)
-    ds.attrs["card_path"] = str(card)
+    ds.attrs["card_path"] = _card_label(card)
     return ds
 
 
-def continual(card: str | os.PathLike, seed: int | None = None, checkpoint_dir: str | os.PathLike | None = None,
-              progress: bool = True) -> "xr.Dataset":
+def continual(card: CardLike, /, seed: int | None = None, checkpoint_dir: str | os.PathLike | None = None,
+              progress: bool = True, base_dir: str | os.PathLike | None = None, **overrides: Any) -> "xr.Dataset":
     """A sequence of tasks learned one after another — ``neuromorph continual``.
 
     Parameters
     ----------
     card
-        A continual card (``circuits/continual_*.yaml``) naming its network card.
+        A continual card (``circuits/continual_*.yaml``) naming its network card, or a mapping
+        (its ``network:`` is then relative to ``base_dir``, default the working directory).
     seed
         Overrides the card's seed.
     checkpoint_dir
         Checkpoint after every task there and resume from it (default: none).
     progress
         Show progress bars.
+    base_dir, **overrides
+        As for :func:`load_device` (``**{"tasks.count": 5}``).
 
     Returns
     -------
@@ -646,9 +669,9 @@ def continual(card: str | os.PathLike, seed: int | None = None, checkpoint_dir: 
     from .config.network_schema import load_continual_card
     from .tasks.continual import continual_experiment
 
-    loaded, network, _ = load_continual_card(card)
+    _, (loaded, network, _) = _loaded(load_continual_card, card, overrides, base_dir)
     ds = continual_experiment(loaded, network, seed=seed, checkpoint_dir=checkpoint_dir, progress=progress)
-    ds.attrs["card_path"] = str(card)
+    ds.attrs["card_path"] = _card_label(card)
     return ds
 
 

@@ -280,6 +280,37 @@ def test_crossbar_card_from_a_dict_gives_the_file_message_minus_file_line(text):
     assert str(from_dict.value) == _problems(from_file.value)
 
 
+@pytest.mark.parametrize("load, text", [
+    (nm.train, NETWORK.replace("layers: [64, 12, 10]", "layers: [64, 12, 9]")),
+    (nm.train, NETWORK.replace("kind: bp", "kind: backprop")),
+    (nm.train, NETWORK + "colour: red\n"),
+    (nm.familiarity, FAMILIARITY.replace("variables: 3", "variables: 0")),
+    (nm.familiarity, FAMILIARITY.replace("kind: familiarity", "kind: familarity")),
+])
+def test_task_cards_from_a_dict_give_the_file_message_minus_file_line(tmp_path, load, text):
+    path = tmp_path / "card.yaml"
+    path.write_text(text)
+    with pytest.raises(nm.ConfigError) as from_file:
+        load(path, progress=False)
+    with pytest.raises(nm.ConfigError) as from_dict:
+        load(yaml.safe_load(text), progress=False)
+    assert str(from_dict.value) == _problems(from_file.value)
+
+
+def test_task_cards_from_dicts_and_overrides_run_like_their_files(tmp_path):
+    card = tmp_path / "net.yaml"
+    card.write_text(NETWORK)
+    a = nm.train(card, seed=3, progress=False)
+    b = nm.train(yaml.safe_load(NETWORK), seed=3, progress=False)
+    xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
+    c = nm.train(card, seed=3, progress=False, **{"rules.0.learning_rate": 0.05})
+    assert c["rule_learning_rate"].values.tolist() == [0.05]
+    continual_card = {"kind": "continual", "network": "net.yaml", "tasks": {"kind": "permuted", "count": 2},
+                      "epochs_per_task": 1}
+    ds = nm.continual(continual_card, base_dir=tmp_path, seed=1, progress=False)
+    assert ds["accuracy_matrix"].shape[-2:] == (2, 2)
+
+
 def test_a_dict_card_builds_the_same_device_as_its_file():
     path = ROOT / "devices/benna_fusi_m8.yaml"
     data = yaml.safe_load(path.read_text())

@@ -45,7 +45,7 @@ from pydantic import Field, field_validator, model_validator
 from .device_schema import Strict
 from .quantities import NonNegativeQuantity, PositiveQuantity
 from .units import TIME
-from .yamlio import ConfigError, read_card, validate_card
+from .yamlio import CardSource, ConfigError, read_card, validate_card
 
 __all__ = ["CrossbarWeights", "TrainingTiming", "DatasetSpec", "LearningRateSchedule", "WeightDecaySchedule", "RuleCard", "NetworkCard",
            "TaskSequence", "ContinualCard", "ComparisonCard", "load_network_card", "load_continual_card",
@@ -215,9 +215,10 @@ def check_network(card: NetworkCard, source, dataset: str | None = None) -> list
     return problems
 
 
-def load_network_card(path: str | Path) -> tuple[NetworkCard, object]:
-    """Validate a network card; returns (card, its CardSource)."""
-    source = read_card(path)
+def load_network_card(path: str | Path, source: CardSource | None = None) -> tuple[NetworkCard, object]:
+    """Validate a network card; returns (card, its CardSource). ``source`` is the card's already
+    read data (cards built from Python dicts, :mod:`neuromorph.api`)."""
+    source = read_card(path) if source is None else source
     if source.data.get("kind", "network") != "network":
         raise ConfigError([_problem(source, ("kind",), f"expected 'network' (got {source.data.get('kind')!r}); "
                                     "neuromorph train reads network cards (circuits/mlp_*.yaml)")])
@@ -241,10 +242,11 @@ def _resolve_crossbar(card: NetworkCard, source) -> NetworkCard:
     return card.model_copy(update={"weights": card.weights.model_copy(update={"crossbar": str(path)})})
 
 
-def load_continual_card(path: str | Path) -> tuple[ContinualCard, NetworkCard, Path]:
-    """Validate a continual card and the network card it names; returns (card, network, network path)."""
+def load_continual_card(path: str | Path, source: CardSource | None = None) -> tuple[ContinualCard, NetworkCard, Path]:
+    """Validate a continual card and the network card it names; returns (card, network, network path).
+    ``source`` is the card's already read data (cards built from Python dicts, :mod:`neuromorph.api`)."""
     path = Path(path)
-    source = read_card(path)
+    source = read_card(path) if source is None else source
     if source.data.get("kind", "continual") != "continual":
         raise ConfigError([_problem(source, ("kind",), f"expected 'continual' (got {source.data.get('kind')!r}); "
                                     "neuromorph continual reads continual cards (circuits/continual_*.yaml)")])

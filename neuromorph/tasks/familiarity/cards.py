@@ -8,7 +8,7 @@ import numpy as np
 import xarray as xr
 
 from ...config.familiarity_schema import FamiliarityCapacityCard, FamiliarityCard
-from ...config.yamlio import read_card, validate_card
+from ...config.yamlio import CardSource, read_card, validate_card
 from ...errors import ConfigError
 from .experiment import ModelSpec, ProtocolSpec, familiarity_experiment
 
@@ -17,9 +17,10 @@ __all__ = ["load_familiarity_card", "model_specs", "protocol_spec", "run_familia
 CARD_KINDS = {"familiarity": FamiliarityCard, "familiarity_capacity": FamiliarityCapacityCard}
 
 
-def load_familiarity_card(path: str | Path):
-    """Read and validate a familiarity card of any kind (file:line errors)."""
-    source = read_card(path)
+def load_familiarity_card(path: str | Path, source: CardSource | None = None):
+    """Read and validate a familiarity card of any kind (file:line errors); ``source`` is the
+    card's already read data (cards built from Python dicts, :mod:`neuromorph.api`)."""
+    source = read_card(path) if source is None else source
     kind = source.data.get("kind", "familiarity")
     if kind == "familiarity_crossbar":
         from ...config.familiarity_schema import FamiliarityCrossbarCard
