@@ -105,8 +105,9 @@ def continual_figure(ds: xr.Dataset, title: str | None = None) -> plt.Figure:
         ax.set_ylabel("after training task i")
         ax.set_title("accuracy matrix R[i, j] [%]", fontsize=10)
         fig.colorbar(im, ax=ax, shrink=0.8)
-    fig.suptitle(title or f"{ds.attrs.get('card', '')}: {ds.attrs.get('tasks_kind', '')} "
-                 f"{ds.attrs.get('scenario', '') or ''} on {ds.attrs.get('dataset', '')}, seed {ds.attrs.get('seed')}")
+    kind = " ".join(p for p in (ds.attrs.get("tasks_kind", ""), ds.attrs.get("scenario", "")) if p)
+    fig.suptitle(title or f"{ds.attrs.get('card', '')}: {kind} tasks on {ds.attrs.get('dataset', '')}, "
+                 f"{ds.attrs.get('heads', '')}, seed {ds.attrs.get('seed')}")
     return fig
 
 
