@@ -31,6 +31,7 @@ Overrides use the sweep engine's dotted paths (:mod:`neuromorph.sweep.grid`)::
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -300,9 +301,12 @@ def load_crossbar(card: CardLike, /, rows: int | None = None, columns: int | Non
 
     source = _source(card, overrides, base_dir)
     try:
-        return _load(source.path, rows=rows, columns=columns, source=source)
+        config = _load(source.path, rows=rows, columns=columns, source=source)
     except ConfigError as exc:
         raise ConfigError(_clean(source, exc.problems)) from None
+    if config.card.name is None and isinstance(card, Mapping):  # not the placeholder file name
+        config = dataclasses.replace(config, card=config.card.model_copy(update={"name": "crossbar"}))
+    return config
 
 
 def _device(device: "Device | CardLike") -> "Device":
