@@ -48,7 +48,7 @@ def population_kernel(fn=None, *, reassociate: bool = False):
     serial = njit(**opts)(serial_fn)
 
     def dispatch(*args):
-        return (dispatch.parallel if args[0].shape[0] >= PARALLEL_MIN_ROWS else dispatch.serial)(*args)
+        return (parallel if args[0].shape[0] >= PARALLEL_MIN_ROWS else serial)(*args)
 
     dispatch.__name__, dispatch.__qualname__, dispatch.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
     dispatch.__module__ = fn.__module__
