@@ -38,7 +38,8 @@ __all__ = [
     # cards
     "load_device", "load_protocol", "load_crossbar", "card_data", "CrossbarArray",
     # experiments (one per command)
-    "simulate", "timescales", "memory", "sweep", "crossbar_writes", "familiarity", "train", "continual", "fit",
+    "simulate", "timescales", "memory", "sweep", "crossbar_writes", "netlist", "spice_check", "familiarity", "train",
+    "continual", "fit",
     # figures
     "plots",
     # errors
@@ -47,12 +48,12 @@ __all__ = [
 ]
 
 _API = {"load_device", "load_protocol", "load_crossbar", "card_data", "simulate", "timescales", "memory",
-        "crossbar_writes", "familiarity", "train", "continual", "fit"}
+        "crossbar_writes", "netlist", "spice_check", "familiarity", "train", "continual", "fit"}
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from . import plots
     from .api import (card_data, continual, crossbar_writes, familiarity, fit, load_crossbar, load_device,
-                      load_protocol, memory, simulate, sweep, timescales, train)
+                      load_protocol, memory, netlist, simulate, spice_check, sweep, timescales, train)
     from .crossbar import CrossbarArray
 
 

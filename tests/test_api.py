@@ -145,6 +145,34 @@ def test_crossbar_twin(run_cli, tmp_path):
     _draws(ds, nm.plots.crossbar_run)
 
 
+def test_netlist_twin(run_cli, tmp_path):
+    card = "circuits/crossbar_16x16_pt5.yaml"
+    code, _, err = run_cli("netlist", card, "--seed", "2", "--updates", "3", "--transposed", "-o", tmp_path / "x.cir")
+    assert code == 0, err
+    decks = nm.netlist(card, seed=2, updates=3, transposed=True)
+    assert decks["crossbar"] == (tmp_path / "x.cir").read_text()
+    assert decks["ladder"] == (tmp_path / "x_ladder.cir").read_text()
+    assert nm.netlist("circuits/crossbar_32x32_bf8.yaml")["ladder"] is None   # ideal chain cells: no gate
+
+
+def test_spice_check_twin(run_cli, tmp_path):
+    import os
+
+    from neuromorph.spice.ngspice import find_ngspice
+
+    if find_ngspice() is None:
+        if os.environ.get("NEUROMORPH_REQUIRE_NGSPICE", "") not in ("", "0"):
+            pytest.fail("ngspice not found (NEUROMORPH_REQUIRE_NGSPICE is set)")
+        pytest.skip("ngspice not found: install it with `apt-get install ngspice`")
+    card = "circuits/crossbar_16x16_pt5.yaml"
+    code, _, err = run_cli("spice-check", card, "--seed", "1", "-o", tmp_path / "cli")
+    assert code == 0, err
+    ds = nm.spice_check(card, seed=1)
+    _same(tmp_path / "cli.nc", ds, tmp_path)
+    assert ds.attrs["forward_max_rel_error"] < ds.attrs["crossbar_tolerance"]
+    _draws(ds, nm.plots.spice_check)
+
+
 FAMILIARITY = """kind: familiarity
 name: tiny
 patterns: rand

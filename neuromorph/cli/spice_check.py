@@ -101,28 +101,11 @@ def run(args) -> int:
 
 
 def _write_outputs(results: dict, array, out) -> None:
-    import xarray as xr
-
     from ..outputs import write_netcdf
     from ..plots.crossbar import plot_spice_check
+    from ..spice.check import results_dataset
 
-    data, attrs = {}, {"crossbar": array.name, "crossbar_tolerance": CROSSBAR_TOLERANCE,
-                       "ladder_tolerance": LADDER_TOLERANCE}
-    coords = {}
-    for name in ("forward", "transposed"):
-        r = results[name]
-        dim = f"{name}_line"
-        data[f"{name}_neuromorph"] = ((dim,), r["currents_neuromorph_a"], {"units": "A"})
-        data[f"{name}_ngspice"] = ((dim,), r["currents_ngspice_a"], {"units": "A"})
-        attrs[f"{name}_max_rel_error"] = r["max_rel_error"]
-    if "ladder" in results:
-        r = results["ladder"]
-        coords["time"] = ("time", r["time_s"], {"units": "s"})
-        coords["node"] = np.arange(1, r["exact_v"].shape[0] + 1)
-        data["ladder_ngspice"] = (("node", "time"), r["ngspice_v"], {"units": "V"})
-        data["ladder_exact"] = (("node", "time"), r["exact_v"], {"units": "V"})
-        attrs["ladder_max_rel_error"] = r["max_rel_error"]
-    ds = xr.Dataset(data, coords=coords, attrs=attrs)
+    ds = results_dataset(results, array)
     nc = write_netcdf(ds, out.path(".nc"))
     png = plot_spice_check(ds, out.path(".png"))
     print(f"{out.wrote(nc)}\n{out.wrote(png)}")

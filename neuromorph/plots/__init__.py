@@ -72,11 +72,15 @@ def crossbar_run(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     return crossbar_run_figure(ds, title)
 
 
-def spice_check(ds: "xr.Dataset") -> "Figure":
-    """Sense currents and RC-ladder voltages, ngspice versus neuromorph (``spice-check -o``)."""
+def spice_check(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+    """Sense currents and RC-ladder voltages, ngspice versus neuromorph, of a
+    :func:`neuromorph.spice_check` Dataset (``spice-check -o``)."""
     from .crossbar import spice_check_figure
 
-    return spice_check_figure(ds)
+    fig = spice_check_figure(ds)
+    if title:
+        fig.suptitle(title)
+    return fig
 
 
 def familiarity_metrics(ds: "xr.Dataset", title: str | None = None) -> "Figure":
@@ -118,7 +122,7 @@ def fit_traces(ds: "xr.Dataset", title: str | None = None) -> "Figure":
 
 
 #: Dataset fingerprint (a variable only that experiment writes) → figure helper
-_BY_VARIABLE = (("irdrop_cell_error", crossbar_run), ("accuracy_matrix", continual), ("alignment_angle_deg", training_curves),
+_BY_VARIABLE = (("irdrop_cell_error", crossbar_run), ("forward_ngspice", spice_check), ("accuracy_matrix", continual), ("alignment_angle_deg", training_curves),
                 ("residual", fit_traces), ("u", simulation))
 
 

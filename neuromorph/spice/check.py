@@ -21,7 +21,7 @@ from ..crossbar.ladder import ladder_response
 from .ngspice import crossbar_currents, ladder_waveforms, run_deck
 from .scenarios import crossbar_deck_text, input_vector, ladder_deck_text, ladder_scenario, prepare_array
 
-__all__ = ["CROSSBAR_TOLERANCE", "LADDER_TOLERANCE", "check_crossbar", "check_ladder", "spice_check"]
+__all__ = ["CROSSBAR_TOLERANCE", "LADDER_TOLERANCE", "check_crossbar", "check_ladder", "spice_check", "results_dataset"]
 
 CROSSBAR_TOLERANCE = 1e-6
 LADDER_TOLERANCE = 1e-3
@@ -90,3 +90,29 @@ def spice_check(card, seed: int = 0, updates: int = 0, input_kind: str = "random
         elif ladder_time_s is not None:
             ladder_scenario(array.device, ladder_time_s)  # raises the explanation
     return array, results
+
+
+def results_dataset(results: dict, array):
+    """The comparison of :func:`spice_check` as an xarray Dataset (what ``spice-check -o`` writes):
+    ``{forward,transposed}_{neuromorph,ngspice}`` sense currents [A] per physical line and, for
+    devices with a gate, ``ladder_{ngspice,exact}`` node voltages [V] at ngspice's time points;
+    the relative errors and tolerances as attributes."""
+    import xarray as xr
+
+    data, attrs = {}, {"crossbar": array.name, "crossbar_tolerance": CROSSBAR_TOLERANCE,
+                       "ladder_tolerance": LADDER_TOLERANCE}
+    coords = {}
+    for name in ("forward", "transposed"):
+        r = results[name]
+        dim = f"{name}_line"
+        data[f"{name}_neuromorph"] = ((dim,), r["currents_neuromorph_a"], {"units": "A"})
+        data[f"{name}_ngspice"] = ((dim,), r["currents_ngspice_a"], {"units": "A"})
+        attrs[f"{name}_max_rel_error"] = r["max_rel_error"]
+    if "ladder" in results:
+        r = results["ladder"]
+        coords["time"] = ("time", r["time_s"], {"units": "s"})
+        coords["node"] = np.arange(1, r["exact_v"].shape[0] + 1)
+        data["ladder_ngspice"] = (("node", "time"), r["ngspice_v"], {"units": "V"})
+        data["ladder_exact"] = (("node", "time"), r["exact_v"], {"units": "V"})
+        attrs["ladder_max_rel_error"] = r["max_rel_error"]
+    return xr.Dataset(data, coords=coords, attrs=attrs)
