@@ -14,6 +14,9 @@ from ._options import add_seed_option, bounded_int, check_memory, output_prefix,
 MAX_SYNAPSES = 10**9
 MAX_TRIALS = 10**6
 MAX_AGES = 10**5
+#: Monte-Carlo runs above this many plasticity events are refused unless --allow-long
+#: (measured on a loaded 2-core CPU: ~7e5 events/s, so 1e9 events is about 25 min)
+MAX_EVENTS = 1e9
 
 EXAMPLE = """Examples:
   neuromorph memory devices/benna_fusi_m8.yaml devices/single_timescale.yaml \\
@@ -64,6 +67,8 @@ def register(sub) -> None:
                         help="stream time before storage (default: 0 for linear chains, whose start is the "
                              "exact stationary covariance; 3 slowest timescales for bounded chains)")
     add_seed_option(parser)
+    parser.add_argument("--allow-long", action="store_true",
+                        help=f"run a Monte-Carlo experiment of more than {MAX_EVENTS:.0e} plasticity events")
     parser.add_argument("--output", "-o", default=None,
                         help="output prefix: writes PREFIX.nc and PREFIX.png; DIR/ writes inside DIR; existing "
                              "files are replaced (default out/memory)")
@@ -94,6 +99,8 @@ def run(args) -> int:
     config = MemoryConfig(synapses=args.synapses, trials=args.trials, rate=args.rate,
                           events=args.events.replace("-", "_"), criterion=args.criterion,
                           duration=args.duration, n_ages=args.ages, burn_in=args.burn_in)
+    if args.method not in ("theory", "mean_field"):
+        _check_event_count(devices, config, args)
     ds = memory_experiment(devices, config, method=args.method, seed=args.seed,
                            progress=not args.quiet, labels=labels)
     ds.attrs["cards"] = " ".join(str(p) for p in args.devices)
@@ -139,3 +146,25 @@ def _summary(ds) -> str:
             f"{'Poisson events at' if ds.attrs['events'] == 'poisson' else 'one event per step at'} "
             f"{ds.attrs['rate_hz']:.3g} Hz, seed {ds.attrs['seed']}")
     return "\n".join([head] + lines)
+
+
+def _check_event_count(devices, config, args) -> None:
+    """Refuse (before any allocation) a Monte-Carlo run whose event count, synapses x trials x
+    rate x (burn-in + duration), is absurd; the automatic duration is computed per device as the
+    experiment does (4 x the predicted lifetime)."""
+    import math
+
+    from ..errors import ResourceError
+    from ..tasks.memory import default_duration
+
+    for device in devices:
+        duration = args.duration if args.duration is not None else default_duration(device, config)
+        simulated = duration + (args.burn_in or 0.0)
+        events = float(args.synapses) * args.trials * args.rate * simulated
+        if not math.isfinite(events) or (events > MAX_EVENTS and not args.allow_long):
+            raise ResourceError(
+                f"memory: {device.name} would need about {events:.3g} plasticity events ({args.synapses} synapses "
+                f"x {args.trials} trials x {args.rate:.3g} Hz x {simulated:.3g} s"
+                f"{'' if args.duration is not None else ' (automatic duration: 4x the predicted lifetime)'}), more "
+                f"than {MAX_EVENTS:.0e}; lower --synapses, --trials, --rate or --duration, use --method theory, "
+                f"or give --allow-long")
