@@ -335,8 +335,13 @@ class CrossbarArray:
         # whole writes per kernel call: all B at once unless (B, N_cells) buffers would pass ~8 M entries
         chunk = max(1, min(n_batch, (1 << 23) // self.n_cells))
         weight_counts = np.empty((n_batch, self.n_in, self.n_out), dtype=np.int32)
-        cells = np.empty((chunk, self.n_cells), dtype=np.int32)
-        xi = np.zeros((chunk, self.n_cells) if noisy else (chunk, 1))
+        # work buffers kept between batches (fresh 10-100 MB allocations cost page faults every call)
+        buffers = getattr(self, "_batch_buffers", None)
+        if buffers is None or buffers[0].shape[0] < chunk:
+            buffers = (np.empty((chunk, self.n_cells), dtype=np.int32),
+                       np.zeros((chunk, self.n_cells) if noisy else (chunk, 1)), np.empty(self.n_cells))
+            self._batch_buffers = buffers
+        cells, xi, u1_out = buffers
         integ, pop = self.integrator, self.population
         first = (self.time_s - pop.time_s) / self.time_unit_s
         decay_first = np.exp(integ.rates * first) if first > 0 else np.ones((1, pop.x.shape[1]))
@@ -351,6 +356,7 @@ class CrossbarArray:
             for k, b in enumerate(range(start, stop)):  # random draws, in the order B update() calls make them
                 weight_counts[b] = self.pulse_counts(x[b], delta[b], eta, scheme)
                 cells[k] = self.cell_counts(weight_counts[b])
+                pulses += int(np.abs(cells[k]).sum())
                 noise = _write.pulse_noise(model, cells[k], self._write_rng)
                 if noisy:
                     xi[k] = noise
@@ -359,9 +365,7 @@ class CrossbarArray:
             used = stop - start
             kernel(pop.x, np.ascontiguousarray(decay_first if start == 0 else decay_slot), log_slot, integ.kick,
                    integ.readout, cells[:used], self._rate, float(target), PULSE_MODE_CODES[model.mode],
-                   float(model.cycle_noise), xi[:used], integ.clip, float(integ.lower), float(integ.upper),
-                   np.empty(self.n_cells))
-            pulses += int(np.abs(cells[:used]).sum())
+                   float(model.cycle_noise), xi[:used], integ.clip, float(integ.lower), float(integ.upper), u1_out)
         pop.time_s = self.time_s + (n_batch - 1) * self.t_update
         self.time_s += n_batch * self.t_update
         self._version += 1
