@@ -732,20 +732,28 @@ def train(card: CardLike, /, seed: int | None = None, epochs: int | None = None,
 
 
 def continual(card: CardLike, /, seed: int | None = None, checkpoint_dir: str | os.PathLike | None = None,
-              progress: bool = True, base_dir: str | os.PathLike | None = None, **overrides: Any) -> "xr.Dataset":
+              progress: bool = True, output: str | os.PathLike | None = None, executor: "str | ExecutorSpec" = "serial",
+              workers: int | None = None, restart: bool = False, base_dir: str | os.PathLike | None = None,
+              **overrides: Any) -> "xr.Dataset":
     """A sequence of tasks learned one after another — ``neuromorph continual``.
 
     Parameters
     ----------
     card
         A continual card (``circuits/continual_*.yaml``) naming its network card, or a mapping
-        (its ``network:`` is then relative to ``base_dir``, default the working directory).
+        (its ``network:`` is then relative to ``base_dir``, default the working directory); or a
+        ``kind: continual_comparison`` card (the same run over substrates x rules x learning
+        rates, points stored in ``output`` and run by ``executor``).
     seed
         Overrides the card's seed.
     checkpoint_dir
         Checkpoint after every task there and resume from it (default: none).
     progress
         Show progress bars.
+    output
+        Comparison cards: the point-store directory (default ``out/<name>.store``).
+    executor, workers, restart
+        Comparison cards: ``serial`` or ``pool`` (see :func:`sweep`); discard stored points.
     base_dir, **overrides
         As for :func:`load_device` (``**{"tasks.count": 5}``).
 
@@ -753,12 +761,30 @@ def continual(card: CardLike, /, seed: int | None = None, checkpoint_dir: str | 
     -------
     xarray.Dataset
         The accuracy matrix R[trained, task] per rule, average accuracy, backward and forward
-        transfer, forgetting, and every task's accuracy along the training sequence.
+        transfer, forgetting, and every task's accuracy along the training sequence; for a
+        comparison card the same per (substrate, rule, learning_rate) with the learning rate
+        chosen on validation (``best_*``).
     """
-    from .config.network_schema import load_continual_card
+    from .config.network_schema import load_comparison_card, load_continual_card
     from .tasks.continual import continual_experiment
 
-    _, (loaded, network, _) = _loaded(load_continual_card, card, overrides, base_dir)
+    source = _source(card, overrides, base_dir)
+    if source.data.get("kind") == "continual_comparison":
+        from .sweep.continual_comparison import continual_comparison
+
+        try:
+            loaded, continual_card, network, substrates = load_comparison_card(source.path, source=source)
+        except ConfigError as exc:
+            raise ConfigError(_clean(source, exc.problems)) from None
+        name = loaded.name or _name_of(card, source.data)
+        store = Path(output) if output is not None else Path("out") / f"{name}.store"
+        return continual_comparison(loaded, continual_card, network, substrates, store, seed=seed,
+                                    executor=_executor(executor, workers, None), restart=restart, progress=progress)
+
+    try:
+        loaded, network, _ = load_continual_card(source.path, source=source)
+    except ConfigError as exc:
+        raise ConfigError(_clean(source, exc.problems)) from None
     ds = continual_experiment(loaded, network, seed=seed, checkpoint_dir=checkpoint_dir, progress=progress)
     ds.attrs["card_path"] = _card_label(card)
     return ds

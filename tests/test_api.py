@@ -227,6 +227,20 @@ def test_continual_twin(run_cli, tmp_path):
     _draws(ds, nm.plots.continual)
 
 
+def test_continual_comparison_twin(run_cli, tmp_path):
+    (tmp_path / "net.yaml").write_text(NETWORK)
+    (tmp_path / "cl.yaml").write_text("kind: continual\nnetwork: net.yaml\ntasks: {kind: permuted, count: 2}\n"
+                                      "epochs_per_task: 1\n")
+    card = tmp_path / "cmp.yaml"
+    card.write_text("kind: continual_comparison\nname: cmp\ncontinual: cl.yaml\nsubstrates: {float: ideal}\n"
+                    "rules: [bp]\nlearning_rates: [0.05, 0.2]\n")
+    code, _, err = run_cli("continual", card, "-o", tmp_path / "cli", "--no-plot", "-q")
+    assert code == 0, err
+    ds = nm.continual(card, output=tmp_path / "api.store", progress=False)
+    _same(tmp_path / "cli.nc", ds, tmp_path)
+    _draws(ds, nm.plots.continual_comparison)
+
+
 def test_fit_twin(run_cli, tmp_path):
     base, data = "devices/zhang2024_pedot_nafion_4.yaml", "devices/measurements/zhang2024_synthetic.csv"
     code, out, err = run_cli("fit", base, data, "--free", "diffusion_coefficient,channel.g_min",

@@ -305,11 +305,12 @@ class ComparisonCard(Strict):
         return value
 
 
-def load_comparison_card(path: str | Path):
+def load_comparison_card(path: str | Path, source: CardSource | None = None):
     """Validate a comparison card, its continual card and network card, and resolve every
-    substrate's crossbar card; returns (card, continual, network, {label: crossbar path | None})."""
+    substrate's crossbar card; returns (card, continual, network, {label: crossbar path | None}).
+    ``source`` is the card's already read data (cards built from Python dicts, :mod:`neuromorph.api`)."""
     path = Path(path)
-    source = read_card(path)
+    source = read_card(path) if source is None else source
     card = validate_card(source, ComparisonCard)
     here = Path(source.where(("continual",))[0]).parent
     continual_path = here / card.continual

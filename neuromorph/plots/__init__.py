@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure
 
 __all__ = ["snr", "simulation", "lifetime_heatmap", "sweep_snr", "crossbar_run", "spice_check", "familiarity_metrics",
-           "familiarity_capacity", "training_curves", "continual", "fit_traces", "figure"]
+           "familiarity_capacity", "training_curves", "continual", "continual_comparison", "fit_traces", "figure"]
 
 
 def snr(ds: "xr.Dataset", title: str | None = None) -> "Figure":
@@ -114,6 +114,15 @@ def continual(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     return continual_figure(ds, title)
 
 
+def continual_comparison(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+    """Final average accuracy and forgetting per substrate and rule at the selected learning
+    rate, and the first task's accuracy along the sequence (comparison cards of
+    :func:`neuromorph.continual`)."""
+    from .training import comparison_figure
+
+    return comparison_figure(ds, title)
+
+
 def fit_traces(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     """Data, start and fitted model per trace and the residuals (``FitResult.dataset()``)."""
     from .fit import fit_figure
@@ -122,7 +131,8 @@ def fit_traces(ds: "xr.Dataset", title: str | None = None) -> "Figure":
 
 
 #: Dataset fingerprint (a variable only that experiment writes) → figure helper
-_BY_VARIABLE = (("irdrop_cell_error", crossbar_run), ("forward_ngspice", spice_check), ("accuracy_matrix", continual), ("alignment_angle_deg", training_curves),
+_BY_VARIABLE = (("irdrop_cell_error", crossbar_run), ("forward_ngspice", spice_check),
+                ("best_average_accuracy", continual_comparison), ("accuracy_matrix", continual), ("alignment_angle_deg", training_curves),
                 ("residual", fit_traces), ("u", simulation))
 
 

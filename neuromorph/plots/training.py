@@ -22,7 +22,7 @@ def _save(fig, path) -> Path:
     finally:
         plt.close(fig)
 
-__all__ = ["plot_training", "plot_continual", "training_figure", "continual_figure"]
+__all__ = ["plot_training", "plot_continual", "training_figure", "continual_figure", "comparison_figure"]
 
 
 def training_figure(ds: xr.Dataset, title: str | None = None) -> plt.Figure:
@@ -116,7 +116,7 @@ def plot_continual(ds: xr.Dataset, path: str | Path, title: str | None = None) -
     return _save(continual_figure(ds, title), path)
 
 
-def plot_comparison(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+def comparison_figure(ds: xr.Dataset, title: str | None = None) -> plt.Figure:
     """Left: final average accuracy (ACC) per substrate and rule at the selected learning rate,
     with forgetting as hatched bars. Right: accuracy on the first task along the sequence."""
     subs, rules = list(ds["substrate"].values), list(ds["rule"].values)
@@ -152,4 +152,9 @@ def plot_comparison(ds: xr.Dataset, path: str | Path, title: str | None = None) 
     axes[1].grid(alpha=0.3)
     axes[1].legend(fontsize=7)
     fig.suptitle(title or f"{ds.attrs.get('card', '')}: {ds.attrs['tasks_kind']} tasks, seed {ds.attrs['seed']}")
-    return _save(fig, path)
+    return fig
+
+
+def plot_comparison(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+    """Write :func:`comparison_figure` to ``path`` (atomically) and close it; returns the path."""
+    return _save(comparison_figure(ds, title), path)
