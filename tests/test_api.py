@@ -194,6 +194,24 @@ def test_familiarity_twin(run_cli, tmp_path):
     _draws(ds, nm.plots.familiarity_metrics)
 
 
+def test_familiarity_capacity_and_crossbar_twins(run_cli, tmp_path):
+    capacity = tmp_path / "cap.yaml"
+    capacity.write_text("kind: familiarity_capacity\nneurons: [8, 16]\nvariables: [1, 2]\nfixed_neurons: 8\n"
+                        "protocol: {test_items: 20, fill_in: 128, burn_in: 200}\n")
+    code, _, err = run_cli("familiarity", capacity, "-o", tmp_path / "cap", "-q", "-j", "1", "--no-plot")
+    assert code == 0, err
+    ds = nm.familiarity(capacity, output=tmp_path / "api.points", progress=False)
+    _same(tmp_path / "cap.nc", ds, tmp_path)
+    _draws(ds, nm.plots.familiarity_capacity)
+    crossbar = tmp_path / "xbar.yaml"
+    crossbar.write_text(f"kind: familiarity_crossbar\ncrossbar: {ROOT / 'circuits' / 'crossbar_16x16_pt5.yaml'}\n"
+                        "neurons: 8\nrate: 0.1 Hz\npulses_per_item: 5\n"
+                        "protocol: {test_items: 20, fill_in: 64, burn_in: 100}\nseed: 3\n")
+    code, _, err = run_cli("familiarity", crossbar, "-o", tmp_path / "x", "-q", "--no-plot")
+    assert code == 0, err
+    _same(tmp_path / "x.nc", nm.familiarity(crossbar, progress=False), tmp_path)
+
+
 NETWORK = """kind: network
 name: tiny
 dataset: {name: digits}
