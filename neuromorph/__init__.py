@@ -1,17 +1,19 @@
 """neuromorph: emulate neuromorphic hardware from the device up.
 
-The public API — every ``neuromorph`` command as a function returning an :class:`xarray.Dataset`
-(see :mod:`neuromorph.api` and docs/api.md)::
+The public API — every ``neuromorph`` command as a function returning an `xarray.Dataset`
+(see `neuromorph.api` and docs/api.md):
 
-    import neuromorph as nm
+```python
+import neuromorph as nm
 
-    device = nm.load_device("devices/proton_transistor_5.yaml", **{"gate.cycle_noise": 0})
-    ds = nm.memory([device, "devices/benna_fusi_m8.yaml"], synapses=1000, seed=1)
-    fig = nm.plots.snr(ds)
+device = nm.load_device("devices/proton_transistor_5.yaml", **{"gate.cycle_noise": 0})
+ds = nm.memory([device, "devices/benna_fusi_m8.yaml"], synapses=1000, seed=1)
+fig = nm.plots.snr(ds)
+```
 
 Heavy modules (numba kernels, xarray, matplotlib) are imported on first use, so
 ``import neuromorph`` stays fast. ``neuromorph.sweep`` is both the sweep package and, called,
-the function :func:`neuromorph.api.sweep`.
+the function `neuromorph.api.sweep`.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def __dir__() -> list[str]:
 
 
 class _CallableSweepPackage(types.ModuleType):
-    """The :mod:`neuromorph.sweep` package; calling it runs :func:`neuromorph.api.sweep`.
+    """The `neuromorph.sweep` package; calling it runs `neuromorph.api.sweep`.
 
     (Python sets ``neuromorph.sweep`` to the sub-package whenever it is imported, so the top-level
     function and the package must be one object.)"""

@@ -1,26 +1,26 @@
 """The Python API: every ``neuromorph`` command as a function that returns what the command
-writes (an :class:`xarray.Dataset`, or plain data), and cards given as files or Python dicts.
+writes (an `xarray.Dataset`, or plain data), and cards given as files or Python dicts.
 
 Everything here is re-exported at the top level (``neuromorph.load_device``, ``neuromorph.memory``,
 …). The functions call exactly the package functions the command-line tools call, with the
 same defaults, so a command and its API twin give identical Datasets for the same seed
 (``tests/test_api.py`` checks every command).
 
-Cards
------
-A card argument (``CardLike``) is a path to a YAML card or a mapping with the same content.
-A mapping is validated by the same schema with the same messages, minus the ``file:line:``
-prefix (the field path stays): ``load_device({"kind": "benna_fusi", "n_variables": 0})``
-raises :class:`~neuromorph.errors.ConfigError` with
+**Cards.** A card argument (``CardLike``) is a path to a YAML card or a mapping with the same
+content. A mapping is validated by the same schema with the same messages, minus the
+``file:line:`` prefix (the field path stays): ``load_device({"kind": "benna_fusi",
+"n_variables": 0, "capacities": [1], "couplings": [1]})`` raises `ConfigError` with
 ``n_variables: Input should be greater than or equal to 1 (got 0)``. A mapping may say
 ``base: other.yaml`` (relative to ``base_dir``, default the working directory) and is merged
 over that card as a file card would be; other relative paths in it (a crossbar card's
-``device:``) are resolved from ``base_dir`` too.
+``device:``, a continual card's ``network:``) are resolved from ``base_dir`` too.
 
-Overrides use the sweep engine's dotted paths (:mod:`neuromorph.sweep.grid`)::
+**Overrides** use the sweep engine's dotted paths (`neuromorph.sweep.grid`):
 
-    load_device("devices/proton_transistor_5.yaml", **{"gate.cycle_noise": 0})
-    load_device("devices/proton_transistor_5.yaml", gate__cycle_noise=0, compartments=3)
+```python
+load_device("devices/proton_transistor_5.yaml", **{"gate.cycle_noise": 0})
+load_device("devices/proton_transistor_5.yaml", gate__cycle_noise=0, compartments=3)
+```
 
 ``a__b`` is the keyword spelling of ``a.b``; list items are addressed by index
 (``capacities.2``). A mapping value is merged key by key into the mapping at that path (like
@@ -173,7 +173,7 @@ def _clean(source: CardSource, problems: list[str]) -> list[str]:
 
 
 def _validated(source: CardSource, model: Any, build=None):
-    """Validate (and optionally build) with every message cleaned by :func:`_clean`."""
+    """Validate (and optionally build) with every message cleaned by `_clean`."""
     try:
         card = validate_card(source, model)
         return card if build is None else build(card)
@@ -224,7 +224,7 @@ def load_device(card: CardLike, /, base_dir: str | os.PathLike | None = None, **
     Returns
     -------
     Device
-        A :class:`neuromorph.devices.base.Device` (ideal chain, proton transistor or discrete
+        A `neuromorph.devices.base.Device` (ideal chain, proton transistor or discrete
         stochastic synapse).
 
     Raises
@@ -258,7 +258,7 @@ def load_device(card: CardLike, /, base_dir: str | os.PathLike | None = None, **
 
 
 def load_protocol(card: CardLike, /, base_dir: str | os.PathLike | None = None, **overrides: Any) -> "ProtocolCard":
-    """Read and validate a pulse protocol card (``protocols/*.yaml``) for :func:`simulate`.
+    """Read and validate a pulse protocol card (``protocols/*.yaml``) for `simulate`.
 
     Parameters
     ----------
@@ -266,12 +266,12 @@ def load_protocol(card: CardLike, /, base_dir: str | os.PathLike | None = None, 
         Path or mapping, e.g. ``{"segments": [{"train": {"pulses": 10, "interval": "1 s"}},
         {"relax": {"duration": "1 h"}}]}``.
     base_dir, **overrides
-        As for :func:`load_device` (``**{"segments.0.train.pulses": 20}``).
+        As for `load_device` (``**{"segments.0.train.pulses": 20}``).
 
     Returns
     -------
     ProtocolCard
-        The validated :class:`neuromorph.config.protocol_schema.ProtocolCard`.
+        The validated `neuromorph.config.protocol_schema.ProtocolCard`.
     """
     from .config.protocol_schema import ProtocolCard
 
@@ -290,7 +290,7 @@ def load_crossbar(card: CardLike, /, rows: int | None = None, columns: int | Non
     rows, columns
         Override the card's ``size`` (N_in × N_out weights).
     base_dir, **overrides
-        As for :func:`load_device` (``**{"dac.bits": 6}``).
+        As for `load_device` (``**{"dac.bits": 6}``).
 
     Returns
     -------
@@ -325,7 +325,7 @@ def simulate(device: "Device | CardLike", protocol: "ProtocolCard | CardLike", d
     device
         A device, or a device card (path or mapping).
     protocol
-        A :class:`~neuromorph.config.protocol_schema.ProtocolCard`, or a protocol card.
+        A `ProtocolCard`, or a protocol card.
     devices
         Number of devices; each draws its own variation.
     seed
@@ -363,7 +363,7 @@ def timescales(device: "Device | CardLike") -> dict:
     dict
         ``relaxation_timescales_s`` (longest first), ``stage_time_constants_s`` C_k/g_k,k+1 and,
         for proton transistors, geometry, capacitances [F], bridge conductances [S] and the event
-        size from rest [V] (see :func:`neuromorph.tasks.timescales.describe_timescales`).
+        size from rest [V] (see `neuromorph.tasks.timescales.describe_timescales`).
     """
     from .tasks.timescales import describe_timescales
 
@@ -468,7 +468,7 @@ def sweep(card: str | os.PathLike, output: str | os.PathLike | None = None, exec
         default ``out/sweep/<card name>``.
     executor
         ``serial`` (this process), ``pool`` (local processes), ``dask``, or an
-        :class:`~neuromorph.sweep.executors.ExecutorSpec`.
+        `ExecutorSpec`.
     workers
         Processes for ``pool`` and a Dask LocalCluster (default: all CPUs).
     scheduler
@@ -507,7 +507,7 @@ def crossbar_writes(card: "CardLike | CrossbarConfig", updates: int = 50, seed: 
     Parameters
     ----------
     card
-        Crossbar card (path or mapping) or a loaded :class:`~neuromorph.crossbar.CrossbarConfig`.
+        Crossbar card (path or mapping) or a loaded `CrossbarConfig`.
     updates
         Number of updates η x δᵀ with x ~ U[−1, 1]^N_in, δ ~ U[−1, 1]^N_out.
     seed
@@ -601,12 +601,12 @@ def netlist(card: str | os.PathLike, seed: int = 0, updates: int = 0, input: str
 
 def spice_check(card: str | os.PathLike, seed: int = 0, updates: int = 0, input: str = "random",
                 ladder_time: float | str | None = None, keep: str | os.PathLike | None = None) -> "xr.Dataset":
-    """neuromorph against ngspice on the decks of :func:`netlist` — ``neuromorph spice-check -o``.
+    """neuromorph against ngspice on the decks of `netlist` — ``neuromorph spice-check -o``.
 
     Parameters
     ----------
     card, seed, updates, input, ladder_time
-        As for :func:`netlist`.
+        As for `netlist`.
     keep
         Folder to keep the decks and ngspice's raw files in (default: a temporary one).
 
@@ -655,13 +655,13 @@ def familiarity(card: CardLike, /, seed: int | None = None, output: str | os.Pat
         Capacity cards: the point-store directory (default ``out/familiarity/<name>.points``);
         experiment cards with ``checkpoint_every``: the checkpoint directory (default: none).
     executor, workers
-        Capacity cards only: ``serial``, ``pool`` or ``dask`` (see :func:`sweep`).
+        Capacity cards only: ``serial``, ``pool`` or ``dask`` (see `sweep`).
     restart
         Discard stored points / checkpoints in ``output``.
     progress
         Show progress bars.
     base_dir, **overrides
-        As for :func:`load_device` (``**{"protocol.fill_in": 512}``, ``models__0__neurons=32``).
+        As for `load_device` (``**{"protocol.fill_in": 512}``, ``models__0__neurons=32``).
 
     Returns
     -------
@@ -714,7 +714,7 @@ def train(card: CardLike, /, seed: int | None = None, epochs: int | None = None,
     progress
         Show progress bars.
     base_dir, **overrides
-        As for :func:`load_device` (``**{"rules.0.learning_rate": 0.03}``, ``layers=[64, 32, 10]``).
+        As for `load_device` (``**{"rules.0.learning_rate": 0.03}``, ``layers=[64, 32, 10]``).
 
     Returns
     -------
@@ -753,9 +753,9 @@ def continual(card: CardLike, /, seed: int | None = None, checkpoint_dir: str | 
     output
         Comparison cards: the point-store directory (default ``out/<name>.store``).
     executor, workers, restart
-        Comparison cards: ``serial`` or ``pool`` (see :func:`sweep`); discard stored points.
+        Comparison cards: ``serial`` or ``pool`` (see `sweep`); discard stored points.
     base_dir, **overrides
-        As for :func:`load_device` (``**{"tasks.count": 5}``).
+        As for `load_device` (``**{"tasks.count": 5}``).
 
     Returns
     -------
@@ -810,7 +810,7 @@ def fit(base: str | os.PathLike, data: str | os.PathLike, free: Sequence[str] | 
     -------
     FitResult
         ``.report()`` (the printed table), ``.dataset()`` (the netCDF the command writes), and
-        :func:`neuromorph.tasks.fit.write_fitted_card` writes the card that ``base:``-s the original.
+        `neuromorph.tasks.fit.write_fitted_card` writes the card that ``base:``-s the original.
     """
     from .config.measurement_schema import load_measurement
     from .errors import InvalidParameterError

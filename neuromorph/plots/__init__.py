@@ -1,18 +1,20 @@
 """matplotlib figures (Agg backend), one function per figure kind. Plots take xarray Datasets
 produced by the tasks and never compute science themselves.
 
-The helpers here take the Dataset a :mod:`neuromorph.api` function (or a command's netCDF file)
-returns and give back a :class:`matplotlib.figure.Figure`, so figures are reproducible outside
-the command line::
+The helpers here take the Dataset a `neuromorph.api` function (or a command's netCDF file)
+returns and give back a `matplotlib.figure.Figure`, so figures are reproducible outside
+the command line:
 
-    import neuromorph as nm
+```python
+import neuromorph as nm
 
-    ds = nm.memory(["devices/benna_fusi_m8.yaml"], synapses=1000, seed=1)
-    fig = nm.plots.snr(ds)
-    fig.savefig("snr.png")
+ds = nm.memory(["devices/benna_fusi_m8.yaml"], synapses=1000, seed=1)
+fig = nm.plots.snr(ds)
+fig.savefig("snr.png")
+```
 
 Each is the figure the command writes (``plot_*`` in the sub-modules save the same figure to a
-file atomically). :func:`figure` picks the right one for any Dataset. (Helper names differ from
+file atomically). `figure` picks the right one for any Dataset. (Helper names differ from
 the sub-module names — ``familiarity_metrics``, not ``familiarity`` — because importing a
 sub-module sets the package attribute of its name.)
 """
@@ -34,7 +36,7 @@ __all__ = ["snr", "simulation", "lifetime_heatmap", "sweep_snr", "crossbar_run",
 
 
 def snr(ds: "xr.Dataset", title: str | None = None) -> "Figure":
-    """SNR versus time since storage [s], log–log, every device of a :func:`neuromorph.memory`
+    """SNR versus time since storage [s], log–log, every device of a `neuromorph.memory`
     Dataset: Monte-Carlo with ±1 SE bars, theory as lines, criterion and lifetimes marked."""
     from .memory import memory_snr_figure
 
@@ -43,14 +45,14 @@ def snr(ds: "xr.Dataset", title: str | None = None) -> "Figure":
 
 def simulation(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     """Weight (channel conductance) and every compartment u_k versus time, log time axis, of a
-    :func:`neuromorph.simulate` Dataset."""
+    `neuromorph.simulate` Dataset."""
     from .simulate import protocol_run_figure
 
     return protocol_run_figure(ds, title)
 
 
 def lifetime_heatmap(ds: "xr.Dataset", title: str | None = None) -> "Figure":
-    """Memory lifetime over the grid of a :func:`neuromorph.sweep` Dataset (log colour scale, the
+    """Memory lifetime over the grid of a `neuromorph.sweep` Dataset (log colour scale, the
     value in each cell)."""
     from .sweep import lifetime_heatmap_figure
 
@@ -66,7 +68,7 @@ def sweep_snr(ds: "xr.Dataset", title: str | None = None) -> "Figure":
 
 def crossbar_run(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     """Conductances before/after, IR-drop map, intended versus realised update of a
-    :func:`neuromorph.crossbar_writes` Dataset."""
+    `neuromorph.crossbar_writes` Dataset."""
     from .crossbar import crossbar_run_figure
 
     return crossbar_run_figure(ds, title)
@@ -74,7 +76,7 @@ def crossbar_run(ds: "xr.Dataset", title: str | None = None) -> "Figure":
 
 def spice_check(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     """Sense currents and RC-ladder voltages, ngspice versus neuromorph, of a
-    :func:`neuromorph.spice_check` Dataset (``spice-check -o``)."""
+    `neuromorph.spice_check` Dataset (``spice-check -o``)."""
     from .crossbar import spice_check_figure
 
     fig = spice_check_figure(ds)
@@ -85,7 +87,7 @@ def spice_check(ds: "xr.Dataset", title: str | None = None) -> "Figure":
 
 def familiarity_metrics(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     """ioSNR/rSNR versus age with theory, ROC curves at three ages and the lifetimes of a
-    :func:`neuromorph.familiarity` Dataset."""
+    `neuromorph.familiarity` Dataset."""
     from .familiarity import familiarity_figure
 
     return familiarity_figure(ds, title)
@@ -100,7 +102,7 @@ def familiarity_capacity(ds: "xr.Dataset", title: str | None = None) -> "Figure"
 
 def training_curves(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     """Accuracy versus epoch per rule and the path alignment angle per layer of a
-    :func:`neuromorph.train` Dataset."""
+    `neuromorph.train` Dataset."""
     from .training import training_figure
 
     return training_figure(ds, title)
@@ -108,7 +110,7 @@ def training_curves(ds: "xr.Dataset", title: str | None = None) -> "Figure":
 
 def continual(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     """Every task's accuracy along the training sequence and the accuracy matrix of a
-    :func:`neuromorph.continual` Dataset."""
+    `neuromorph.continual` Dataset."""
     from .training import continual_figure
 
     return continual_figure(ds, title)
@@ -117,7 +119,7 @@ def continual(ds: "xr.Dataset", title: str | None = None) -> "Figure":
 def continual_comparison(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     """Final average accuracy and forgetting per substrate and rule at the selected learning
     rate, and the first task's accuracy along the sequence (comparison cards of
-    :func:`neuromorph.continual`)."""
+    `neuromorph.continual`)."""
     from .training import comparison_figure
 
     return comparison_figure(ds, title)
