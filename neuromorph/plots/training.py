@@ -128,7 +128,7 @@ def comparison_figure(ds: xr.Dataset, title: str | None = None) -> plt.Figure:
         acc = 100 * ds["best_average_accuracy"].sel(rule=rule).values
         forg = 100 * ds["best_forgetting"].sel(rule=rule).values
         axes[0].bar(x + i * width, acc, width * 0.9, color=colours[i], label=f"{rule}: ACC")
-        axes[0].bar(x + i * width, forg, width * 0.45, color="none", edgecolor=colours[i], hatch="//",
+        axes[0].bar(x + i * width, forg, width * 0.45, color="none", edgecolor="black", hatch="//", lw=0.8,
                     label=f"{rule}: forgetting")
     axes[0].set_xticks(x + 0.4 - width / 2, subs, rotation=15, fontsize=8)
     axes[0].set_ylabel("percent (final average accuracy; forgetting in points)")
