@@ -51,11 +51,11 @@ def run(args) -> int:
 
     if read_card(args.card).data.get("kind") == "continual_comparison":
         return run_comparison(args)
+    from ..api import continual  # the same function as neuromorph.continual
     from ..config.network_schema import load_continual_card
     from ..outputs import write_netcdf
-    from ..tasks.continual import continual_experiment
 
-    card, network, _ = load_continual_card(args.card)
+    card = load_continual_card(args.card)[0]  # refused before any output is touched
     name = card.name or Path(args.card).stem
     target = output_prefix(args.output, f"out/{name}", (".nc", ".png"))
     checkpoints = target.path(".ckpt")
@@ -63,8 +63,7 @@ def run(args) -> int:
         shutil.rmtree(checkpoints)
     elif checkpoints.exists() and any(checkpoints.glob("*.npz")):
         print(f"resuming from the checkpoints in {checkpoints}/")
-    ds = continual_experiment(card, network, seed=args.seed, checkpoint_dir=checkpoints, progress=not args.quiet)
-    ds.attrs["card_path"] = str(args.card)
+    ds = continual(args.card, seed=args.seed, checkpoint_dir=checkpoints, progress=not args.quiet)
     print(target.wrote(write_netcdf(ds, target.path(".nc"))))
     if not args.no_plot:
         from ..plots.training import plot_continual
@@ -88,18 +87,18 @@ def summary(ds) -> str:
 
 
 def run_comparison(args) -> int:
+    from ..api import continual as run_continual  # the same function as neuromorph.continual
     from ..config.network_schema import load_comparison_card
     from ..outputs import write_netcdf
     from ..plots.training import plot_comparison
-    from ..sweep.continual_comparison import continual_comparison
     from ..sweep.executors import ExecutorSpec
 
-    card, continual, network, substrates = load_comparison_card(args.card)
+    card = load_comparison_card(args.card)[0]  # refused before any output is touched
     name = card.name or Path(args.card).stem
     target = output_prefix(args.output, f"out/{name}", (".nc", ".png"))
     executor = ExecutorSpec("pool", args.workers) if args.workers > 1 else ExecutorSpec("serial")
-    ds = continual_comparison(card, continual, network, substrates, target.path(".store"), seed=args.seed,
-                              executor=executor, restart=args.restart, progress=not args.quiet)
+    ds = run_continual(args.card, seed=args.seed, output=target.path(".store"), executor=executor,
+                       restart=args.restart, progress=not args.quiet)
     print(target.wrote(write_netcdf(ds, target.path(".nc"))))
     if not args.no_plot:
         print(target.wrote(plot_comparison(ds, target.path(".png"))))

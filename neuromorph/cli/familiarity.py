@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 from pathlib import Path
 
 from ..errors import InvalidParameterError
@@ -93,29 +92,15 @@ def run(args) -> int:
     _check_memory(card)
     name = card.name or Path(args.card).stem
     target = output_prefix(args.output, Path("out/familiarity") / name)
-    seed_value = card.seed if args.seed is None else args.seed
-    if card.kind == "familiarity_capacity":
-        from ..sweep.familiarity_capacity import familiarity_capacity
+    if card.kind == "familiarity" and (args.workers or args.dask_local or args.scheduler):
+        raise InvalidParameterError("--workers/--dask-local/--scheduler apply to capacity cards only",
+                                    option="--workers")
+    from ..api import familiarity  # the same function as neuromorph.familiarity
 
-        store = target.path(".points")
-        ds = familiarity_capacity(card, store, seed=seed_value, executor=_executor(args), restart=args.restart,
-                                  progress=not args.quiet, card_path=args.card)
-    elif card.kind == "familiarity_crossbar":
-        from ..tasks.familiarity.crossbar import crossbar_familiarity
-
-        ds = crossbar_familiarity(card, args.card, seed=seed_value, progress=not args.quiet)
-    else:
-        if args.workers or args.dask_local or args.scheduler:
-            raise InvalidParameterError("--workers/--dask-local/--scheduler apply to capacity cards only",
-                                        option="--workers")
-        from ..tasks.familiarity.cards import run_familiarity_card
-
-        ckpt = target.path(".ckpt")
-        if args.restart and ckpt.exists():
-            shutil.rmtree(ckpt)
-        ds = run_familiarity_card(card, seed=seed_value, progress=not args.quiet,
-                                  checkpoint_dir=ckpt if card.checkpoint_every else None)
-    ds.attrs["card"] = str(args.card)
+    capacity = card.kind == "familiarity_capacity"
+    ds = familiarity(args.card, seed=args.seed, output=target.path(".points" if capacity else ".ckpt"),
+                     executor=_executor(args) if capacity else "serial", restart=args.restart,
+                     progress=not args.quiet)
     from ..outputs import write_netcdf
 
     nc = write_netcdf(ds, target.path(".nc"))

@@ -46,9 +46,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from ..api import train  # the same function as neuromorph.train
     from ..config.network_schema import load_network_card
     from ..outputs import write_netcdf
-    from ..tasks.training import train_network
 
     card, _ = load_network_card(args.card)
     name = card.name or __import__("pathlib").Path(args.card).stem
@@ -58,9 +58,7 @@ def run(args) -> int:
         shutil.rmtree(checkpoints)
     elif checkpoints.exists() and any(checkpoints.glob("*.npz")):
         print(f"resuming from the checkpoints in {checkpoints}/")
-    ds = train_network(card, seed=args.seed, checkpoint_dir=checkpoints, progress=not args.quiet,
-                       epochs=args.epochs)
-    ds.attrs["card_path"] = str(args.card)
+    ds = train(args.card, seed=args.seed, checkpoint_dir=checkpoints, progress=not args.quiet, epochs=args.epochs)
     print(target.wrote(write_netcdf(ds, target.path(".nc"))))
     if not args.no_plot:
         from ..plots.training import plot_training
