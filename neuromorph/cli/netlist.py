@@ -14,7 +14,7 @@ from ..outputs import write_text
 from . import UserError
 from ._options import add_seed_option, bounded_int, output_file
 
-MAX_UPDATES = 10**6
+MAX_UPDATES = 10**5
 
 EXAMPLE = """Examples:
   neuromorph netlist circuits/crossbar_16x16_pt5.yaml -o netlists/crossbar_16x16_pt5.cir
@@ -76,15 +76,18 @@ def run(args) -> int:
     title = (f"neuromorph crossbar {array.name} {read} read, {array.n_in}x{array.n_lines} cells, seed {args.seed}, "
              f"{args.updates} updates")
     deck = crossbar_deck_text(array, x, args.transposed, title)
-    write_text(deck, out)
-    print(f"{target.wrote(out)}  ({read} read of {array.n_in} x {array.n_lines} cells, {deck.count(chr(10))} lines; "
-          f"outputs i(vsense_0..{(array.n_in if args.transposed else array.n_lines) - 1}) in A)")
-    try:
+    try:  # before anything is written: a bad --ladder-time leaves no deck behind
         scenario = ladder_scenario(array.device, args.ladder_time)
+        skipped = None
     except UserError as exc:
         if args.ladder_time is not None:
             raise
-        print(f"no RC-ladder deck: {exc}")
+        scenario, skipped = None, exc
+    write_text(deck, out)
+    print(f"{target.wrote(out)}  ({read} read of {array.n_in} x {array.n_lines} cells, {deck.count(chr(10))} lines; "
+          f"outputs i(vsense_0..{(array.n_in if args.transposed else array.n_lines) - 1}) in A)")
+    if scenario is None:
+        print(f"no RC-ladder deck: {skipped}")
         return 0
     ladder = out.with_name(f"{out.stem}_ladder.cir")
     replaced = ladder.exists()

@@ -221,3 +221,18 @@ def test_stepped_integration_prints_its_step_count_before_starting(run_cli, tmp_
     # 102 s in steps of 0.1 x the fastest timescale (2.5 s): about 410 steps
     assert code == 0, err
     assert "simulate: 409 steps, expected to take about" in out
+
+
+@pytest.mark.parametrize("extra", [("--rate", "1e300"), ("--duration", "1e300"), ("--rate", "1e9", "--duration", "1e9")])
+def test_memory_refuses_an_absurd_number_of_events_up_front(run_cli, tmp_path, extra):
+    start = time.perf_counter()
+    code, _, err = run_cli("memory", DEVICE, "--synapses", "100", "--trials", "4", "-q", "-o", tmp_path / "m", *extra)
+    assert code == 2 and "plasticity events" in err and "--allow-long" in err
+    assert time.perf_counter() - start < 30 and not any(tmp_path.iterdir())
+
+
+def test_netlist_with_a_bad_ladder_time_writes_no_deck(run_cli, tmp_path):
+    code, _, err = run_cli("netlist", ROOT / "circuits/crossbar_16x16_pt5.yaml", "-o", tmp_path / "deck.cir",
+                           "--ladder-time", "1 ns")
+    assert code == 2 and "too short" in err
+    assert not any(tmp_path.iterdir())
