@@ -454,15 +454,16 @@ def _executor(executor: "str | ExecutorSpec", workers: int | None, scheduler: st
     return ExecutorSpec(executor, 1)
 
 
-def sweep(card: str | os.PathLike, output: str | os.PathLike | None = None, executor: "str | ExecutorSpec" = "serial",
+def sweep(card: CardLike, /, output: str | os.PathLike | None = None, executor: "str | ExecutorSpec" = "serial",
           workers: int | None = None, scheduler: str | None = None, seed: int | None = None, restart: bool = False,
-          progress: bool = True) -> "xr.Dataset":
+          progress: bool = True, base_dir: str | os.PathLike | None = None, **overrides: Any) -> "xr.Dataset":
     """A grid over device fields → timescales, SNR curves and lifetimes — ``neuromorph sweep``.
 
     Parameters
     ----------
     card
-        Sweep card (``circuits/sweep_*.yaml``); every point is validated before any work.
+        Sweep card (``circuits/sweep_*.yaml``) or a mapping with the same fields (its ``device:``
+        relative to ``base_dir``); every point is validated before any work.
     output
         Store directory (finished points are kept there; a rerun computes only missing points);
         default ``out/sweep/<card name>``.
@@ -480,6 +481,8 @@ def sweep(card: str | os.PathLike, output: str | os.PathLike | None = None, exec
         Discard the points stored in ``output``.
     progress
         Show a progress bar.
+    base_dir, **overrides
+        As for `load_device`, on the sweep card (``**{"experiment.synapses": 1000}``).
 
     Returns
     -------
@@ -490,7 +493,13 @@ def sweep(card: str | os.PathLike, output: str | os.PathLike | None = None, exec
     from .sweep import run_sweep
     from .sweep.grid import plan_sweep
 
-    plan = plan_sweep(card, seed=seed)
+    source = _source(card, overrides, base_dir)
+    try:
+        plan = plan_sweep(source.path, seed=seed, source=source)
+    except ConfigError as exc:
+        raise ConfigError(_clean(source, exc.problems)) from None
+    if isinstance(card, Mapping) and not plan.card.name:  # not the placeholder file name
+        plan.card = plan.card.model_copy(update={"name": "sweep"})
     spec = _executor(executor, workers, scheduler)
     if spec.kind == "pool" and spec.workers > len(plan.points):
         spec = type(spec)("pool", max(1, len(plan.points)))

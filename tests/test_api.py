@@ -135,6 +135,16 @@ def test_sweep_twin(run_cli, tmp_path):
     assert isinstance(nm.plots.sweep_snr(ds), matplotlib.figure.Figure)
 
 
+def test_sweep_card_as_a_dict_with_overrides(tmp_path):
+    data = yaml.safe_load(SWEEP.format(device="benna_fusi_m8.yaml"))
+    a = nm.sweep(data, output=tmp_path / "a", base_dir=ROOT / "devices", progress=False,
+                 **{"experiment.synapses": 4000})
+    b = nm.sweep(data, output=tmp_path / "b", base_dir=ROOT / "devices", progress=False)
+    np.testing.assert_allclose(a["snr_initial"].values, 2 * b["snr_initial"].values, rtol=1e-12)  # SNR ~ sqrt(N)
+    with pytest.raises(nm.ConfigError, match=r"^grid\.n_variabls: unknown field 'n_variabls'"):
+        nm.sweep({**data, "grid": {"n_variabls": [2]}}, output=tmp_path / "c", base_dir=ROOT / "devices")
+
+
 def test_crossbar_twin(run_cli, tmp_path):
     card = "circuits/crossbar_16x16_pt5.yaml"
     code, _, err = run_cli("crossbar", card, "--updates", "5", "--probes", "2", "--seed", "5",

@@ -201,11 +201,12 @@ def _fingerprint(sweep_data: dict, device_data: dict, seed: int) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def plan_sweep(path: str | Path, seed: int | None = None) -> SweepPlan:
+def plan_sweep(path: str | Path, seed: int | None = None, source: CardSource | None = None) -> SweepPlan:
     """Read and check a sweep card and every grid point; raise :class:`ConfigError` listing the
-    problems (each naming the sweep card line, the point and the field) before any work."""
+    problems (each naming the sweep card line, the point and the field) before any work.
+    ``source`` is the card's already read data (cards built from Python dicts, :mod:`neuromorph.api`)."""
     path = Path(path)
-    source = read_card(path)
+    source = read_card(path) if source is None else source
     grid = source.data.get("grid")
     if isinstance(grid, dict):  # name the line of an empty list before schema validation
         empty = [k for k, v in grid.items() if isinstance(v, list) and not v]
