@@ -12,6 +12,7 @@ Network card::
     activation: relu                           # relu | tanh | sigmoid
     weights: ideal                             # float weights (the reference), or on arrays:
     # weights: {crossbar: crossbar_16x16_pt5.yaml, weight_decay: relaxation, ir_drop: false}
+    # or per layer: weights: [{crossbar: crossbar_16x16_pt5.yaml}, ideal]  (layer l: W_l and its feedback)
     # timing: {update_slot: 50 ms, between_epochs: 10 min}   # device time (default: the crossbar card's)
     batch_size: 64
     epochs: 100
@@ -49,7 +50,8 @@ from .yamlio import CardSource, ConfigError, read_card, validate_card
 
 __all__ = ["CrossbarWeights", "TrainingTiming", "DatasetSpec", "LearningRateSchedule", "WeightDecaySchedule", "RuleCard", "NetworkCard",
            "TaskSequence", "ContinualCard", "ComparisonCard", "load_network_card", "load_continual_card",
-           "load_comparison_card", "DATASET_SHAPES"]
+           "load_comparison_card", "layer_substrates", "on_arrays", "describe_substrates",
+           "DATASET_SHAPES"]
 
 #: inputs and classes of each offline data set (neuromorph.tasks.datasets.DATASETS mirrors this)
 DATASET_SHAPES = {"digits": (64, 10), "fashion_mnist": (784, 10)}
@@ -139,7 +141,7 @@ class NetworkCard(Strict):
     dataset: DatasetSpec = DatasetSpec()
     layers: list[int] = Field(min_length=2)
     activation: Literal["relu", "tanh", "sigmoid"] = "relu"
-    weights: Literal["ideal"] | CrossbarWeights = "ideal"
+    weights: Literal["ideal"] | CrossbarWeights | list[Literal["ideal"] | CrossbarWeights] = "ideal"
     timing: TrainingTiming = TrainingTiming()
     batch_size: int = Field(64, ge=1, le=65536)
     epochs: int = Field(ge=1, le=100_000)
@@ -197,7 +199,10 @@ def check_network(card: NetworkCard, source, dataset: str | None = None) -> list
     if card.layers[-1] != n_classes:
         problems.append(_problem(source, ("layers", len(card.layers) - 1),
                                  f"expected {n_classes} outputs, one per class of {name} (got {card.layers[-1]})"))
-    if card.weights != "ideal":
+    if isinstance(card.weights, list) and len(card.weights) != len(card.layers) - 1:
+        problems.append(_problem(source, ("weights",), f"expected one substrate per layer ({len(card.layers) - 1} "
+                                 f"for layers {card.layers}) (got {len(card.weights)})"))
+    if on_arrays(card):
         for i, rule in enumerate(card.rules):
             if rule.momentum:
                 problems.append(_problem(source, ("rules", i, "momentum"), "rules on crossbar arrays train with plain "
@@ -229,17 +234,45 @@ def load_network_card(path: str | Path, source: CardSource | None = None) -> tup
     return _resolve_crossbar(card, source), source
 
 
+def layer_substrates(card: NetworkCard) -> list:
+    """The substrate of every layer (1..L): 'ideal' or a :class:`CrossbarWeights`."""
+    if isinstance(card.weights, list):
+        return list(card.weights)
+    return [card.weights] * (len(card.layers) - 1)
+
+
+def on_arrays(card: NetworkCard) -> bool:
+    """Whether any layer of the network lives on crossbar arrays."""
+    return any(w != "ideal" for w in layer_substrates(card))
+
+
 def _resolve_crossbar(card: NetworkCard, source) -> NetworkCard:
-    """The crossbar card's path made relative to the working directory (it is written relative
-    to the network card that states it); a missing file is refused here."""
-    if card.weights == "ideal":
+    """Crossbar card paths made relative to the working directory (they are written relative
+    to the network card that states them); a missing file is refused here."""
+    if not on_arrays(card):
         return card
-    stated_in = Path(source.where(("weights", "crossbar"))[0])
-    path = stated_in.parent / card.weights.crossbar
-    if not path.is_file():
-        raise ConfigError([_problem(source, ("weights", "crossbar"), f"file {card.weights.crossbar!r} not found "
-                                    f"(resolved to {path}; relative to {stated_in.parent}/)")])
-    return card.model_copy(update={"weights": card.weights.model_copy(update={"crossbar": str(path)})})
+    entries = card.weights if isinstance(card.weights, list) else [card.weights]
+    resolved, problems = [], []
+    for i, entry in enumerate(entries):
+        if entry == "ideal":
+            resolved.append(entry)
+            continue
+        where = ("weights", i, "crossbar") if isinstance(card.weights, list) else ("weights", "crossbar")
+        stated_in = Path(source.where(where)[0])
+        path = stated_in.parent / entry.crossbar
+        if not path.is_file():
+            problems.append(_problem(source, where, f"file {entry.crossbar!r} not found (resolved to {path}; "
+                                     f"relative to {stated_in.parent}/)"))
+        resolved.append(entry.model_copy(update={"crossbar": str(path)}))
+    if problems:
+        raise ConfigError(problems)
+    return card.model_copy(update={"weights": resolved if isinstance(card.weights, list) else resolved[0]})
+
+
+def describe_substrates(card: NetworkCard) -> str:
+    """'ideal', 'crossbar X' or one entry per layer."""
+    names = ["ideal" if w == "ideal" else f"crossbar {w.crossbar}" for w in layer_substrates(card)]
+    return names[0] if len(set(names)) == 1 else "; ".join(f"layer {i + 1}: {n}" for i, n in enumerate(names))
 
 
 def load_continual_card(path: str | Path, source: CardSource | None = None) -> tuple[ContinualCard, NetworkCard, Path]:

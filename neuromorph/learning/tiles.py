@@ -42,7 +42,7 @@ from .metrics import alignment_angle_deg, norm_ratio
 from .network import ACTIVATIONS, RuleSettings, softmax_cross_entropy
 from .rules import make_rule, xavier
 
-__all__ = ["TileMatrix", "TileNetwork", "TileCounters"]
+__all__ = ["TileMatrix", "FloatMatrix", "TileNetwork", "TileCounters"]
 
 
 def _scale(v: np.ndarray) -> np.ndarray:
@@ -68,8 +68,9 @@ class TileMatrix:
     """One learned matrix M on one crossbar array (see the module docstring)."""
 
     def __init__(self, array, counters: TileCounters, pulse_energy_j: float, ir_drop: bool = False,
-                 noise: bool = True):
+                 noise: bool = True, explicit_decay: bool = False):
         self.array = array
+        self.explicit_decay = explicit_decay
         self.counters = counters
         self.pulse_energy_j = pulse_energy_j
         self.ir_drop = ir_drop
@@ -134,11 +135,42 @@ class TileMatrix:
         self.counters.write_energy_j += pulses * self.pulse_energy_j
 
 
+class FloatMatrix:
+    """A learned matrix kept as float weights beside tiles (a layer whose substrate is ``ideal``):
+    exact products, SGD write ΔM = −η Σ_b p_bᵀ q_b and decay ΔM = −factor·M."""
+
+    explicit_decay = True
+
+    def __init__(self, value: np.ndarray):
+        self.m = np.array(value, dtype=float)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.m.shape
+
+    def value(self) -> np.ndarray:
+        return self.m
+
+    def right(self, v: np.ndarray) -> np.ndarray:
+        return v @ self.m
+
+    def left(self, u: np.ndarray) -> np.ndarray:
+        return u @ self.m.T
+
+    def write(self, p: np.ndarray, q: np.ndarray, learning_rate: float) -> None:
+        self.m -= learning_rate * (p.T @ q)
+
+    def decay(self, factor: float) -> None:
+        self.m -= factor * self.m
+
+
 @dataclass
 class TileNetwork:
-    """An MLP whose learned matrices live on tiles made by ``make_tile(name, rows, columns, seed)``
-    (a callable returning a :class:`CrossbarArray`); initial values are programmed with
-    ``set_weights`` from the float network's initialisation of the same ``seed``."""
+    """An MLP whose learned matrices live on tiles made by ``make_tile(name, rows, columns, seed)``:
+    a callable returning a :class:`CrossbarArray` (with this network's options), a tuple
+    ``(array, options)`` (options: ``ir_drop``, ``noise``, ``weight_decay``, ``pulse_energy_j`` of
+    that tile) or None (the matrix stays float: :class:`FloatMatrix`). Initial values are
+    programmed with ``set_weights`` from the float network's initialisation of the same ``seed``."""
 
     sizes: list[int]
     settings: RuleSettings
@@ -154,7 +186,7 @@ class TileNetwork:
     def __post_init__(self):
         if self.settings.momentum:
             raise ValueError("tiles train with plain SGD: momentum must be 0")
-        if self.weight_decay_mode not in ("relaxation", "explicit"):
+        if self.weight_decay_mode not in ("relaxation", "explicit"):  # default of the tiles without options
             raise ValueError(f"weight decay on tiles is 'relaxation' or 'explicit', got {self.weight_decay_mode!r}")
         self.rule = make_rule(self.settings.kind, self.settings.expansion, self.settings.feedback_init)
         self.f, self.f_grad = ACTIVATIONS[self.activation]
@@ -168,9 +200,16 @@ class TileNetwork:
         self.tiles: dict[str, TileMatrix] = {}
         for index, (name, value) in enumerate(sorted({**init, **learned}.items())):
             matrix = value.T if name.startswith("W") else value
-            array = self.make_tile(name, matrix.shape[0], matrix.shape[1], int(self.seed) * 1000 + index)
+            made = self.make_tile(name, matrix.shape[0], matrix.shape[1], int(self.seed) * 1000 + index)
+            if made is None:
+                self.tiles[name] = FloatMatrix(matrix)
+                continue
+            array, options = made if isinstance(made, tuple) else (made, {})
             array.set_weights(matrix)
-            self.tiles[name] = TileMatrix(array, self.counters, self.pulse_energy_j, self.ir_drop, self.noise)
+            mode = options.get("weight_decay", self.weight_decay_mode)
+            self.tiles[name] = TileMatrix(array, self.counters, options.get("pulse_energy_j", self.pulse_energy_j),
+                                          options.get("ir_drop", self.ir_drop), options.get("noise", self.noise),
+                                          explicit_decay=mode == "explicit")
         self.steps = 0
 
     @property
@@ -178,7 +217,7 @@ class TileNetwork:
         return len(self.sizes) - 1
 
     def arrays(self) -> list:
-        return [t.array for t in self.tiles.values()]
+        return [t.array for t in self.tiles.values() if isinstance(t, TileMatrix)]
 
     def forward(self, x: np.ndarray) -> dict:
         cache = {"H0": x}
@@ -222,11 +261,12 @@ class TileNetwork:
                 signal = self.tiles[f"R{l}"].right(r)
                 writes.append((f"R{l}", r, h_prev))
             delta = self.f_grad(cache[f"A{l - 1}"]) * signal
+        if lam > 0:                          # decay of this step's old values (float: exactly SGD's −ηλp)
+            for tile in self.tiles.values():
+                if tile.explicit_decay:
+                    tile.decay(eta * lam)
         for name, p, q in writes:            # all reads of the step done: now the pulsed writes
             self.tiles[name].write(p, q, eta)
-        if self.weight_decay_mode == "explicit" and lam > 0:
-            for tile in self.tiles.values():
-                tile.decay(eta * lam)
         self.steps += 1
         self._sync_clocks()
         return float(loss.sum()), int(np.count_nonzero(probs.argmax(axis=1) == labels))
@@ -263,20 +303,26 @@ class TileNetwork:
             arr.wait(seconds)
 
     def device_time_s(self) -> float:
-        return max(arr.time_s for arr in self.arrays())
+        return max((arr.time_s for arr in self.arrays()), default=0.0)
 
     # ---- checkpoints ------------------------------------------------------- #
     def state(self) -> dict[str, np.ndarray]:
         """Every tile's device state, clock and noise streams, the biases, counters and steps."""
         out = {}
         for name, tile in self.tiles.items():
-            out |= {f"tile/{name}/{k}": v for k, v in tile.array.snapshot().items()}
+            if isinstance(tile, FloatMatrix):
+                out[f"float/{name}"] = tile.m.copy()
+            else:
+                out |= {f"tile/{name}/{k}": v for k, v in tile.array.snapshot().items()}
         out |= {f"bias/{l}": b for l, b in self.biases.items()}
         out |= {f"count/{k}": np.array(v) for k, v in self.counters.as_dict().items()}
         return out | {"opt/steps": np.array(self.steps)}
 
     def load_state(self, state: dict) -> None:
         for name, tile in self.tiles.items():
+            if isinstance(tile, FloatMatrix):
+                tile.m = np.array(state[f"float/{name}"])
+                continue
             prefix = f"tile/{name}/"
             tile.array.restore({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
         self.biases = {l: np.array(state[f"bias/{l}"]) for l in self.biases}

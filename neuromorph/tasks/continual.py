@@ -26,7 +26,7 @@ import numpy as np
 import xarray as xr
 
 from ..analysis.continual_metrics import continual_summary
-from ..config.network_schema import ContinualCard, NetworkCard
+from ..config.network_schema import ContinualCard, NetworkCard, describe_substrates
 from .datasets import Task, load_dataset, permuted_tasks, split_tasks
 from .training import (_blas_threads, card_fingerprint, load_checkpoint, make_network, rule_settings, run_epoch,
                        save_checkpoint)
@@ -78,7 +78,7 @@ def _run(card, network, seed, checkpoint_dir, progress, stop_after_epochs) -> xr
         saved = load_checkpoint(ckpt, fingerprint) if ckpt is not None else None
         if saved is not None:
             net.load_state({k: v for k, v in saved.items()
-                            if k.startswith(("param/", "fixed/", "opt/", "tile/", "bias/", "count/"))})
+                            if k.startswith(("param/", "fixed/", "opt/", "tile/", "float/", "bias/", "count/"))})
             curve = np.array(saved["curve"])
             done = int(saved["epoch"])
         else:
@@ -134,7 +134,7 @@ def _dataset(card, network, seed, tasks, curves) -> xr.Dataset:
                      "tasks_kind": card.tasks.kind, "scenario": card.tasks.scenario or "",
                      "epochs_per_task": per, "seed": seed, "layers": list(network.layers),
                      "batch_size": network.batch_size,
-                     "weights": network.weights if network.weights == "ideal" else f"crossbar {network.weights.crossbar}",
+                     "weights": describe_substrates(network),
                      "heads": "multi-head (task given)" if card.tasks.scenario == "task" else "single head"})
     return ds
 

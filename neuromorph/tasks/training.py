@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
-from ..config.network_schema import NetworkCard, RuleCard
+from ..config.network_schema import NetworkCard, RuleCard, describe_substrates, layer_substrates, on_arrays
 from ..errors import StoreError
 from ..learning import Network, RuleSettings
 from .datasets import Dataset, load_dataset
@@ -78,27 +77,27 @@ def run_epoch(net: Network, x: np.ndarray, y: np.ndarray, epoch: int, batch_size
 
 
 def save_checkpoint(path: Path, arrays: dict) -> None:
-    """Write an ``.npz`` atomically (temp file + rename)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    """Write an ``.npz`` atomically with its SHA-256 beside it (:func:`neuromorph.outputs.write_npz`)."""
+    from ..outputs import write_npz
+
+    write_npz(arrays, path)
 
 
 def load_checkpoint(path: Path, fingerprint: str) -> dict | None:
-    if not path.exists():
-        return None
+    """The checkpoint's arrays; None if there is none, or if it is corrupt (checksum mismatch,
+    unreadable: named on stderr, then training starts again from the beginning)."""
+    import sys
+
+    from ..errors import CorruptStoreError
+    from ..outputs import read_npz
+
     try:
-        with np.load(path) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise StoreError(f"{path}: checkpoint unreadable ({exc}); delete it or use --restart") from None
+        arrays = read_npz(path, "training checkpoint")
+    except CorruptStoreError as exc:
+        print(f"{exc}; it is discarded and training starts again", file=sys.stderr)
+        return None
+    if arrays is None:
+        return None
     if str(arrays.get("fingerprint")) != fingerprint:
         raise StoreError(f"{path}: checkpoint of another card or seed (fingerprint {arrays.get('fingerprint')} != "
                          f"{fingerprint}); use --restart to start again, or another -o")
@@ -149,29 +148,38 @@ def _steps(net) -> int:
 
 
 def make_network(card: NetworkCard, settings: RuleSettings, seed: int):
-    """The float :class:`Network`, or with ``weights: {crossbar: …}`` a :class:`TileNetwork`
-    whose every learned matrix is an array of that card resized to it."""
-    if card.weights == "ideal":
+    """The float :class:`Network`, or where any layer has ``weights: {crossbar: …}`` a
+    :class:`TileNetwork` whose learned matrices of those layers (W_l and, for KP/PFA, its
+    feedback) are arrays of that layer's card resized to them (the other layers stay float)."""
+    if not on_arrays(card):
         return Network(list(card.layers), settings, card.activation, seed)
     from ..crossbar import CrossbarArray, load_crossbar
     from ..learning.tiles import TileNetwork
 
+    substrates = layer_substrates(card)
     configs: dict = {}
 
+    def pulse_energy(config) -> float:
+        gate = config.device.gate_pulse() if hasattr(config.device, "gate_pulse") else None
+        return 0.0 if gate is None else gate.injection_conductance_s * gate.target_v**2 * gate.width_s
+
     def make_tile(name, rows, columns, tile_seed):
-        if (rows, columns) not in configs:
-            configs[rows, columns] = load_crossbar(card.weights.crossbar, rows=rows, columns=columns)
-        array = CrossbarArray(configs[rows, columns], seed=tile_seed)
+        layer = substrates[int(name[1:]) - 1]
+        if layer == "ideal":
+            return None
+        key = (layer.crossbar, rows, columns)
+        if key not in configs:
+            configs[key] = load_crossbar(layer.crossbar, rows=rows, columns=columns)
+        array = CrossbarArray(configs[key], seed=tile_seed)
         if card.timing.update_slot is not None:
             array.t_update = float(card.timing.update_slot)
-        return array
+        return array, {"ir_drop": layer.ir_drop, "noise": layer.read_noise, "weight_decay": layer.weight_decay,
+                       "pulse_energy_j": pulse_energy(configs[key])}
 
-    probe = load_crossbar(card.weights.crossbar)
-    gate = probe.device.gate_pulse() if hasattr(probe.device, "gate_pulse") else None
-    pulse_energy = 0.0 if gate is None else gate.injection_conductance_s * gate.target_v**2 * gate.width_s
-    return TileNetwork(list(card.layers), settings, make_tile, card.activation, seed,
-                       weight_decay_mode=card.weights.weight_decay, ir_drop=card.weights.ir_drop,
-                       noise=card.weights.read_noise, pulse_energy_j=pulse_energy)
+    for layer in substrates:               # every crossbar card checked before any work
+        if layer != "ideal":
+            load_crossbar(layer.crossbar)
+    return TileNetwork(list(card.layers), settings, make_tile, card.activation, seed)
 
 
 def train_network(card: NetworkCard, seed: int | None = None, checkpoint_dir: str | Path | None = None,
@@ -219,7 +227,7 @@ def _train(card, seed, checkpoint_dir, progress, data, epochs, stop_after_epochs
         saved = load_checkpoint(ckpt, fingerprint) if ckpt is not None else None
         if saved is not None:
             net.load_state({k: v for k, v in saved.items()
-                            if k.startswith(("param/", "fixed/", "opt/", "tile/", "bias/", "count/"))})
+                            if k.startswith(("param/", "fixed/", "opt/", "tile/", "float/", "bias/", "count/"))})
             history.load(saved)
             start = int(saved["epoch"])
         else:
@@ -231,7 +239,7 @@ def _train(card, seed, checkpoint_dir, progress, data, epochs, stop_after_epochs
                 break
             bar.set_description_str(f"{settings.name} epoch {epoch + 1}/{epochs}")
             train = run_epoch(net, data.x_train, data.y_train, epoch, card.batch_size, [seed, 2, epoch], bar=bar)
-            if card.weights != "ideal" and card.timing.between_epochs:
+            if on_arrays(card) and card.timing.between_epochs:
                 net.wait(float(card.timing.between_epochs))
             history.record(epoch + 1, net, data, train, settings.learning_rate_at(epoch))
             if ckpt is not None:
@@ -263,7 +271,7 @@ def _dataset(card: NetworkCard, seed: int, epochs: int, data: Dataset, histories
         ds[k].attrs["units"] = u
     ds.attrs.update({"card": card.name or "", "dataset": data.name, "layers": list(card.layers),
                      "activation": card.activation, "batch_size": card.batch_size, "epochs": epochs, "seed": seed,
-                     "weights": card.weights if card.weights == "ideal" else f"crossbar {card.weights.crossbar}",
+                     "weights": describe_substrates(card),
                      "n_train": int(data.y_train.size), "n_val": int(data.y_val.size),
                      "n_test": int(data.y_test.size),
                      "note": "epoch 0 = untrained network; train_* are running means over the epoch's batches"})

@@ -100,3 +100,57 @@ def test_proton_transistor_tiles_learn_and_count_energy(tmp_path):
     assert net.counters.write_energy_j == pytest.approx(net.counters.pulses * 0.8e-12)
     t = net.device_time_s()
     assert t >= 2 * data.y_train.size * 50e-3   # every sample's write takes an update slot of 50 ms
+
+
+@pytest.mark.parametrize("kind", ["bp", "pfa", "kp", "dfa"])
+def test_float_layers_beside_tiles_are_plain_sgd_with_decay(kind):
+    """A TileNetwork whose every layer is float (make_tile -> None) is the float Network with
+    momentum 0: same products, ΔM = −η(∂M + λM) (decay of the old value, then the write)."""
+    data = load_digits()
+    settings = RuleSettings(kind, learning_rate=0.1, momentum=0.0, weight_decay=1e-3, weight_decay_initial=0.02,
+                            weight_decay_initial_steps=5, expansion=2)
+    ref = Network([64, 16, 12, 10], settings, seed=3)
+    net = TileNetwork([64, 16, 12, 10], settings, lambda *a: None, seed=3)
+    for step in range(10):
+        batch = slice(64 * step, 64 * step + 64)
+        ref.train_batch(data.x_train[batch], data.y_train[batch], 0)
+        net.train_batch(data.x_train[batch], data.y_train[batch], 0)
+    for name, got in net.weights().items():
+        np.testing.assert_allclose(got, ref.params[name], rtol=1e-10, atol=1e-13, err_msg=name)
+    for l in (1, 2, 3):
+        np.testing.assert_allclose(net.biases[l], ref.params[f"b{l}"], rtol=1e-10, atol=1e-13)
+
+
+def test_network_card_with_one_layer_on_tiles_trains_and_resumes(tmp_path):
+    from pathlib import Path
+
+    from neuromorph.config.network_schema import load_network_card
+    from neuromorph.tasks.training import train_network
+
+    crossbar = Path(__file__).resolve().parents[2] / "circuits" / "crossbar_16x16_pt5.yaml"
+    card_path = tmp_path / "card.yaml"
+    card_path.write_text(f"""kind: network
+layers: [64, 12, 10]
+weights: [{{crossbar: {crossbar}}}, ideal]
+epochs: 2
+rules: [{{kind: bp, learning_rate: 0.3, momentum: 0, weight_decay: {{value: 1e-3}}}}]
+""")
+    card, _ = load_network_card(card_path)
+    full = train_network(card, progress=False)
+    assert "layer 1: crossbar" in full.attrs["weights"] and "layer 2: ideal" in full.attrs["weights"]
+    assert full["pulses"].values[0, -1] > 0 and full["test_accuracy"].values[0, -1] > 0.2
+    train_network(card, checkpoint_dir=tmp_path / "ck", progress=False, stop_after_epochs=1)
+    resumed = train_network(card, checkpoint_dir=tmp_path / "ck", progress=False)
+    for name in ("test_accuracy", "pulses", "norm_ratio"):
+        np.testing.assert_array_equal(full[name].values, resumed[name].values, err_msg=name)
+
+
+def test_per_layer_substrates_must_match_the_layer_count(tmp_path):
+    from neuromorph.config.network_schema import load_network_card
+    from neuromorph.errors import ConfigError
+
+    path = tmp_path / "card.yaml"
+    path.write_text("kind: network\nlayers: [64, 12, 10]\nweights: [ideal]\nepochs: 1\n"
+                    "rules: [{kind: bp, learning_rate: 0.1}]\n")
+    with pytest.raises(ConfigError, match=r"card.yaml:3: weights: expected one substrate per layer \(2"):
+        load_network_card(path)
