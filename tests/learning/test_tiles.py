@@ -154,3 +154,27 @@ def test_per_layer_substrates_must_match_the_layer_count(tmp_path):
                     "rules: [{kind: bp, learning_rate: 0.1}]\n")
     with pytest.raises(ConfigError, match=r"card.yaml:3: weights: expected one substrate per layer \(2"):
         load_network_card(path)
+
+
+def test_ir_drop_reads_change_the_products_slightly():
+    """With ir_drop the tile reads solve the resistive network (wire resistance of the card). The
+    cell currents lose ~1.5-2 % (docs/crossbar.md); a weight is the small difference G+ - G- of
+    two mid-range conductances, so the products move by ~10 % (measured 11 %), not by 0 or 100 %."""
+    from pathlib import Path
+
+    card = Path(__file__).resolve().parents[2] / "circuits" / "crossbar_16x16_pt5.yaml"
+
+    def make(ir_drop):
+        def tile(name, rows, columns, seed):
+            return CrossbarArray(load_crossbar(card, rows=rows, columns=columns), seed=seed), \
+                {"ir_drop": ir_drop, "noise": False}
+        return tile
+
+    data = load_digits()
+    settings = RuleSettings("bp", learning_rate=0.1, momentum=0.0, weight_decay=0.0)
+    ideal = TileNetwork([64, 16, 10], settings, make(False), seed=2)
+    wired = TileNetwork([64, 16, 10], settings, make(True), seed=2)
+    a = ideal.forward(data.x_test[:32])["A1"]
+    b = wired.forward(data.x_test[:32])["A1"]
+    rel = np.linalg.norm(b - a) / np.linalg.norm(a)
+    assert 0.01 < rel < 0.3
