@@ -12,7 +12,8 @@ caught before the hierarchy existed.
 ``UnstableStepError``      an explicit integrator asked for a step beyond its stability limit.
 ``ResourceError``          the work would need more memory or time than allowed (gives the estimate).
 ``OutputError``            an output location cannot be created or written.
-``StoreError``             a sweep/training/familiarity store or checkpoint cannot be used.
+``StoreError``             a sweep/training/familiarity store or checkpoint cannot be used
+                           (``CorruptStoreError``: it fails its checksum or cannot be read back).
 ``DataUnavailableError``   an offline data set is missing (names the package that provides it).
 ``NgspiceError``           ngspice is missing or failed on a deck.
 ``ExecutorError``          a requested executor (Dask) is not installed or its scheduler is unreachable.
@@ -33,7 +34,7 @@ command line), 70 internal error (a bug: short message plus the path of a log wi
 from __future__ import annotations
 
 __all__ = ["NeuromorphError", "ConfigError", "InvalidParameterError", "UnstableStepError", "ResourceError",
-           "OutputError", "StoreError", "DataUnavailableError", "NgspiceError", "ExecutorError",
+           "OutputError", "StoreError", "CorruptStoreError", "DataUnavailableError", "NgspiceError", "ExecutorError",
            "EXIT_OK", "EXIT_USER_ERROR", "EXIT_INTERNAL_ERROR", "EXIT_INTERRUPTED"]
 
 EXIT_OK = 0
@@ -82,6 +83,11 @@ class OutputError(NeuromorphError, ValueError):
 
 class StoreError(NeuromorphError, ValueError):
     """A results store or checkpoint is busy, mismatched or corrupt."""
+
+
+class CorruptStoreError(StoreError):
+    """A stored result or checkpoint fails its checksum or cannot be read back (named; callers
+    discard it and compute it again)."""
 
 
 class DataUnavailableError(NeuromorphError, RuntimeError):

@@ -9,6 +9,11 @@ run, a full disk or a failing writer never leaves a half-written file under the 
 temporary file is removed on failure. Operating-system failures (disk full, permission denied,
 a directory in the way) become :class:`neuromorph.errors.OutputError` naming the file.
 
+Checkpoints (:func:`write_npz` / :func:`read_npz`): a NumPy ``.npz`` written atomically with a
+``<name>.sha256`` file beside it; reading verifies the checksum and raises
+:class:`neuromorph.errors.CorruptStoreError` naming the file when it does not match or the file
+cannot be read back, so the caller can discard it and compute again.
+
 JSON is strict (:func:`json_safe`): ``NaN`` and ``±Infinity`` are not JSON, so they are written
 as ``null`` with a sibling field ``<key>_note`` saying why.
 """
@@ -24,10 +29,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import OutputError
+from .errors import CorruptStoreError, OutputError
 
 __all__ = ["atomic_path", "write_netcdf", "write_text", "write_bytes", "write_json", "save_figure",
-           "json_safe", "dumps_strict"]
+           "json_safe", "dumps_strict", "write_npz", "read_npz", "checksum_path"]
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -104,6 +109,56 @@ def save_figure(fig, path: str | Path, **savefig_kwargs) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=fmt, **savefig_kwargs)
     return path
+
+
+def checksum_path(path: str | Path) -> Path:
+    """The ``<name>.sha256`` file that holds the checksum of ``path``."""
+    path = Path(path)
+    return path.with_name(path.name + ".sha256")
+
+
+def write_npz(arrays: dict, path: str | Path) -> Path:
+    """Write ``arrays`` as an ``.npz`` (no pickles) atomically, with its SHA-256 beside it."""
+    import hashlib
+    import io
+
+    import numpy as np
+
+    path = Path(path)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    data = buffer.getvalue()
+    write_bytes(data, path)
+    write_text(f"{hashlib.sha256(data).hexdigest()}  {path.name}\n", checksum_path(path))
+    return path
+
+
+def read_npz(path: str | Path, what: str = "checkpoint") -> dict | None:
+    """The arrays of an ``.npz`` written by :func:`write_npz` (None if there is none); a file that
+    fails its checksum or cannot be read back raises :class:`CorruptStoreError` naming it."""
+    import hashlib
+    import io
+
+    import numpy as np
+
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CorruptStoreError(f"{path}: cannot read the {what} ({exc.strerror or exc})", file=str(path)) from None
+    sidecar = checksum_path(path)
+    if sidecar.exists():
+        expected = (sidecar.read_text(errors="replace").split() or [""])[0]
+        if hashlib.sha256(data).hexdigest() != expected:
+            raise CorruptStoreError(f"{path}: the {what} is corrupt (checksum mismatch)", file=str(path))
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as loaded:
+            return {key: loaded[key] for key in loaded.files}
+    except Exception as exc:  # damaged zip/npy bytes raise many kinds of errors
+        raise CorruptStoreError(f"{path}: the {what} cannot be read back ({type(exc).__name__}: {exc})",
+                                file=str(path)) from None
 
 
 def _note(value: float) -> str:

@@ -88,7 +88,7 @@ def test_long_streams_checkpoint_and_resume(tmp_path):
     card = _card(tmp_path, TINY.format(patterns="rand", neurons=12) + "checkpoint_every: 50\n")
     assert main(["familiarity", str(card), "-o", str(tmp_path / "k"), "-q", "--no-plot"]) == 0
     ckpt = tmp_path / "k.ckpt"
-    assert sorted(p.name for p in ckpt.iterdir()) == ["complex.npz", "simple.npz"]
+    assert sorted(p.name for p in ckpt.glob("*.npz")) == ["complex.npz", "simple.npz"]  # each with its .sha256
     first = xr.load_dataset(tmp_path / "k.nc")
     assert main(["familiarity", str(card), "-o", str(tmp_path / "k"), "-q", "--no-plot"]) == 0
     again = xr.load_dataset(tmp_path / "k.nc")

@@ -128,8 +128,18 @@ def run_model(model: ModelSpec, protocol: ProtocolSpec, patterns: str = "rand", 
     done_probe = -1
     fingerprint = _fingerprint(model, protocol, patterns, real_faces, seed)
     ckpt = Path(checkpoint) if checkpoint else None
+    extra = None
     if ckpt is not None and ckpt.exists():
-        extra = net.restore(ckpt)
+        from ...errors import CorruptStoreError
+
+        try:
+            extra = net.restore(ckpt)
+        except CorruptStoreError as exc:  # named, discarded, computed again
+            import sys
+
+            print(f"{exc}; it is discarded and the stream starts again", file=sys.stderr)
+            ckpt.unlink(missing_ok=True)
+    if extra is not None:
         if str(extra.get("fingerprint")) != fingerprint:
             from ...errors import StoreError
             raise StoreError(f"{ckpt}: checkpoint of a different experiment (card, seed or model changed); "

@@ -151,21 +151,19 @@ class FamiliarityNetwork:
     # checkpoints ---------------------------------------------------------------------------------
     def save(self, path: str | Path, extra: dict | None = None) -> None:
         """Write the state atomically (``.npz``) so a long stream can resume."""
-        from ...outputs import atomic_path
+        from ...outputs import write_npz
 
-        path = Path(path)
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as handle:
-                np.savez(handle, state=self.state, mask=self.mask, items_stored=self.items_stored,
-                         key=np.array(self.key, dtype=np.uint64), **(extra or {}))
+        write_npz({"state": self.state, "mask": self.mask, "items_stored": self.items_stored,
+                   "key": np.array(self.key, dtype=np.uint64), **(extra or {})}, Path(path))
 
     def restore(self, path: str | Path) -> dict:
-        """Load a checkpoint written by :meth:`save`; returns its extra arrays."""
-        try:
-            with np.load(path) as data:
-                arrays = {k: data[k] for k in data.files}
-        except (OSError, ValueError) as exc:
-            raise StoreError(f"{path}: cannot read the familiarity checkpoint ({exc}); delete it to start afresh") from None
+        """Load a checkpoint written by :meth:`save`; returns its extra arrays. A checkpoint that
+        fails its checksum or cannot be read raises :class:`~neuromorph.errors.CorruptStoreError`."""
+        from ...outputs import read_npz
+
+        arrays = read_npz(path, "familiarity checkpoint")
+        if arrays is None:
+            raise StoreError(f"{path}: no familiarity checkpoint there")
         if arrays["state"].shape != self.state.shape or not np.array_equal(arrays["mask"], self.mask) \
                 or np.uint64(arrays["key"]) != self.key:
             raise StoreError(f"{path}: checkpoint belongs to another network or seed; delete it or use another output")
