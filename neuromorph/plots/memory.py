@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -13,18 +12,14 @@ __all__ = ["plot_memory_snr", "memory_snr_figure", "save_figure"]
 
 
 def save_figure(fig, path: str | Path, dpi: int = 130) -> Path:
-    """Save atomically (temp file + rename) and close the figure."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    """Save atomically (:func:`neuromorph.outputs.save_figure`: temp file in the same directory,
+    fsync, rename) and close the figure."""
+    from ..outputs import save_figure as write_figure
+
     try:
-        fig.savefig(tmp, dpi=dpi)
-        os.replace(tmp, path)
+        return write_figure(fig, Path(path), dpi=dpi)
     finally:
         plt.close(fig)
-        if tmp.exists():
-            tmp.unlink()
-    return path
 
 
 def _events_text(ds: xr.Dataset) -> str:
