@@ -34,6 +34,7 @@ from .units import (
 __all__ = [
     "Strict",
     "Bounds",
+    "VoltageBounds",
     "BennaFusiCard",
     "SingleTimescaleCard",
     "BinaryStochasticCard",
@@ -61,14 +62,22 @@ class Bounds(Strict):
     explicit-Euler integrators support them (the eigenbasis integrator refuses).
     """
 
-    lower: float
-    upper: float
+    lower: Quantity(DIMENSIONLESS)
+    upper: Quantity(DIMENSIONLESS)
 
     @model_validator(mode="after")
     def _ordered(self) -> "Bounds":
         if not self.lower < self.upper:
             raise ValueError(f"lower ({self.lower}) must be below upper ({self.upper})")
         return self
+
+
+class VoltageBounds(Bounds):
+    """Hard bounds on the compartment potentials u_k of a proton transistor [V]: a number (volts)
+    or a quantity such as ``-0.5 V``, ``200 mV``."""
+
+    lower: Quantity(VOLTAGE)
+    upper: Quantity(VOLTAGE)
 
 
 class _CardBase(Strict):
@@ -255,7 +264,7 @@ class ProtonTransistorCard(_CardBase):
     leak: bool = Field(True, description="False closes the last bridge (no leak to the reservoir)")
     gate: GatePulse
     channel: Channel
-    bounds: Bounds | None = None
+    bounds: VoltageBounds | None = None
     variation: Variation = Variation()
 
     @model_validator(mode="after")

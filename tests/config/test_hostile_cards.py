@@ -153,3 +153,15 @@ def test_several_bad_cards_are_all_reported(run_cli, tmp_path):
                            "-o", tmp_path / "m", "-q")
     assert code == 2
     assert f"{tmp_path / 'a.yaml'}:1:" in err and f"{tmp_path / 'b.yaml'}: a binary file" in err
+
+
+def test_proton_transistor_bounds_accept_voltage_units(tmp_path):
+    text = (ROOT / "devices/proton_transistor_5.yaml").read_text().replace(
+        "\nleak: true", "\nleak: true\nbounds: {lower: -200 mV, upper: 0.3 V}")
+    card = tmp_path / "pt.yaml"
+    card.write_text(text)
+    bounds = load_card(card, DeviceCard).bounds
+    assert (bounds.lower, bounds.upper) == pytest.approx((-0.2, 0.3))
+    card.write_text(text.replace("-200 mV", "-1 s"))
+    with pytest.raises(ConfigError, match=r"bounds.lower: '-1 s' has dimension time"):
+        load_card(card, DeviceCard)
