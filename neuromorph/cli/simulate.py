@@ -10,6 +10,7 @@ from ..config.protocol_schema import ProtocolCard
 from ..config.units import TIME
 from ..config.yamlio import load_card
 from ..devices.loader import load_device
+from ..errors import ConfigError
 from ..outputs import write_netcdf
 from ..synapses.integrators import INTEGRATORS
 from ._options import add_seed_option, bounded_int, check_memory, check_steps, output_prefix
@@ -56,8 +57,17 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..tasks.protocol import run_protocol
 
-    device = load_device(args.device)
-    protocol = load_card(args.protocol, ProtocolCard)
+    problems: list[str] = []  # a bad device card and a bad protocol card are both reported
+    try:
+        device = load_device(args.device)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    try:
+        protocol = load_card(args.protocol, ProtocolCard)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
     out = output_prefix(args.output, Path("out/simulate") / f"{Path(args.device).stem}_{Path(args.protocol).stem}",
                         suffixes=(".nc",) if args.no_plot else (".nc", ".png"))
     events, samples = protocol_size(protocol, args.devices)

@@ -165,3 +165,11 @@ def test_proton_transistor_bounds_accept_voltage_units(tmp_path):
     card.write_text(text.replace("-200 mV", "-1 s"))
     with pytest.raises(ConfigError, match=r"bounds.lower: '-1 s' has dimension time"):
         load_card(card, DeviceCard)
+
+
+def test_simulate_reports_a_bad_device_and_a_bad_protocol_together(run_cli, tmp_path):
+    (tmp_path / "device.yaml").write_text("kind: benna_fusi\n")
+    (tmp_path / "protocol.yaml").write_text("kind: protocol\nsegments: []\n")
+    code, _, err = run_cli("simulate", tmp_path / "device.yaml", "-p", tmp_path / "protocol.yaml", "-o", tmp_path / "s")
+    assert code == 2
+    assert f"{tmp_path / 'device.yaml'}:1:" in err and f"{tmp_path / 'protocol.yaml'}:2: segments" in err
