@@ -310,13 +310,14 @@ class CrossbarArray:
         return UpdateResult(counts, intended, eta, scheme, clipped)
 
     def update_batch(self, x, delta, learning_rate: float | None = None, scheme: str | None = None,
-                     fused: bool = True) -> BatchUpdateResult:
+                     fused: bool = True, keep_counts: bool = True) -> BatchUpdateResult:
         """A mini-batch of B outer-product updates, as hardware applies them: sample b's rank-1
         write η x_b δ_bᵀ (x (B, N_in), δ (B, N_out), entries in [−1, 1]) lands in update slot b,
         the chains relaxing exactly between the writes; the array ends B slots later. Same
         numbers (same random draws, in the same order) as B calls of :meth:`update`. ``fused``
         runs all B writes in one call of :func:`neuromorph.kernels.training.batch_pulse_step`;
-        otherwise its NumPy reference. Buffers of (B, N_cells) entries are bounded (~8 M): a larger
+        otherwise its NumPy reference. ``keep_counts`` False skips the (B, N_in, N_out) pulse
+        counts of the result (``counts`` is then None; training does not need them). Buffers of (B, N_cells) entries are bounded (~8 M): a larger
         batch runs in consecutive calls of whole writes (identical numbers)."""
         from ..kernels import training as tkern
         from ..synapses.population import PULSE_MODE_CODES
@@ -334,7 +335,8 @@ class CrossbarArray:
         noisy = bool(model.cycle_noise) and model.mode != "ideal"
         # whole writes per kernel call: all B at once unless (B, N_cells) buffers would pass ~8 M entries
         chunk = max(1, min(n_batch, (1 << 23) // self.n_cells))
-        weight_counts = np.empty((n_batch, self.n_in, self.n_out), dtype=np.int32)
+        weight_counts = (np.empty((n_batch, self.n_in, self.n_out), dtype=np.int32) if keep_counts
+                         else np.empty((1, self.n_in, self.n_out), dtype=np.int32))
         # work buffers kept between batches (fresh 10-100 MB allocations cost page faults every call)
         buffers = getattr(self, "_batch_buffers", None)
         if buffers is None or buffers[0].shape[0] < chunk:
@@ -342,6 +344,11 @@ class CrossbarArray:
                        np.zeros((chunk, self.n_cells) if noisy else (chunk, 1)), np.empty(self.n_cells))
             self._batch_buffers = buffers
         cells, xi, u1_out = buffers
+        stuck = getattr(self, "_stuck_mask", None)
+        if stuck is None:
+            stuck = np.zeros(self.n_cells, dtype=bool)
+            stuck[self._cells.stuck] = True
+            self._stuck_mask = stuck
         integ, pop = self.integrator, self.population
         first = (self.time_s - pop.time_s) / self.time_unit_s
         decay_first = np.exp(integ.rates * first) if first > 0 else np.ones((1, pop.x.shape[1]))
@@ -354,12 +361,13 @@ class CrossbarArray:
         for start in range(0, n_batch, chunk):
             stop = min(start + chunk, n_batch)
             for k, b in enumerate(range(start, stop)):  # random draws, in the order B update() calls make them
-                weight_counts[b] = self.pulse_counts(x[b], delta[b], eta, scheme)
-                cells[k] = self.cell_counts(weight_counts[b])
-                pulses += int(np.abs(cells[k]).sum())
-                noise = _write.pulse_noise(model, cells[k], self._write_rng)
-                if noisy:
-                    xi[k] = noise
+                counts_b = weight_counts[b if keep_counts else 0]
+                counts_b[...] = self.pulse_counts(x[b], delta[b], eta, scheme)
+                # = cell_counts() and pulse_noise() (same cells, same draws), without (N,) temporaries
+                pulsed, total = tkern.scatter_cell_counts(counts_b, self.differential, stuck, cells[k])
+                pulses += total
+                if noisy and pulsed:
+                    tkern.fill_pulse_noise(cells[k], self._write_rng.standard_normal(pulsed), xi[k])
                 if np.abs(x[b]).max(initial=0.0) * np.abs(delta[b]).max(initial=0.0) > limit:
                     clipped += int(np.count_nonzero(np.abs(np.multiply.outer(x[b], delta[b])) > limit))
             used = stop - start
@@ -369,7 +377,7 @@ class CrossbarArray:
         pop.time_s = self.time_s + (n_batch - 1) * self.t_update
         self.time_s += n_batch * self.t_update
         self._version += 1
-        return BatchUpdateResult(weight_counts, eta, scheme, pulses, clipped)
+        return BatchUpdateResult(weight_counts if keep_counts else None, eta, scheme, pulses, clipped)
 
     # ---- checkpoints ------------------------------------------------------ #
     def snapshot(self) -> dict[str, np.ndarray]:

@@ -26,11 +26,12 @@ import math
 import numpy as np
 from numba import prange
 
-from ._jit import population_kernel
+from ._jit import population_kernel, serial_kernel
 from .chain import decay_and_read_u1
 from .crossbar import pulse_step_reference
 
-__all__ = ["batch_pulse_step", "batch_pulse_step_reference"]
+__all__ = ["batch_pulse_step", "batch_pulse_step_reference", "scatter_cell_counts", "scatter_cell_counts_reference",
+           "fill_pulse_noise", "fill_pulse_noise_reference"]
 
 
 @population_kernel
@@ -108,3 +109,64 @@ def batch_pulse_step_reference(z, decay_first, log_decay_slot, kick, readout, co
     for b in range(counts.shape[0]):
         pulse_step_reference(z, decay_first if b == 0 else decay_slot, kick, readout, counts[b], rate, target, mode,
                              sigma, xi[b], clip, lower, upper, u1_out)
+
+
+@serial_kernel
+def scatter_cell_counts(weight_counts, differential, stuck, cells_out):
+    """Per-cell signed pulse counts of one write from its weight counts (N_in, N_out), in the
+    array's cell order: differential pairs get (+c, −c) on columns (2j, 2j+1), a reference-column
+    array c on column j; ``stuck`` cells (bool per cell) get none. Returns (pulsed cells,
+    Σ|count|) — one pass, no temporaries."""
+    n_in, n_out = weight_counts.shape
+    lines = 2 * n_out if differential else n_out
+    pulsed = 0
+    total = 0
+    for i in range(n_in):
+        for j in range(n_out):
+            c = weight_counts[i, j]
+            if differential:
+                a = i * lines + 2 * j
+                cells_out[a] = 0 if stuck[a] else c
+                cells_out[a + 1] = 0 if stuck[a + 1] else -c
+                for n in (a, a + 1):
+                    if cells_out[n] != 0:
+                        pulsed += 1
+                        total += abs(cells_out[n])
+            else:
+                a = i * lines + j
+                cells_out[a] = 0 if stuck[a] else c
+                if cells_out[a] != 0:
+                    pulsed += 1
+                    total += abs(cells_out[a])
+    return pulsed, total
+
+
+def scatter_cell_counts_reference(weight_counts, differential, stuck, cells_out):
+    """NumPy reference of :func:`scatter_cell_counts`."""
+    n_in, n_out = weight_counts.shape
+    if differential:
+        cells = np.empty((n_in, 2 * n_out), dtype=cells_out.dtype)
+        cells[:, 0::2] = weight_counts
+        cells[:, 1::2] = -weight_counts
+    else:
+        cells = np.array(weight_counts, dtype=cells_out.dtype)
+    flat = cells.reshape(-1)
+    flat[stuck] = 0
+    cells_out[:] = flat
+    return int(np.count_nonzero(flat)), int(np.abs(flat).sum())
+
+
+@serial_kernel
+def fill_pulse_noise(cells, draws, xi_out):
+    """ξ of one write: the standard normals ``draws`` go to the pulsed cells in cell order (as
+    :func:`neuromorph.crossbar.write.pulse_noise` assigns them); other entries are left as they
+    are (the batch kernel reads ξ only where a cell is pulsed)."""
+    k = 0
+    for n in range(cells.shape[0]):
+        if cells[n] != 0:
+            xi_out[n] = draws[k]
+            k += 1
+
+
+def fill_pulse_noise_reference(cells, draws, xi_out):
+    xi_out[np.flatnonzero(cells)] = draws

@@ -117,7 +117,7 @@ class TileMatrix:
         if sp == 0.0 or sq == 0.0:
             self.array.wait(p.shape[0] * self.array.t_update)
             return
-        result = self.array.update_batch(p / sp, -q / sq, learning_rate * sp * sq)
+        result = self.array.update_batch(p / sp, -q / sq, learning_rate * sp * sq, keep_counts=False)
         self._count(result.pulses, result.clipped, p.shape[0])
 
     def decay(self, factor: float) -> None:

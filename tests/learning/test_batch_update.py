@@ -80,3 +80,23 @@ def test_update_batch_relaxes_between_writes():
     assert 0 < wb.max() < 0.9                             # below saturation (u_1 range +-20)
     # later writes had less time to spread into the deeper compartments: u_1 (the weight) is higher
     assert np.all(wa > wb * 1.005)
+
+
+@pytest.mark.parametrize("differential", [True, False])
+def test_cell_scatter_and_noise_fill_match_their_references(differential):
+    from neuromorph.kernels.training import (fill_pulse_noise, fill_pulse_noise_reference, scatter_cell_counts,
+                                             scatter_cell_counts_reference)
+
+    rng = np.random.default_rng(3)
+    counts = rng.integers(-3, 4, size=(7, 5)).astype(np.int32)
+    n = 7 * (10 if differential else 5)
+    stuck = rng.random(n) < 0.2
+    fast, ref = np.empty(n, np.int32), np.empty(n, np.int32)
+    assert scatter_cell_counts(counts, differential, stuck, fast) == \
+        scatter_cell_counts_reference(counts, differential, stuck, ref)
+    np.testing.assert_array_equal(fast, ref)
+    draws = rng.normal(size=np.count_nonzero(ref))
+    xi_fast, xi_ref = np.zeros(n), np.zeros(n)
+    fill_pulse_noise(fast, draws, xi_fast)
+    fill_pulse_noise_reference(ref, draws, xi_ref)
+    np.testing.assert_array_equal(xi_fast, xi_ref)
