@@ -16,7 +16,7 @@ from ..synapses.integrators import INTEGRATORS
 from ._options import add_seed_option, bounded_int, check_memory, check_steps, output_prefix
 
 #: more devices than this is refused at parse time (memory is checked too, from the protocol)
-MAX_DEVICES = 10_000_000
+MAX_DEVICES = 10**12
 #: stepped (Euler) integrations above this many steps are refused unless --allow-long
 MAX_STEPS = 1e7
 
