@@ -49,6 +49,10 @@ __all__ = [
 ]
 
 
+#: chains are diagonalised densely (O(m^3) time, O(m^2) memory): at most this many variables
+MAX_VARIABLES = 1000
+
+
 class Strict(BaseModel):
     """Base of all card models: unknown keys are errors, instances are immutable."""
 
@@ -93,7 +97,7 @@ class BennaFusiCard(_CardBase):
     """
 
     kind: Literal["benna_fusi"]
-    n_variables: int = Field(ge=1, description="m, number of dynamical variables")
+    n_variables: int = Field(ge=1, le=MAX_VARIABLES, description="m, number of dynamical variables")
     capacities: SeriesOf(DIMENSIONLESS)
     couplings: SeriesOf(DIMENSIONLESS)
     leak: bool = Field(True, description="False sets g_{m,m+1} = 0 (closed chain conserves Σ C_k u_k)")
@@ -136,7 +140,7 @@ class CascadeCard(_CardBase):
     """
 
     kind: Literal["cascade"]
-    n_levels: int = Field(ge=1, description="n, depth of the cascade")
+    n_levels: int = Field(ge=1, le=MAX_VARIABLES, description="n, depth of the cascade")
     ratio: float = Field(0.5, gt=0.0, lt=1.0, description="x, probability ratio between levels")
 
 
@@ -255,7 +259,7 @@ class ProtonTransistorCard(_CardBase):
     """
 
     kind: Literal["proton_transistor"]
-    compartments: int = Field(ge=1, description="n, number of storage compartments")
+    compartments: int = Field(ge=1, le=MAX_VARIABLES, description="n, number of storage compartments")
     diffusion_coefficient: PositiveQuantity(DIFFUSIVITY)
     diffusion_length: SeriesOf(LENGTH)
     bridge_cross_section: SeriesOf(AREA)
