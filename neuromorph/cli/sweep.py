@@ -9,7 +9,8 @@ from ..errors import InvalidParameterError
 from ..outputs import write_netcdf
 from ._options import bounded_int, output_directory, positive_float, seed
 
-MAX_WORKERS = 4096
+#: local worker processes (pool or Dask LocalCluster) are at most this many, and never more than points
+MAX_WORKERS = 256
 
 EXAMPLE = """Examples:
   neuromorph sweep circuits/sweep_proton_length_x_compartments.yaml
@@ -93,6 +94,8 @@ def run(args) -> int:
     out = output_directory(args.output, Path("out/sweep") / plan.name)
     if spec.kind == "pool" and spec.workers > len(plan.points):
         spec = type(spec)("pool", max(1, len(plan.points)))
+    if spec.kind == "dask" and not spec.scheduler and spec.workers > len(plan.points):
+        spec = type(spec)("dask", max(1, len(plan.points)))
     fresh = not (out / "manifest.json").exists()
     try:
         ds, stats = run_sweep(plan, out, spec, restart=args.restart, progress=not args.quiet)
