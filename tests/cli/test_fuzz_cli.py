@@ -236,6 +236,9 @@ BASE_COMMANDS = [
     ["crossbar", str(ROOT / "circuits/crossbar_16x16_pt5.yaml"), "--updates", "1", "--probes", "1", "--no-plot",
      "-q", "-o", "OUT/xbar"],
     ["sweep", str(ROOT / "circuits/sweep_benna_fusi_m_x_ratio.yaml"), "--check"],
+    ["netlist", str(ROOT / "circuits/crossbar_16x16_pt5.yaml"), "-o", "OUT/deck.cir"],
+    ["memory", str(ROOT / "devices/binary_stochastic.yaml"), "--method", "monte_carlo", "--synapses", "50",
+     "--trials", "2", "--ages", "6", "--duration", "20 s", "--no-plot", "-q", "-o", "OUT/mc"],
 ]
 OPTION_VALUES = ["-1", "0", "1", "2", "0.5", "1e9", "4294967296", "99999999999999999999", "nan", "inf", "-inf", "",
                  " ", "abc", "1 s", "10 ms", "1 Hz", "1 V", "1e-12", "1e300", "-0", "1_0", "0x1f", "--", "-"]
@@ -353,7 +356,7 @@ def test_the_fuzz_pools_are_what_they_claim():
     command lines are valid (exit 0) so that mutations start from working input."""
     assert all(CARDS[kind] for kind in CARD_COMMANDS)
     with tempfile.TemporaryDirectory() as tmp:
-        for args in BASE_COMMANDS[:2] + BASE_COMMANDS[4:]:
+        for args in BASE_COMMANDS[:2] + BASE_COMMANDS[4:]:  # (memory theory and crossbar: their own tests)
             args = [a.replace("OUT", tmp) for a in args]
             code, _, err = run_cli(args)
             assert code == 0, err
