@@ -432,9 +432,15 @@ def test_dict_protocol_and_device_run_like_their_files(tmp_path):
 # ------------------------------------------------------------------------------------ plot helpers
 
 def test_plot_helpers_return_the_figure_the_command_writes(tmp_path):
+    import matplotlib.pyplot as plt
+
     ds = nm.memory(["devices/benna_fusi_m8.yaml"], synapses=100, trials=4, ages=8, seed=1, progress=False)
+    open_before = plt.get_fignums()
     fig = nm.plots.snr(ds)
     assert isinstance(fig, matplotlib.figure.Figure)
+    assert plt.get_fignums() == open_before           # detached from pyplot: nothing accumulates
+    fig.savefig(tmp_path / "detached.png")            # and still drawable
+    assert (tmp_path / "detached.png").stat().st_size > 1000
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert nm.plots.figure(ds).axes[0].get_title() == ax.get_title()

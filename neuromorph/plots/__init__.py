@@ -31,6 +31,15 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import xarray as xr
     from matplotlib.figure import Figure
 
+def _detached(fig: "Figure") -> "Figure":
+    """``fig``, no longer held by pyplot: nothing accumulates in pyplot's list of open figures,
+    and a notebook shows the returned figure once (not again as an open pyplot figure)."""
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return fig
+
+
 __all__ = ["snr", "simulation", "lifetime_heatmap", "sweep_snr", "crossbar_run", "spice_check", "familiarity_metrics",
            "familiarity_capacity", "training_curves", "continual", "continual_comparison", "fit_traces", "figure"]
 
@@ -40,7 +49,7 @@ def snr(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     Dataset: Monte-Carlo with ±1 SE bars, theory as lines, criterion and lifetimes marked."""
     from .memory import memory_snr_figure
 
-    return memory_snr_figure(ds, title)
+    return _detached(memory_snr_figure(ds, title))
 
 
 def simulation(ds: "xr.Dataset", title: str | None = None) -> "Figure":
@@ -48,7 +57,7 @@ def simulation(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     `neuromorph.simulate` Dataset."""
     from .simulate import protocol_run_figure
 
-    return protocol_run_figure(ds, title)
+    return _detached(protocol_run_figure(ds, title))
 
 
 def lifetime_heatmap(ds: "xr.Dataset", title: str | None = None) -> "Figure":
@@ -56,14 +65,14 @@ def lifetime_heatmap(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     value in each cell)."""
     from .sweep import lifetime_heatmap_figure
 
-    return lifetime_heatmap_figure(ds, title)
+    return _detached(lifetime_heatmap_figure(ds, title))
 
 
 def sweep_snr(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     """SNR curves of every sweep point (log–log), one panel per value of the second field."""
     from .sweep import sweep_snr_figure
 
-    return sweep_snr_figure(ds, title)
+    return _detached(sweep_snr_figure(ds, title))
 
 
 def crossbar_run(ds: "xr.Dataset", title: str | None = None) -> "Figure":
@@ -71,7 +80,7 @@ def crossbar_run(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     `neuromorph.crossbar_writes` Dataset."""
     from .crossbar import crossbar_run_figure
 
-    return crossbar_run_figure(ds, title)
+    return _detached(crossbar_run_figure(ds, title))
 
 
 def spice_check(ds: "xr.Dataset", title: str | None = None) -> "Figure":
@@ -82,7 +91,7 @@ def spice_check(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     fig = spice_check_figure(ds)
     if title:
         fig.suptitle(title)
-    return fig
+    return _detached(fig)
 
 
 def familiarity_metrics(ds: "xr.Dataset", title: str | None = None) -> "Figure":
@@ -90,14 +99,14 @@ def familiarity_metrics(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     `neuromorph.familiarity` Dataset."""
     from .familiarity import familiarity_figure
 
-    return familiarity_figure(ds, title)
+    return _detached(familiarity_figure(ds, title))
 
 
 def familiarity_capacity(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     """Lifetime t* versus N and versus m with the fitted exponents (capacity cards)."""
     from .familiarity import familiarity_capacity_figure
 
-    return familiarity_capacity_figure(ds, title)
+    return _detached(familiarity_capacity_figure(ds, title))
 
 
 def training_curves(ds: "xr.Dataset", title: str | None = None) -> "Figure":
@@ -105,7 +114,7 @@ def training_curves(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     `neuromorph.train` Dataset."""
     from .training import training_figure
 
-    return training_figure(ds, title)
+    return _detached(training_figure(ds, title))
 
 
 def continual(ds: "xr.Dataset", title: str | None = None) -> "Figure":
@@ -113,7 +122,7 @@ def continual(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     `neuromorph.continual` Dataset."""
     from .training import continual_figure
 
-    return continual_figure(ds, title)
+    return _detached(continual_figure(ds, title))
 
 
 def continual_comparison(ds: "xr.Dataset", title: str | None = None) -> "Figure":
@@ -122,14 +131,14 @@ def continual_comparison(ds: "xr.Dataset", title: str | None = None) -> "Figure"
     `neuromorph.continual`)."""
     from .training import comparison_figure
 
-    return comparison_figure(ds, title)
+    return _detached(comparison_figure(ds, title))
 
 
 def fit_traces(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     """Data, start and fitted model per trace and the residuals (``FitResult.dataset()``)."""
     from .fit import fit_figure
 
-    return fit_figure(ds, title)
+    return _detached(fit_figure(ds, title))
 
 
 #: Dataset fingerprint (a variable only that experiment writes) → figure helper
