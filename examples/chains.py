@@ -7,10 +7,10 @@ slowest timescale (docs/chains.md); a single variable decays exponentially.
 
 import matplotlib.pyplot as plt
 import numpy as np
+from _common import save
 from scipy.linalg import expm
 
 from neuromorph.synapses.chain import LinearChain
-from _common import save
 
 t = np.geomspace(0.1, 1e7, 200)
 fig, ax = plt.subplots(figsize=(6, 4.5), constrained_layout=True)

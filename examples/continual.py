@@ -6,8 +6,9 @@ on task i) gives average accuracy, backward transfer and forgetting.
 import tempfile
 from pathlib import Path
 
-import neuromorph as nm
 from _common import save
+
+import neuromorph as nm
 
 NETWORK = """kind: network
 name: example_net

@@ -9,9 +9,9 @@ kernel (docs/crossbar.md).
 
 import matplotlib.pyplot as plt
 import numpy as np
+from _common import ROOT, save
 
 import neuromorph as nm
-from _common import ROOT, save
 
 CARD = ROOT / "circuits" / "crossbar_16x16_pt5.yaml"
 

@@ -7,9 +7,9 @@ relaxation timescale of a geometric device grows about 4x per added compartment 
 
 import matplotlib.pyplot as plt
 import numpy as np
+from _common import ROOT, save
 
 import neuromorph as nm
-from _common import ROOT, save
 
 CARD = ROOT / "devices" / "proton_transistor_5.yaml"
 

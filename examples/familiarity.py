@@ -8,8 +8,10 @@ theory of the ioSNR.
 import tempfile
 from pathlib import Path
 
-import neuromorph as nm
 from _common import save
+
+import neuromorph as nm
+from neuromorph.tasks.familiarity.cards import summary  # the command's table
 
 CARD = """kind: familiarity
 name: example_familiarity
@@ -27,7 +29,5 @@ with tempfile.TemporaryDirectory() as tmp:
     card = Path(tmp) / "familiarity.yaml"
     card.write_text(CARD)
     ds = nm.familiarity(card, progress=False)
-from neuromorph.tasks.familiarity.cards import summary  # the table `neuromorph familiarity` prints
-
 print(summary(ds))
 save(nm.plots.familiarity_metrics(ds), "familiarity_metrics")

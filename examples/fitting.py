@@ -4,8 +4,9 @@ on four card fields with the exact square-wave gate-drive model, standard errors
 and whether the generator's values lie inside the 95 % intervals.
 """
 
-import neuromorph as nm
 from _common import ROOT, save
+
+import neuromorph as nm
 
 TRUTH = {"diffusion_coefficient": 1.3e-9, "bridge_cross_section.ratio": 0.45,  # the data's generator
          "gate.injection_conductance": 1.6e-7, "channel.g_min": 5.2e-4}

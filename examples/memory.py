@@ -5,8 +5,9 @@ Monte-Carlo (16 trials) beside the exact theory (mean field / Markov chain); lif
 with SNR < 1 (docs/memory.md).
 """
 
-import neuromorph as nm
 from _common import ROOT, save
+
+import neuromorph as nm
 
 cards = [ROOT / "devices" / f"{name}.yaml" for name in ("benna_fusi_m8", "single_timescale", "binary_stochastic")]
 ds = nm.memory(cards, synapses=1000, trials=16, ages=40, seed=1, progress=False)

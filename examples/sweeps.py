@@ -9,8 +9,9 @@ and a rerun computes only missing ones (docs/sweeps.md).
 import tempfile
 from pathlib import Path
 
-import neuromorph as nm
 from _common import ROOT, save
+
+import neuromorph as nm
 
 CARD = f"""kind: sweep
 name: example_length_x_compartments

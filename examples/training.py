@@ -6,8 +6,9 @@ alignment angle between each layer's W and its effective feedback (docs/science.
 import tempfile
 from pathlib import Path
 
-import neuromorph as nm
 from _common import save
+
+import neuromorph as nm
 
 CARD = """kind: network
 name: example_digits

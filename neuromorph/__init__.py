@@ -54,8 +54,23 @@ _API = {"load_device", "load_protocol", "load_crossbar", "card_data", "simulate"
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from . import plots
-    from .api import (card_data, continual, crossbar_writes, familiarity, fit, load_crossbar, load_device,
-                      load_protocol, memory, netlist, simulate, spice_check, sweep, timescales, train)
+    from .api import (
+        card_data,
+        continual,
+        crossbar_writes,
+        familiarity,
+        fit,
+        load_crossbar,
+        load_device,
+        load_protocol,
+        memory,
+        netlist,
+        simulate,
+        spice_check,
+        sweep,
+        timescales,
+        train,
+    )
     from .crossbar import CrossbarArray
 
 

@@ -36,7 +36,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from .config.yamlio import CardSource, ConfigError, read_card, validate_card
 
@@ -49,11 +49,27 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from .sweep.executors import ExecutorSpec
     from .tasks.fit import FitResult
 
-__all__ = ["CardLike", "card_data", "load_device", "load_protocol", "load_crossbar", "simulate", "timescales",
-           "memory", "sweep", "crossbar_writes", "netlist", "spice_check", "familiarity", "train", "continual", "fit"]
+__all__ = [
+    "CardLike",
+    "card_data",
+    "continual",
+    "crossbar_writes",
+    "familiarity",
+    "fit",
+    "load_crossbar",
+    "load_device",
+    "load_protocol",
+    "memory",
+    "netlist",
+    "simulate",
+    "spice_check",
+    "sweep",
+    "timescales",
+    "train",
+]
 
 #: a card: a path to a YAML file, or a mapping with the same content
-CardLike = Union[str, os.PathLike, Mapping]
+CardLike = str | os.PathLike | Mapping
 
 _DICT_CARD = "<dict>"
 _OVERRIDE = "\0override"
@@ -208,7 +224,7 @@ def _name_of(card: CardLike, data: Mapping) -> str:
     return Path(card).stem
 
 
-def load_device(card: CardLike, /, base_dir: str | os.PathLike | None = None, **overrides: Any) -> "Device":
+def load_device(card: CardLike, /, base_dir: str | os.PathLike | None = None, **overrides: Any) -> Device:
     """Read, validate and build a device card.
 
     Parameters
@@ -257,7 +273,7 @@ def load_device(card: CardLike, /, base_dir: str | os.PathLike | None = None, **
     return _validated(source, DeviceCard, build)
 
 
-def load_protocol(card: CardLike, /, base_dir: str | os.PathLike | None = None, **overrides: Any) -> "ProtocolCard":
+def load_protocol(card: CardLike, /, base_dir: str | os.PathLike | None = None, **overrides: Any) -> ProtocolCard:
     """Read and validate a pulse protocol card (``protocols/*.yaml``) for `simulate`.
 
     Parameters
@@ -279,7 +295,7 @@ def load_protocol(card: CardLike, /, base_dir: str | os.PathLike | None = None, 
 
 
 def load_crossbar(card: CardLike, /, rows: int | None = None, columns: int | None = None,
-                  base_dir: str | os.PathLike | None = None, **overrides: Any) -> "CrossbarConfig":
+                  base_dir: str | os.PathLike | None = None, **overrides: Any) -> CrossbarConfig:
     """Read and validate a crossbar card, load its device card and check the combination.
 
     Parameters
@@ -309,14 +325,14 @@ def load_crossbar(card: CardLike, /, rows: int | None = None, columns: int | Non
     return config
 
 
-def _device(device: "Device | CardLike") -> "Device":
+def _device(device: Device | CardLike) -> Device:
     return load_device(device) if isinstance(device, (str, os.PathLike, Mapping)) else device
 
 
 # ---------------------------------------------------------------------------------------- experiments
 
-def simulate(device: "Device | CardLike", protocol: "ProtocolCard | CardLike", devices: int = 1, seed: int = 0,
-             integrator: str = "eigen", max_step: float | str | None = None, progress: bool = True) -> "xr.Dataset":
+def simulate(device: Device | CardLike, protocol: ProtocolCard | CardLike, devices: int = 1, seed: int = 0,
+             integrator: str = "eigen", max_step: float | str | None = None, progress: bool = True) -> xr.Dataset:
     """Run a device (or a population with device-to-device variation) under a pulse protocol —
     ``neuromorph simulate``.
 
@@ -354,7 +370,7 @@ def simulate(device: "Device | CardLike", protocol: "ProtocolCard | CardLike", d
                         progress=progress, max_step_s=step)
 
 
-def timescales(device: "Device | CardLike") -> dict:
+def timescales(device: Device | CardLike) -> dict:
     """Relaxation timescales τ_i = −1/λ_i [s] of a device's chain and its per-compartment
     constants — ``neuromorph timescales --json``.
 
@@ -370,10 +386,10 @@ def timescales(device: "Device | CardLike") -> dict:
     return describe_timescales(_device(device))
 
 
-def memory(devices: "Device | CardLike | Sequence[Device | CardLike]", synapses: int = 1000, trials: int = 64,
+def memory(devices: Device | CardLike | Sequence[Device | CardLike], synapses: int = 1000, trials: int = 64,
            rate: float | str = 1.0, events: str = "poisson", duration: float | str | None = None, ages: int = 60,
            criterion: float = 1.0, method: str = "both", burn_in: float | str | None = None, seed: int = 0,
-           progress: bool = True) -> "xr.Dataset":
+           progress: bool = True) -> xr.Dataset:
     """Memory-signal SNR curves and lifetimes of one or more devices — ``neuromorph memory``.
 
     N synapses receive random ±1 plasticity events at ``rate``; a random pattern is stored at
@@ -436,7 +452,7 @@ def memory(devices: "Device | CardLike | Sequence[Device | CardLike]", synapses:
     return ds
 
 
-def _executor(executor: "str | ExecutorSpec", workers: int | None, scheduler: str | None) -> "ExecutorSpec":
+def _executor(executor: str | ExecutorSpec, workers: int | None, scheduler: str | None) -> ExecutorSpec:
     from .sweep.executors import ExecutorSpec, available_cpus
 
     if not isinstance(executor, str):
@@ -454,9 +470,9 @@ def _executor(executor: "str | ExecutorSpec", workers: int | None, scheduler: st
     return ExecutorSpec(executor, 1)
 
 
-def sweep(card: CardLike, /, output: str | os.PathLike | None = None, executor: "str | ExecutorSpec" = "serial",
+def sweep(card: CardLike, /, output: str | os.PathLike | None = None, executor: str | ExecutorSpec = "serial",
           workers: int | None = None, scheduler: str | None = None, seed: int | None = None, restart: bool = False,
-          progress: bool = True, base_dir: str | os.PathLike | None = None, **overrides: Any) -> "xr.Dataset":
+          progress: bool = True, base_dir: str | os.PathLike | None = None, **overrides: Any) -> xr.Dataset:
     """A grid over device fields → timescales, SNR curves and lifetimes — ``neuromorph sweep``.
 
     Parameters
@@ -508,9 +524,9 @@ def sweep(card: CardLike, /, output: str | os.PathLike | None = None, executor: 
     return ds
 
 
-def crossbar_writes(card: "CardLike | CrossbarConfig", updates: int = 50, seed: int = 0,
+def crossbar_writes(card: CardLike | CrossbarConfig, updates: int = 50, seed: int = 0,
                     learning_rate: float | None = None, scheme: str | None = None, interval: float = 0.0,
-                    relax: float = 0.0, probes: int = 8, progress: bool = True) -> "xr.Dataset":
+                    relax: float = 0.0, probes: int = 8, progress: bool = True) -> xr.Dataset:
     """Random outer-product updates on a crossbar, read before and after — ``neuromorph crossbar``.
 
     Parameters
@@ -589,7 +605,13 @@ def netlist(card: str | os.PathLike, seed: int = 0, updates: int = 0, input: str
     """
     from .config.units import TIME, parse_quantity
     from .errors import NeuromorphError
-    from .spice.scenarios import crossbar_deck_text, input_vector, ladder_deck_text, ladder_scenario, prepare_array
+    from .spice.scenarios import (
+        crossbar_deck_text,
+        input_vector,
+        ladder_deck_text,
+        ladder_scenario,
+        prepare_array,
+    )
 
     t_stop = None if ladder_time is None else parse_quantity(ladder_time, TIME)
     array = prepare_array(card, int(seed), int(updates))
@@ -609,7 +631,7 @@ def netlist(card: str | os.PathLike, seed: int = 0, updates: int = 0, input: str
 
 
 def spice_check(card: str | os.PathLike, seed: int = 0, updates: int = 0, input: str = "random",
-                ladder_time: float | str | None = None, keep: str | os.PathLike | None = None) -> "xr.Dataset":
+                ladder_time: float | str | None = None, keep: str | os.PathLike | None = None) -> xr.Dataset:
     """neuromorph against ngspice on the decks of `netlist` — ``neuromorph spice-check -o``.
 
     Parameters
@@ -649,8 +671,8 @@ def spice_check(card: str | os.PathLike, seed: int = 0, updates: int = 0, input:
 
 
 def familiarity(card: CardLike, /, seed: int | None = None, output: str | os.PathLike | None = None,
-                executor: "str | ExecutorSpec" = "serial", workers: int | None = None, restart: bool = False,
-                progress: bool = True, base_dir: str | os.PathLike | None = None, **overrides: Any) -> "xr.Dataset":
+                executor: str | ExecutorSpec = "serial", workers: int | None = None, restart: bool = False,
+                progress: bool = True, base_dir: str | os.PathLike | None = None, **overrides: Any) -> xr.Dataset:
     """Familiarity detection on complex-synapse networks — ``neuromorph familiarity``.
 
     Parameters
@@ -706,7 +728,7 @@ def familiarity(card: CardLike, /, seed: int | None = None, output: str | os.Pat
 
 def train(card: CardLike, /, seed: int | None = None, epochs: int | None = None,
           checkpoint_dir: str | os.PathLike | None = None, progress: bool = True,
-          base_dir: str | os.PathLike | None = None, **overrides: Any) -> "xr.Dataset":
+          base_dir: str | os.PathLike | None = None, **overrides: Any) -> xr.Dataset:
     """Train a network card's rules (BP, FA, DFA, KP, PFA) on float weights or crossbar tiles —
     ``neuromorph train``.
 
@@ -741,9 +763,9 @@ def train(card: CardLike, /, seed: int | None = None, epochs: int | None = None,
 
 
 def continual(card: CardLike, /, seed: int | None = None, checkpoint_dir: str | os.PathLike | None = None,
-              progress: bool = True, output: str | os.PathLike | None = None, executor: "str | ExecutorSpec" = "serial",
+              progress: bool = True, output: str | os.PathLike | None = None, executor: str | ExecutorSpec = "serial",
               workers: int | None = None, restart: bool = False, base_dir: str | os.PathLike | None = None,
-              **overrides: Any) -> "xr.Dataset":
+              **overrides: Any) -> xr.Dataset:
     """A sequence of tasks learned one after another — ``neuromorph continual``.
 
     Parameters
@@ -800,7 +822,7 @@ def continual(card: CardLike, /, seed: int | None = None, checkpoint_dir: str | 
 
 
 def fit(base: str | os.PathLike, data: str | os.PathLike, free: Sequence[str] | str,
-        max_evaluations: int = 2000) -> "FitResult":
+        max_evaluations: int = 2000) -> FitResult:
     """Least-squares fit of dotted card fields to measured traces — ``neuromorph fit``.
 
     Parameters

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import xarray as xr
     from matplotlib.figure import Figure
 
-def _detached(fig: "Figure") -> "Figure":
+def _detached(fig: Figure) -> Figure:
     """``fig``, no longer held by pyplot: nothing accumulates in pyplot's list of open figures,
     and a notebook shows the returned figure once (not again as an open pyplot figure)."""
     import matplotlib.pyplot as plt
@@ -40,11 +40,24 @@ def _detached(fig: "Figure") -> "Figure":
     return fig
 
 
-__all__ = ["snr", "simulation", "lifetime_heatmap", "sweep_snr", "crossbar_run", "spice_check", "familiarity_metrics",
-           "familiarity_capacity", "training_curves", "continual", "continual_comparison", "fit_traces", "figure"]
+__all__ = [
+    "continual",
+    "continual_comparison",
+    "crossbar_run",
+    "familiarity_capacity",
+    "familiarity_metrics",
+    "figure",
+    "fit_traces",
+    "lifetime_heatmap",
+    "simulation",
+    "snr",
+    "spice_check",
+    "sweep_snr",
+    "training_curves",
+]
 
 
-def snr(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+def snr(ds: xr.Dataset, title: str | None = None) -> Figure:
     """SNR versus time since storage [s], log–log, every device of a `neuromorph.memory`
     Dataset: Monte-Carlo with ±1 SE bars, theory as lines, criterion and lifetimes marked."""
     from .memory import memory_snr_figure
@@ -52,7 +65,7 @@ def snr(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     return _detached(memory_snr_figure(ds, title))
 
 
-def simulation(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+def simulation(ds: xr.Dataset, title: str | None = None) -> Figure:
     """Weight (channel conductance) and every compartment u_k versus time, log time axis, of a
     `neuromorph.simulate` Dataset."""
     from .simulate import protocol_run_figure
@@ -60,7 +73,7 @@ def simulation(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     return _detached(protocol_run_figure(ds, title))
 
 
-def lifetime_heatmap(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+def lifetime_heatmap(ds: xr.Dataset, title: str | None = None) -> Figure:
     """Memory lifetime over the grid of a `neuromorph.sweep` Dataset (log colour scale, the
     value in each cell)."""
     from .sweep import lifetime_heatmap_figure
@@ -68,14 +81,14 @@ def lifetime_heatmap(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     return _detached(lifetime_heatmap_figure(ds, title))
 
 
-def sweep_snr(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+def sweep_snr(ds: xr.Dataset, title: str | None = None) -> Figure:
     """SNR curves of every sweep point (log–log), one panel per value of the second field."""
     from .sweep import sweep_snr_figure
 
     return _detached(sweep_snr_figure(ds, title))
 
 
-def crossbar_run(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+def crossbar_run(ds: xr.Dataset, title: str | None = None) -> Figure:
     """Conductances before/after, IR-drop map, intended versus realised update of a
     `neuromorph.crossbar_writes` Dataset."""
     from .crossbar import crossbar_run_figure
@@ -83,7 +96,7 @@ def crossbar_run(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     return _detached(crossbar_run_figure(ds, title))
 
 
-def spice_check(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+def spice_check(ds: xr.Dataset, title: str | None = None) -> Figure:
     """Sense currents and RC-ladder voltages, ngspice versus neuromorph, of a
     `neuromorph.spice_check` Dataset (``spice-check -o``)."""
     from .crossbar import spice_check_figure
@@ -94,7 +107,7 @@ def spice_check(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     return _detached(fig)
 
 
-def familiarity_metrics(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+def familiarity_metrics(ds: xr.Dataset, title: str | None = None) -> Figure:
     """ioSNR/rSNR versus age with theory, ROC curves at three ages and the lifetimes of a
     `neuromorph.familiarity` Dataset."""
     from .familiarity import familiarity_figure
@@ -102,14 +115,14 @@ def familiarity_metrics(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     return _detached(familiarity_figure(ds, title))
 
 
-def familiarity_capacity(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+def familiarity_capacity(ds: xr.Dataset, title: str | None = None) -> Figure:
     """Lifetime t* versus N and versus m with the fitted exponents (capacity cards)."""
     from .familiarity import familiarity_capacity_figure
 
     return _detached(familiarity_capacity_figure(ds, title))
 
 
-def training_curves(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+def training_curves(ds: xr.Dataset, title: str | None = None) -> Figure:
     """Accuracy versus epoch per rule and the path alignment angle per layer of a
     `neuromorph.train` Dataset."""
     from .training import training_figure
@@ -117,7 +130,7 @@ def training_curves(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     return _detached(training_figure(ds, title))
 
 
-def continual(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+def continual(ds: xr.Dataset, title: str | None = None) -> Figure:
     """Every task's accuracy along the training sequence and the accuracy matrix of a
     `neuromorph.continual` Dataset."""
     from .training import continual_figure
@@ -125,7 +138,7 @@ def continual(ds: "xr.Dataset", title: str | None = None) -> "Figure":
     return _detached(continual_figure(ds, title))
 
 
-def continual_comparison(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+def continual_comparison(ds: xr.Dataset, title: str | None = None) -> Figure:
     """Final average accuracy and forgetting per substrate and rule at the selected learning
     rate, and the first task's accuracy along the sequence (comparison cards of
     `neuromorph.continual`)."""
@@ -134,7 +147,7 @@ def continual_comparison(ds: "xr.Dataset", title: str | None = None) -> "Figure"
     return _detached(comparison_figure(ds, title))
 
 
-def fit_traces(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+def fit_traces(ds: xr.Dataset, title: str | None = None) -> Figure:
     """Data, start and fitted model per trace and the residuals (``FitResult.dataset()``)."""
     from .fit import fit_figure
 
@@ -147,7 +160,7 @@ _BY_VARIABLE = (("irdrop_cell_error", crossbar_run), ("forward_ngspice", spice_c
                 ("residual", fit_traces), ("u", simulation))
 
 
-def figure(ds: "xr.Dataset", title: str | None = None) -> "Figure":
+def figure(ds: xr.Dataset, title: str | None = None) -> Figure:
     """The figure the command that made ``ds`` would draw, chosen from its variables.
 
     Raises
