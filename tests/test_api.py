@@ -77,6 +77,29 @@ def test_plot_helpers_are_functions_even_after_every_plot_module_is_imported():
         assert inspect.isfunction(getattr(nm.plots, name)), name
 
 
+def test_commands_draw_headless_and_notebooks_keep_their_inline_backend():
+    pytest.importorskip("IPython")
+    pytest.importorskip("matplotlib_inline")
+    import os
+
+    code = "import matplotlib, neuromorph.plots; print(matplotlib.get_backend())"
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip().lower() == "agg"
+    notebook = """
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+import neuromorph as nm
+ds = nm.simulate("devices/benna_fusi_m8.yaml", "protocols/alternating.yaml", progress=False)
+data, _ = shell.display_formatter.format(nm.plots.simulation(ds))
+print(sorted(data))
+"""
+    env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"   # what a Jupyter kernel sets
+    out = subprocess.run([sys.executable, "-c", notebook], capture_output=True, text=True, check=True, env=env,
+                         cwd=ROOT)
+    assert "'image/png'" in out.stdout     # the returned figure is shown as an image, once
+
+
 def test_import_is_light():
     """``import neuromorph`` loads neither numba, xarray nor matplotlib (measured in a fresh process)."""
     code = "import sys, neuromorph; print(sorted(m for m in ('numba', 'xarray', 'matplotlib') if m in sys.modules))"

@@ -23,9 +23,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import os
+import sys
+
 import matplotlib
 
-matplotlib.use("Agg")
+if not os.environ.get("MPLBACKEND") and "ipykernel" not in sys.modules:
+    # headless by default (the commands only write files); a notebook keeps its inline backend,
+    # so the figures the helpers return are shown there
+    matplotlib.use("Agg")
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import xarray as xr

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen in plots/__init__.py)
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
