@@ -178,3 +178,17 @@ def test_ir_drop_reads_change_the_products_slightly():
     b = wired.forward(data.x_test[:32])["A1"]
     rel = np.linalg.norm(b - a) / np.linalg.norm(a)
     assert 0.01 < rel < 0.3
+
+
+def test_explicit_decay_pulses_shrink_tile_weights_by_the_factor(ideal_tile):
+    """weight_decay: explicit -> one write of round(-f W / dw_min) pulses (at most the bit length
+    per slot): W -> (1 - f) W within half a pulse (dw_min = 2e-6) per weight."""
+    from neuromorph.learning.tiles import TileCounters, TileMatrix
+
+    array = ideal_tile("W1", 6, 4, 0)
+    w = np.random.default_rng(0).uniform(-0.4, 0.4, size=(6, 4))
+    array.set_weights(w)
+    tile = TileMatrix(array, TileCounters(), 0.0, explicit_decay=True)
+    tile.decay(0.02)          # at most 0.02 * 0.4 / 2e-6 = 4000 pulses: within the 4096 of one slot
+    np.testing.assert_allclose(tile.value(), 0.98 * w, atol=1.5e-6)
+    assert tile.counters.pulses > 0
