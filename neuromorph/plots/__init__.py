@@ -28,9 +28,10 @@ import sys
 
 import matplotlib
 
-if not os.environ.get("MPLBACKEND") and "ipykernel" not in sys.modules:
-    # headless by default (the commands only write files); a notebook keeps its inline backend,
-    # so the figures the helpers return are shown there
+_NOTEBOOK_BACKEND = any(name in os.environ.get("MPLBACKEND", "") for name in ("inline", "ipympl", "widget"))
+if not _NOTEBOOK_BACKEND and "ipykernel" not in sys.modules:
+    # headless (the commands only write files); a notebook keeps its inline backend, so the
+    # figures the helpers return are shown there
     matplotlib.use("Agg")
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
