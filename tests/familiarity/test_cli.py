@@ -175,3 +175,15 @@ def test_a_network_too_big_for_memory_is_refused_before_work(tmp_path, capsys, m
     assert main(["familiarity", str(card), "-o", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert "'huge'" in err and "GiB" in err
+
+
+def test_capacity_numbers_do_not_depend_on_the_executor(tmp_path):
+    """Serial (this process) and a local pool of 2 spawned workers give identical Datasets."""
+    card = _card(tmp_path, "kind: familiarity_capacity\nneurons: [8, 16]\nvariables: []\n"
+                           "protocol: {test_items: 20, fill_in: 128, burn_in: 100}\n")
+    assert main(["familiarity", str(card), "-o", str(tmp_path / "serial"), "-q", "--no-plot", "-j", "1"]) == 0
+    assert main(["familiarity", str(card), "-o", str(tmp_path / "pool"), "-q", "--no-plot", "-j", "2"]) == 0
+    a = xr.load_dataset(tmp_path / "serial.nc")
+    b = xr.load_dataset(tmp_path / "pool.nc")
+    for name in ("io_snr", "r_snr", "lifetime_io_snr", "lifetime_forced_choice"):
+        assert np.array_equal(a[name].values, b[name].values, equal_nan=True)
