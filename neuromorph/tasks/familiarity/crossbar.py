@@ -89,7 +89,10 @@ def crossbar_familiarity(card: FamiliarityCrossbarCard, card_path: str | Path, s
     try:
         config = load_crossbar(path.parent / card.crossbar, rows=n + 1, columns=n)
     except ConfigError as exc:
-        raise ConfigError([f"{path}: crossbar: {p}" for p in exc.problems]) from None
+        from ...config.yamlio import read_card
+
+        file, line = read_card(path).where(("crossbar",))
+        raise ConfigError([f"{file}:{line}: crossbar: {p}" for p in exc.problems]) from None
     array = CrossbarArray(config, seed=seed)
     net = CrossbarFamiliarityNetwork(array, card.rate, card.pulses_per_item)
     chain = config.device.chain
