@@ -107,6 +107,7 @@ def _store_items(state, mask, items, first_item, key, lower, diag, upper, q, lev
                         continue
                 hebb = xi if i == j else xi * items[t, j]
                 previous = 0.0          # u_{k-1} before this item's step
+                word = np.uint64(0)     # one 64-bit draw serves variables 2w (high half) and 2w+1 (low half)
                 for k in range(m):
                     current = state[i, j, k]
                     acc = diag[k] * current
@@ -119,7 +120,12 @@ def _store_items(state, mask, items, first_item, key, lower, diag, upper, q, lev
                         acc += hebb
                     if levels > 0:
                         low = np.floor(acc - offset) + offset
-                        if _uniform(key, base, k) <= acc - low:
+                        if k % 2 == 0:
+                            word = splitmix64(key, base + np.uint64(k // 2))
+                            uniform = np.float64(word >> _S32) * _TO_UNIT
+                        else:
+                            uniform = np.float64(word & _LOW32) * _TO_UNIT
+                        if uniform <= acc - low:
                             acc = low + 1.0
                         else:
                             acc = low
