@@ -330,19 +330,23 @@ class PointStore:
         data = buffer.getvalue()
         digest = hashlib.sha256(data).hexdigest()
         try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+            try:
+                with open(tmp, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, path)
+            finally:
+                if tmp.exists():
+                    tmp.unlink()
+            with open(self.journal_path, "a") as journal:
+                journal.write(f"{int(index)} {digest}\n")
+                journal.flush()
+                os.fsync(journal.fileno())
+        except OSError as exc:  # disk full, directory removed, permissions changed under a running sweep
+            raise StoreError(f"{path}: cannot store point {index} ({exc.strerror or exc}); the points stored so far "
+                             f"are kept, rerun to resume") from None
         self.checksums[int(index)] = digest
-        with open(self.journal_path, "a") as journal:
-            journal.write(f"{int(index)} {digest}\n")
-            journal.flush()
-            os.fsync(journal.fileno())
         return path
 
     def read(self, index: int) -> dict[str, Any]:

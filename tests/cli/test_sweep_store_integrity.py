@@ -156,3 +156,23 @@ def test_an_unreachable_scheduler_is_one_error_after_a_bounded_wait_and_leaves_n
 def test_a_malformed_scheduler_address_is_refused(run_cli, card, tmp_path):
     code, _, err = run_cli("sweep", card, "-o", tmp_path / "out", "--scheduler", "not an address", "-q")
     assert code == 2 and "expected an address such as tcp://host:8786" in err
+
+
+def test_a_full_disk_while_storing_a_point_is_a_store_error_and_leaves_no_partial_file(tmp_path, monkeypatch):
+    import errno
+
+    from neuromorph.errors import StoreError
+
+    store = PointStore(tmp_path, "fp", log=lambda m: None).open()
+    store.write(0, {"snr": np.arange(3.0)})
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(StoreError, match="cannot store point 1 \\(No space left on device\\)"):
+        store.write(1, {"snr": np.arange(3.0)})
+    monkeypatch.undo()
+    assert store.done() == {0}
+    assert not [p for p in (tmp_path / "points").iterdir() if p.name.startswith(".")]
+    store.close()
