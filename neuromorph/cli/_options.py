@@ -242,8 +242,8 @@ def output_file(value: str | os.PathLike | None, default: str | Path, option: st
         path = Path(text) / default.name
     else:
         path = Path(text)
-    suffix = path.suffix or default.suffix
-    target = OutputPrefix(prefix=path.with_suffix("") if path.suffix else path, suffixes=(suffix,), option=option)
+    suffix = path.suffix  # the file is written under exactly the name given
+    target = OutputPrefix(prefix=path.with_suffix("") if suffix else path, suffixes=(suffix,), option=option)
     check_writable_directory(target.prefix.parent, option)
     main = target.path(suffix)
     if main.is_dir():
