@@ -114,10 +114,25 @@ def test_output_that_is_a_directory_for_a_file_is_refused(tmp_path):
         opts.output_prefix(str(tmp_path / "run"), "out/memory")
 
 
-def test_unwritable_directory_is_refused():
-    target = Path("/proc/neuromorph-test")
-    with pytest.raises(OutputError, match="--output /proc/neuromorph-test"):
-        opts.output_prefix(str(target / "run"), "out/memory")
+def test_a_directory_that_cannot_be_created_is_refused():
+    with pytest.raises(OutputError, match="--output /proc/neuromorph-test: cannot create the directory"):
+        opts.output_prefix("/proc/neuromorph-test/run", "out/memory")
+
+
+def test_an_existing_directory_without_write_access_is_refused(tmp_path):
+    """The probe creates and removes a file. /proc/self exists but takes no files, even for root
+    (which ignores chmod); with an ordinary user a read-only directory is tried as well."""
+    with pytest.raises(OutputError, match="--output /proc/self: directory is not writable"):
+        opts.output_prefix("/proc/self/run", "out/memory")
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        try:
+            with pytest.raises(OutputError, match="directory is not writable"):
+                opts.output_prefix(str(locked / "run"), "out/memory")
+        finally:
+            locked.chmod(0o700)
 
 
 def test_existing_outputs_are_replaced_and_the_command_says_so(tmp_path):
