@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 
 from .. import bench as bench_pkg
-from ._options import bounded_int, nonnegative_float, seed
+from ._options import bounded_int, check_memory, nonnegative_float, seed
 
 
 def register(sub) -> None:
@@ -25,7 +25,7 @@ def register(sub) -> None:
                                 epilog=getattr(module, "EXAMPLE", None))
         module.add_arguments(case)
         _common_validation(case)
-        case.set_defaults(func=module.run)
+        case.set_defaults(func=_with_memory_check(info.name, module.run))
 
 
 #: a whole-number bench option above this is refused at parse time (sizes, repeats, counts)
@@ -41,3 +41,26 @@ def _common_validation(parser) -> None:
             action.type = seed if "--seed" in action.option_strings else bounded_int(1, MAX_COUNT)
         elif action.type is float:
             action.type = nonnegative_float
+
+
+def _step_bytes(args) -> float:
+    """bench step: z, u (N x m), w, alpha (N), and the fused run's alpha_run, w_run and random
+    draws (steps x N, a few copies), float64."""
+    n, m, steps = float(args.synapses), float(args.variables), float(args.fused_steps)
+    return 8.0 * n * (2.0 * m + 3.0) + 8.0 * steps * n * 4.0
+
+
+#: cases whose arrays are sized by options: estimate (bytes) and the options to change
+MEMORY_ESTIMATES = {"step": (_step_bytes, "lower --synapses, --variables or --fused-steps")}
+
+
+def _with_memory_check(case: str, run):
+    if case not in MEMORY_ESTIMATES:
+        return run
+    estimate, hint = MEMORY_ESTIMATES[case]
+
+    def checked(args) -> int:
+        check_memory(estimate(args), f"bench {case}", hint)
+        return run(args)
+
+    return checked

@@ -251,3 +251,9 @@ def test_netlist_with_a_bad_ladder_time_writes_no_deck(run_cli, tmp_path):
                            "--ladder-time", "1 ns")
     assert code == 2 and "too short" in err
     assert not any(tmp_path.iterdir())
+
+
+def test_bench_step_refuses_arrays_that_do_not_fit(run_cli, monkeypatch):
+    monkeypatch.setenv("NEUROMORPH_MEMORY_LIMIT", "1G")
+    code, _, err = run_cli("bench", "step", "--synapses", "1e8", "--repeats", "1")
+    assert code == 2 and "bench step would need about" in err and "--synapses" in err
