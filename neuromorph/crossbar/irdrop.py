@@ -80,7 +80,18 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ..errors import InvalidParameterError
+from .irdrop_pcg import DEFAULT_MAXITER, DEFAULT_RTOL, solve_chain_chain_pcg
+
+#: ``method="auto"`` uses the iterative solve from this many cells on (when both wire families
+#: have nonzero segment resistance); below it the sparse direct solve is as fast
+ITERATIVE_MIN_CELLS = 128 * 128
+#: accepted values of :func:`solve_read`'s ``method``
+SOLVER_METHODS = ("auto", "direct", "iterative")
+
 __all__ = [
+    "ITERATIVE_MIN_CELLS",
+    "SOLVER_METHODS",
     "WireParameters",
     "CrossbarSolution",
     "ideal_read",
@@ -290,7 +301,7 @@ def _nested_dissection(Na: int, Nb: int, leaf: int = 8) -> np.ndarray:
     return perm
 
 
-def _solve_generic(H, V, r_d, r_s, r_driver, r_sense):
+def _solve_generic(H, V, r_d, r_s, r_driver, r_sense, method="direct", rtol=DEFAULT_RTOL):
     """Solve the canonical orientation.
 
     Driven lines ``a = 0..Na-1`` run along ``b`` with the driver at ``b = 0``;
@@ -301,6 +312,8 @@ def _solve_generic(H, V, r_d, r_s, r_driver, r_sense):
     """
     Na, Nb = H.shape
     nB = V.shape[1]
+    if r_d > 0.0 and r_s > 0.0 and (method == "iterative" or (method == "auto" and Na * Nb >= ITERATIVE_MIN_CELLS)):
+        return solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=rtol, maxiter=DEFAULT_MAXITER)[:4]
     r_d_end = r_driver + r_d
     r_s_end = r_sense + r_s
 
@@ -419,7 +432,14 @@ def check_read_inputs(G, v_in, wires: WireParameters | None, transposed: bool):
     return wires, G, v
 
 
-def solve_read(G, v_in, wires: WireParameters | None = None, transposed: bool = False) -> CrossbarSolution:
+def solve_read(
+    G,
+    v_in,
+    wires: WireParameters | None = None,
+    transposed: bool = False,
+    method: str = "auto",
+    rtol: float = DEFAULT_RTOL,
+) -> CrossbarSolution:
     """Read a crossbar with wire resistance by sparse nodal analysis.
 
     Parameters
@@ -438,6 +458,16 @@ def solve_read(G, v_in, wires: WireParameters | None = None, transposed: bool = 
         bottom ends (``I = G.T @ v`` for ideal wires).  ``True``: drive
         columns at their bottom ends, sense rows at their left ends
         (``I = G @ v`` for ideal wires).  See the module docstring.
+    method:
+        ``"direct"``: sparse LU (SuperLU), exact up to rounding.  ``"iterative"``: conjugate
+        gradients on the line Schur complement with tridiagonal line preconditioning
+        (:mod:`neuromorph.crossbar.irdrop_pcg`), memory linear in the cell count; needs
+        ``r_row_ohm > 0`` and ``r_col_ohm > 0`` (otherwise the direct solve runs, on a system
+        already reduced by the merged lines).  ``"auto"`` (default): iterative from
+        :data:`ITERATIVE_MIN_CELLS` cells on, direct below.
+    rtol:
+        Relative residual tolerance of the iterative solve, per input vector:
+        ``‖b − K w‖₂ ≤ rtol ‖b‖₂`` on the Schur-complement system (default 1e-10).
 
     Returns
     -------
@@ -454,19 +484,25 @@ def solve_read(G, v_in, wires: WireParameters | None = None, transposed: bool = 
     row *or* column resistance with a nonzero driver/sense resistance the
     256x256 solve takes ~0.7 s).
 
-    Accuracy: the result is exact up to rounding, but the nodal matrix is
+    With ``method="auto"`` arrays of :data:`ITERATIVE_MIN_CELLS` cells or more with nonzero row
+    and column resistances use the iterative solve instead (see ``neuromorph bench crossbar`` and
+    docs/performance.md for measured times).
+
+    Accuracy: the direct result is exact up to rounding, but the nodal matrix is
     ill-conditioned when very strong branches (short wire segments, g_max)
     meet very weak ones (cells, g_min); expect relative errors of order
     ``eps * g_max / g_min`` (e.g. ~1e-8 for 1 mOhm wires and 10 uS cells).
     """
     wires, G, v = check_read_inputs(G, v_in, wires, transposed)
+    if method not in SOLVER_METHODS:
+        raise InvalidParameterError(f"method must be one of {SOLVER_METHODS}, got {method!r}")
     n_in, n_out = G.shape
     batched = v.ndim == 2
     V = v if batched else v[:, None]
 
     if not transposed:
         I_out, I_in, Vd, Vs = _solve_generic(
-            G, V, wires.r_row_ohm, wires.r_col_ohm, wires.r_driver_ohm, wires.r_sense_ohm
+            G, V, wires.r_row_ohm, wires.r_col_ohm, wires.r_driver_ohm, wires.r_sense_ohm, method, rtol
         )
         row_v, col_v = Vd, Vs
     else:
@@ -482,6 +518,8 @@ def solve_read(G, v_in, wires: WireParameters | None = None, transposed: bool = 
             wires.r_row_ohm,
             wires.r_driver_ohm,
             wires.r_sense_ohm,
+            method,
+            rtol,
         )
         I_out = I_out[::-1]
         I_in = I_in[::-1]

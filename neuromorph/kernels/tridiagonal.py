@@ -1,0 +1,181 @@
+"""Batched symmetric tridiagonal kernels (numba), each with a NumPy reference.
+
+A batch of ``L`` independent symmetric tridiagonal matrices of order ``n`` is given by its
+diagonals ``diag`` (L, n) and off-diagonals ``off`` (L, n-1): ``T[l] = diag(diag[l]) +
+diag(off[l], 1) + diag(off[l], -1)``.
+
+``ldl_factor``      T = L D Lᵀ (no pivoting) for SPD, e.g. diagonally dominant, T: returns
+                    ``inv_d`` (L, n) = 1/D and ``lower`` (L, n-1), the sub-diagonal of the unit
+                    lower-bidiagonal L: lower_i = off_i / D_i,  D_{i+1} = diag_{i+1} − lower_i off_i.
+                    Stable without pivoting for symmetric diagonally dominant M-matrices (the
+                    wire lines of a crossbar), since then D_i ≥ diag_i − |off_{i-1}| > 0.
+``ldl_solve_across`` the same with the systems' index on the *middle* axis, ``rhs``/``out``
+                    (n, L, B) C-contiguous: the recurrence runs over rows that are contiguous in
+                    memory (the sensed lines of a crossbar stored row-major), in blocks of
+                    ``ACROSS_BLOCK`` systems per thread.
+``matvec_across``   y = T x − s for systems across the middle axis (diagonal per system and row,
+                    one constant off-diagonal), x, s, y (n, L, B): one fused pass.
+``ldl_solve``       x = T⁻¹ r for ``B`` right-hand sides per matrix, ``rhs``/``out`` (L, n, B)
+                    (any strides; ``out`` may be ``rhs``): forward y_i = r_i − lower_{i−1} y_{i−1},
+                    back x_i = y_i·inv_d_i − lower_i x_{i+1}.  O(L·n·B) flops, one pass each way.
+
+References: Golub & Van Loan, *Matrix Computations* (4th ed.), §4.3.6 (LDLᵀ of a symmetric
+tridiagonal matrix).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from ._jit import population_kernel
+
+__all__ = ["ldl_factor", "ldl_factor_reference", "ldl_solve", "ldl_solve_reference", "ldl_solve_across",
+           "ldl_solve_across_reference", "matvec_across", "matvec_across_reference"]
+
+#: lines per block of :func:`ldl_solve_across` (one thread's contiguous share of a row)
+ACROSS_BLOCK = 64
+
+
+@population_kernel
+def ldl_factor(diag, off, inv_d, lower):
+    """LDLᵀ factors of ``L`` SPD tridiagonal matrices into ``inv_d`` (L, n) and ``lower`` (L, n-1)."""
+    n_sys, n = diag.shape
+    for s in prange(n_sys):
+        d = diag[s, 0]
+        inv_d[s, 0] = 1.0 / d
+        for i in range(n - 1):
+            li = off[s, i] / d
+            lower[s, i] = li
+            d = diag[s, i + 1] - li * off[s, i]
+            inv_d[s, i + 1] = 1.0 / d
+
+
+def ldl_factor_reference(diag, off):
+    """NumPy reference of :func:`ldl_factor`, vectorised over the batch: returns ``(inv_d, lower)``."""
+    diag = np.asarray(diag, dtype=float)
+    off = np.asarray(off, dtype=float)
+    n_sys, n = diag.shape
+    d = np.empty((n_sys, n))
+    lower = np.empty((n_sys, max(n - 1, 0)))
+    d[:, 0] = diag[:, 0]
+    for i in range(n - 1):
+        lower[:, i] = off[:, i] / d[:, i]
+        d[:, i + 1] = diag[:, i + 1] - lower[:, i] * off[:, i]
+    return 1.0 / d, lower
+
+
+@population_kernel
+def ldl_solve(inv_d, lower, rhs, out):
+    """Solve ``T[l] x = rhs[l]`` for every system ``l`` and column, from :func:`ldl_factor`'s
+    factors; ``rhs``, ``out`` are (L, n, B) arrays of any strides (``out`` may alias ``rhs``)."""
+    n_sys, n = inv_d.shape
+    nb = rhs.shape[2]
+    for s in prange(n_sys):
+        for k in range(nb):
+            out[s, 0, k] = rhs[s, 0, k]
+        for i in range(1, n):
+            li = lower[s, i - 1]
+            for k in range(nb):
+                out[s, i, k] = rhs[s, i, k] - li * out[s, i - 1, k]
+        w = inv_d[s, n - 1]
+        for k in range(nb):
+            out[s, n - 1, k] = out[s, n - 1, k] * w
+        for i in range(n - 2, -1, -1):
+            w = inv_d[s, i]
+            li = lower[s, i]
+            for k in range(nb):
+                out[s, i, k] = out[s, i, k] * w - li * out[s, i + 1, k]
+
+
+def ldl_solve_reference(diag, off, rhs):
+    """NumPy reference of :func:`ldl_factor` + :func:`ldl_solve`: a dense ``numpy.linalg.solve``
+    of every system (independent of the LDLᵀ recurrence; O(L·n³), small sizes only)."""
+    diag = np.asarray(diag, dtype=float)
+    off = np.asarray(off, dtype=float)
+    n_sys, n = diag.shape
+    T = np.zeros((n_sys, n, n))
+    idx = np.arange(n)
+    T[:, idx, idx] = diag
+    T[:, idx[:-1], idx[1:]] = off
+    T[:, idx[1:], idx[:-1]] = off
+    return np.linalg.solve(T, np.asarray(rhs, dtype=float))
+
+
+@population_kernel
+def ldl_solve_across(inv_d_t, lower_t, rhs, out):
+    """:func:`ldl_solve` for systems laid across the middle axis: ``rhs``, ``out`` (n, L, B)
+    C-contiguous (``out`` may be ``rhs``); the factors *transposed*, ``inv_d_t`` (n, L) and
+    ``lower_t`` (n-1, L) C-contiguous (``ldl_factor``'s outputs ``.T.copy()``), so that every
+    access of the recurrence is contiguous."""
+    n, n_sys = inv_d_t.shape
+    nb = rhs.shape[2]
+    n_blocks = (n_sys + ACROSS_BLOCK - 1) // ACROSS_BLOCK
+    for blk in prange(n_blocks):
+        s0 = blk * ACROSS_BLOCK
+        s1 = min(s0 + ACROSS_BLOCK, n_sys)
+        for s in range(s0, s1):
+            for k in range(nb):
+                out[0, s, k] = rhs[0, s, k]
+        for i in range(1, n):
+            if nb == 1:
+                for s in range(s0, s1):
+                    out[i, s, 0] = rhs[i, s, 0] - lower_t[i - 1, s] * out[i - 1, s, 0]
+            else:
+                for s in range(s0, s1):
+                    li = lower_t[i - 1, s]
+                    for k in range(nb):
+                        out[i, s, k] = rhs[i, s, k] - li * out[i - 1, s, k]
+        for s in range(s0, s1):
+            w = inv_d_t[n - 1, s]
+            for k in range(nb):
+                out[n - 1, s, k] = out[n - 1, s, k] * w
+        for i in range(n - 2, -1, -1):
+            if nb == 1:
+                for s in range(s0, s1):
+                    out[i, s, 0] = out[i, s, 0] * inv_d_t[i, s] - lower_t[i, s] * out[i + 1, s, 0]
+            else:
+                for s in range(s0, s1):
+                    w = inv_d_t[i, s]
+                    li = lower_t[i, s]
+                    for k in range(nb):
+                        out[i, s, k] = out[i, s, k] * w - li * out[i + 1, s, k]
+
+
+def ldl_solve_across_reference(diag, off, rhs):
+    """NumPy reference of :func:`ldl_factor` + :func:`ldl_solve_across`: dense solves of
+    ``rhs`` (n, L, B) with the systems on the middle axis."""
+    rhs = np.asarray(rhs, dtype=float)
+    return np.transpose(ldl_solve_reference(diag, off, np.transpose(rhs, (1, 0, 2))), (1, 0, 2))
+
+
+@population_kernel
+def matvec_across(diag_t, off, x, sub, out):
+    """``out = T x − sub`` for the tridiagonal systems across the middle axis of ``x`` (n, L, B):
+    ``T[s]`` has diagonal ``diag_t[:, s]`` ((n, L) array) and every off-diagonal equal to the
+    scalar ``off``; ``sub``, ``out`` (n, L, B); ``out`` must not alias ``x``."""
+    n, n_sys = diag_t.shape
+    nb = x.shape[2]
+    for i in prange(n):
+        for s in range(n_sys):
+            d = diag_t[i, s]
+            for k in range(nb):
+                acc = d * x[i, s, k] - sub[i, s, k]
+                if i > 0:
+                    acc += off * x[i - 1, s, k]
+                if i < n - 1:
+                    acc += off * x[i + 1, s, k]
+                out[i, s, k] = acc
+
+
+def matvec_across_reference(diag_t, off, x, sub):
+    """NumPy reference of :func:`matvec_across`: dense ``T @ x − sub`` per system."""
+    diag_t = np.asarray(diag_t, dtype=float)
+    n, n_sys = diag_t.shape
+    idx = np.arange(n)
+    T = np.zeros((n_sys, n, n))
+    T[:, idx, idx] = diag_t.T
+    T[:, idx[:-1], idx[1:]] = off
+    T[:, idx[1:], idx[:-1]] = off
+    y = T @ np.transpose(np.asarray(x, dtype=float), (1, 0, 2))
+    return np.transpose(y, (1, 0, 2)) - sub
