@@ -32,6 +32,6 @@ save(fig, "devices_timescales")
 protocol = {"segments": [{"train": {"pulses": 20, "sign": 1, "interval": "1 s"}},
                          {"relax": {"duration": "1 h"}}]}
 ds = nm.simulate(CARD, protocol, devices=20, seed=0, progress=False)
-final = ds["weight"].isel(time=-1)
+final = ds["conductance"].isel(time=-1)  # proton transistors read out the channel conductance [S]
 print(f"channel conductance after 1 h: {1e6 * float(final.mean()):.4g} uS (mean of {ds.sizes['device']} devices)")
 save(nm.plots.simulation(ds), "devices_simulate")

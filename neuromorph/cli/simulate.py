@@ -90,11 +90,12 @@ def run(args) -> int:
 
         png = plot_protocol_run(ds, out.path(".png"))
         print(out.wrote(png))
-    final = ds["weight"].isel(time=-1)
-    units = ds["weight"].attrs.get("units", "")
+    readout = ds[ds.attrs["readout"]]  # weight [1] or conductance [S]
+    final = readout.isel(time=-1)
+    units = readout.attrs.get("units", "")
     units = "" if units in ("1", "-", "dimensionless") else f" {units}"  # no stray unit on a pure number
-    print(f"final {ds['weight'].attrs.get('long_name')}: mean {float(final.mean()):.4g}{units}, "
-          f"max over time {float(ds['weight'].max()):.4g}{units}")
+    print(f"final {readout.name}: mean {float(final.mean()):.4g}{units}, "
+          f"max over time {float(readout.max()):.4g}{units}")
     return 0
 
 

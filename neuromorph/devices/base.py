@@ -9,7 +9,8 @@ what class they are (no ``isinstance`` on concrete device classes outside ``devi
 ``dynamics``                ``"chain"`` (continuous linear chain, :mod:`neuromorph.synapses.chain`)
                             or ``"markov"`` (discrete states changed only by events)
 ``n_variables``, ``bounds``  chain length m (levels for a cascade); hard bounds on u or None
-``weight_name/units``       what the weight is: ``weight`` [1] or ``conductance`` [S]
+``readout_name/units``      what the device's read-out is: the signed ``weight`` [1] of an ideal
+                            synapse, or the channel ``conductance`` [S] of a physical device
 ``state_units``             units of u (``1`` or ``V``)
 ``channel``                 :class:`~neuromorph.devices.channel.ChannelModel` (identity for ideal
                             chains)
@@ -20,7 +21,7 @@ what class they are (no ``isinstance`` on concrete device classes outside ``devi
 ``nominal_event_size()``    |Δu_1| of one event from rest, no noise
 ``sample_population(N, rng)``  N devices: chains + :class:`DeviceParameters`
 ``event_coefficients(s, population, rng)``  (α, β) of the affine event Δu_1 = α − β·u_1
-``weight(u_1, population, rng)``  the weight read-out (with read noise when rng is given)
+``readout(u_1, population, rng)``  the read-out named by ``readout_name`` (read noise when rng is given)
 ``linear_model(population)``  :class:`~neuromorph.devices.linear_model.LinearEventModel`, the
                             affine-event data of a chain population (theory, stationary start,
                             crossbar pulse model) — Brian2's ``get_linear_system`` analogue
@@ -169,8 +170,8 @@ class Device(ABC):
     name: str
     kind: str
     dynamics: str
-    weight_name = "weight"
-    weight_units = "1"
+    readout_name = "weight"
+    readout_units = "1"
     state_units = "1"
     bounds: tuple[float, float] | None = None
 
@@ -224,8 +225,8 @@ class Device(ABC):
                            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]: ...
 
     @abstractmethod
-    def weight(self, u1: np.ndarray, population: DevicePopulation | None = None,
-               rng: np.random.Generator | None = None) -> np.ndarray: ...
+    def readout(self, u1: np.ndarray, population: DevicePopulation | None = None,
+                rng: np.random.Generator | None = None) -> np.ndarray: ...
 
     @abstractmethod
     def linear_model(self, population: DevicePopulation) -> LinearEventModel: ...
@@ -275,8 +276,8 @@ class ChainDevice(Device):
         alpha = np.asarray(signs, dtype=float) * self.event_size
         return alpha, np.zeros_like(alpha)
 
-    def weight(self, u1: np.ndarray, population: DevicePopulation | None = None,
-               rng: np.random.Generator | None = None) -> np.ndarray:
+    def readout(self, u1: np.ndarray, population: DevicePopulation | None = None,
+                rng: np.random.Generator | None = None) -> np.ndarray:
         return np.asarray(u1, dtype=float)
 
     def linear_model(self, population: DevicePopulation) -> LinearEventModel:
@@ -315,8 +316,8 @@ class StochasticDevice(Device):
     def event_coefficients(self, signs, population, rng):
         raise self._no_chain("affine events on u_1")
 
-    def weight(self, u1: np.ndarray, population: DevicePopulation | None = None,
-               rng: np.random.Generator | None = None) -> np.ndarray:
+    def readout(self, u1: np.ndarray, population: DevicePopulation | None = None,
+                rng: np.random.Generator | None = None) -> np.ndarray:
         """The state ±1 is the weight."""
         return np.asarray(u1, dtype=float)
 

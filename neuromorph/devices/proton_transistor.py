@@ -71,8 +71,8 @@ class ProtonTransistor(ChainDevice):
     """A proton-transistor device card turned into chains, gate events and channel reads."""
 
     kind = "proton_transistor"
-    weight_name = "conductance"
-    weight_units = "S"
+    readout_name = "conductance"
+    readout_units = "S"
     state_units = "V"
 
     def __init__(self, card: ProtonTransistorCard, name: str = "proton_transistor"):
@@ -178,8 +178,8 @@ class ProtonTransistor(ChainDevice):
         ratio = gate.injection_conductance * gate.width / self.nominal.capacitance_f[0]
         return gate.amplitude * (-np.expm1(-ratio) if gate.saturation == "soft" else ratio)
 
-    def weight(self, u1: np.ndarray, population: DevicePopulation | None = None,
-               rng: np.random.Generator | None = None) -> np.ndarray:
+    def readout(self, u1: np.ndarray, population: DevicePopulation | None = None,
+                rng: np.random.Generator | None = None) -> np.ndarray:
         """Channel conductance G(u_1) [S], with read noise when ``rng`` is given."""
         ch = self.card.channel
         g_min = ch.g_min if population is None else population.parameters.g_min_s
@@ -207,7 +207,7 @@ class ProtonTransistor(ChainDevice):
             b = np.zeros_like(a)
         params = population.parameters
         slope = channel_slope_at_rest(channel.transfer, np.asarray(params.g_max_s, float) - np.asarray(params.g_min_s, float))
-        w_rest = np.asarray(self.weight(np.zeros(np.shape(params.g_min_s)), population), float)
+        w_rest = np.asarray(self.readout(np.zeros(np.shape(params.g_min_s)), population), float)
         parts = ["state moments exact (affine gate events)", "channel linearised at rest (dG/du_1 at u_1 = 0)"]
         if self.has_variation:
             parts.append(f"device variation averaged over {len(params.g_min_s)} sampled devices")

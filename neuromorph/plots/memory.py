@@ -65,7 +65,7 @@ def memory_snr_figure(ds: xr.Dataset, title: str | None = None) -> plt.Figure:
             life = float(d["lifetime_mc"])
             if np.isfinite(life) and life > 0:
                 ax.plot([life], [criterion], marker="v", color=color, ms=8, mec="k", zorder=6)
-        units = str(d["weight_units"].values) if "weight_units" in d else ""
+        units = str(d["readout_units"].values) if "readout_units" in d else ""
         theory = str(d["theory_method"].values) if "theory_method" in d else "none"
         label = f"{name}" + (f" [{units}]" if units not in ("", "1") else "")
         if theory == "none" and "snr_mc" in d:

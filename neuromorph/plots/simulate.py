@@ -19,8 +19,9 @@ def protocol_run_figure(ds: xr.Dataset, title: str | None = None) -> plt.Figure:
     t = ds["time"].values
     keep = t > 0
     fig, (ax_w, ax_u) = plt.subplots(2, 1, figsize=(8, 7), sharex=True, constrained_layout=True)
-    weight = ds["weight"].values[:, keep]
-    w_units = ds["weight"].attrs.get("units", "")
+    readout = ds[ds.attrs.get("readout", "weight")]  # weight [1] or conductance [S]
+    weight = readout.values[:, keep]
+    w_units = readout.attrs.get("units", "")
     scale, prefix = _si_scale(np.nanmax(np.abs(weight)) if weight.size else 1.0, w_units)
     n_dev = weight.shape[0]
     for row in weight[: min(n_dev, 50)]:
@@ -29,7 +30,7 @@ def protocol_run_figure(ds: xr.Dataset, title: str | None = None) -> plt.Figure:
         ax_w.plot(t[keep], weight.mean(axis=0) * scale, color="black", lw=1.8, label=f"mean of {n_dev} devices")
         ax_w.legend(loc="best")
     ax_w.set_xscale("log")
-    name = ds["weight"].attrs.get("long_name", "weight")
+    name = readout.attrs.get("long_name", readout.name)
     ax_w.set_ylabel(f"{name} [{prefix}{w_units}]" if w_units not in ("", "1") else name)
     u = ds["u"].values[:, keep, :].mean(axis=0)
     cmap = plt.get_cmap("viridis")

@@ -149,7 +149,7 @@ def assemble(plan, results: dict[int, dict[str, Any]]):
                      "seed": int(plan.seed), "fingerprint": plan.fingerprint, "n_synapses": exp.synapses,
                      "trials": exp.trials, "rate_hz": exp.rate, "events": exp.events,
                      "criterion": exp.criterion, "method": exp.method,
-                     "weight_units": "see neuromorph memory"})
+                     "readout_units": "see neuromorph memory"})
     return ds
 
 

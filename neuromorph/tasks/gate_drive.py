@@ -189,4 +189,4 @@ def drive_state(gate: GateParameters, drive: GateDrive, sample_times_s, u0=None,
 def drive_conductance(device, drive: GateDrive, sample_times_s, u0=None) -> np.ndarray:
     """Channel conductance G(u_1(t)) [S] of a nominal device (no noise) under ``drive``."""
     u = drive_state(gate_parameters(device), drive, sample_times_s, u0)
-    return device.weight(u[:, 0])
+    return device.readout(u[:, 0])

@@ -87,16 +87,18 @@ def run_gate_protocol(device, protocol: ProtocolCard, n_devices: int = 1, seed: 
                                 nominal.cycle_noise, nominal.polarity)
         factors = 1.0 + nominal.cycle_noise * rng.standard_normal(drive.count) if nominal.cycle_noise else None
         u[n] = drive_state(params, drive, record_times, charge_factors=factors)
-    weight = device.weight(u[:, :, 0], population.column(), rng)
+    weight = device.readout(u[:, :, 0], population.column(), rng)
     return xr.Dataset(
         {
             "u": (("device", "time", "compartment"), u, {"long_name": "chain variables u_k", "units": device.state_units}),
-            "weight": (("device", "time"), weight, {"long_name": device.weight_name, "units": device.weight_units}),
+            device.readout_name: (("device", "time"), weight,
+                                  {"long_name": device.readout_name, "units": device.readout_units}),
             "event_count": (("device",), np.full(n_devices, drive.count)),
         },
         coords={"device": np.arange(n_devices), "time": ("time", record_times, {"units": "s"}),
                 "compartment": np.arange(1, m + 1)},
-        attrs={"device_name": device.name, "device_kind": device.kind, "protocol": protocol.name or "",
+        attrs={"device_name": device.name, "device_kind": device.kind, "readout": device.readout_name,
+               "protocol": protocol.name or "",
                "seed": seed, "integrator": "gate_drive (exact, finite-width pulses)", "n_events": int(drive.count)},
     )
 

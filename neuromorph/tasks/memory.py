@@ -112,7 +112,7 @@ def memory_experiment(devices: list, config: MemoryConfig, method: str = "both",
                      "snr_initial_theory": snr0_t, "lifetime_theory": life_t,
                      "theory_method": xr.DataArray(theory_method), "theory_exact": xr.DataArray(exact),
                      "theory_note": xr.DataArray(note),
-                     "weight_units": xr.DataArray(device.weight_units),
+                     "readout_units": xr.DataArray(device.readout_units),
                      "kind": xr.DataArray(device.kind),
                      "slowest_timescale": xr.DataArray(slowest_timescale(device, config.rate), attrs={"units": "s"}),
                      "fastest_timescale": xr.DataArray(fastest_timescale(device, config.rate), attrs={"units": "s"})})

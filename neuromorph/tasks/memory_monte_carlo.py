@@ -90,7 +90,7 @@ class _ChainEngine:
         self.chains = ChainPopulation(self.population.chains, n=n_total, bounds=bounds, integrator=integrator)
         self.read_noise = device.channel.read_noise > 0
         self.polarity = device.polarity
-        self.w_rest = np.asarray(device.weight(np.zeros(n_total), self.population), float)
+        self.w_rest = np.asarray(device.readout(np.zeros(n_total), self.population), float)
         self._start()
 
     def _start(self) -> None:
@@ -140,7 +140,7 @@ class _ChainEngine:
 
     def deviation(self) -> np.ndarray:
         """π·(w − w_rest) per synapse (weight units)."""
-        w = self.device.weight(self.chains.read(), self.population, self.rng if self.read_noise else None)
+        w = self.device.readout(self.chains.read(), self.population, self.rng if self.read_noise else None)
         return self.polarity * (np.asarray(w, float) - self.w_rest)
 
 
@@ -250,7 +250,7 @@ def simulate_memory(device, config: MemoryConfig, ages: np.ndarray | None = None
     snr_se = signal_se / noise
     life = first_crossing(ages, snr, config.criterion) if s0 / noise >= config.criterion else 0.0
     lo, hi = lifetime_band(ages, snr, snr_se, config.criterion)
-    units = device.weight_units
+    units = device.readout_units
     ds = xr.Dataset(
         {
             "overlap": (("trial", "age"), overlap, {"long_name": "overlap h of each population with the stored pattern", "units": units}),

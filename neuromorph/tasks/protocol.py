@@ -118,14 +118,14 @@ def run_protocol(device, protocol: ProtocolCard, n_devices: int = 1, seed: int =
         {
             "u": (("device", "time", "compartment"), u,
                   {"long_name": "chain variables u_k", "units": units}),
-            "weight": (("device", "time"), weight,
-                       {"long_name": device.weight_name, "units": device.weight_units}),
+            device.readout_name: (("device", "time"), weight,
+                                  {"long_name": device.readout_name, "units": device.readout_units}),
             "event_count": (("device",), np.diff(plan.offsets)),
             **extra,
         },
         coords={"device": np.arange(n_devices), "time": ("time", plan.record_times, {"units": "s"}),
                 "compartment": np.arange(1, u.shape[2] + 1)},
-        attrs={"device_name": device.name, "device_kind": device.kind,
+        attrs={"device_name": device.name, "device_kind": device.kind, "readout": device.readout_name,
                "protocol": protocol.name or "", "seed": seed, "integrator": integrator,
                "n_events": int(plan.times.size)},
     )
@@ -183,7 +183,7 @@ def _run_chain(device: Device, plan: ExpandedProtocol, n_devices, rng, integrato
             if is_record[j]:
                 u[:, k, :] = chains.state()
                 k += 1
-    return u, device.weight(u[:, :, 0], population.column(), rng)
+    return u, device.readout(u[:, :, 0], population.column(), rng)
 
 
 def _window(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -31,7 +31,9 @@ def test_simulate_writes_netcdf_and_png_side_by_side(run_cli, tmp_path):
     assert code == 0, out
     ds = xr.load_dataset(prefix.with_suffix(".nc"))
     assert ds.u.dims == ("device", "time", "compartment") and ds.sizes["compartment"] == 3
-    assert ds.weight.attrs["units"] == "S"
+    # one meaning per name: a proton transistor reads out its channel conductance [S], not a "weight"
+    assert ds.attrs["readout"] == "conductance" and ds.conductance.attrs["units"] == "S"
+    assert "weight" not in ds
     assert prefix.with_suffix(".png").stat().st_size > 10_000
 
 

@@ -38,8 +38,8 @@ def test_every_shipped_device_implements_the_whole_interface(card):
     assert isinstance(device, Device)
     assert device.name and device.kind and device.dynamics in ("chain", "markov")
     assert device.n_variables >= 1 and device.polarity in (1.0, -1.0)
-    assert device.weight_units in ("1", "S") and device.state_units in ("1", "V")
-    assert device.channel.is_identity == (device.weight_units == "1")
+    assert device.readout_units in ("1", "S") and device.state_units in ("1", "V")
+    assert device.channel.is_identity == (device.readout_units == "1")
     rng = np.random.default_rng(0)
     population = device.sample_population(6, rng)
     assert isinstance(population, DevicePopulation)
@@ -50,7 +50,7 @@ def test_every_shipped_device_implements_the_whole_interface(card):
         assert alpha.shape == (6,) and np.shape(beta) in ((6,), ())
         assert alpha[2] == 0.0  # sign 0 is no event
         assert np.all(np.sign(alpha[[0, 3, 4]]) == device.polarity)
-        assert device.weight(np.zeros(6), population).shape == (6,)
+        assert device.readout(np.zeros(6), population).shape == (6,)
         linear = device.linear_model(population)
         assert linear.mode in ("ideal", "linear", "soft") and np.all(linear.a > 0)
         with pytest.raises(NotAMarkovDevice, match=device.name):
@@ -101,7 +101,7 @@ def test_ideal_chain_has_the_identity_channel_and_fixed_events():
     assert device.channel.is_identity and device.gate_pulse() is None and device.stage_table() is None
     assert linear.mode == "ideal" and linear.target == device.event_size and linear.exact
     np.testing.assert_array_equal(linear.a, device.event_size)
-    np.testing.assert_array_equal(device.weight(np.array([0.3, -2.0])), [0.3, -2.0])
+    np.testing.assert_array_equal(device.readout(np.array([0.3, -2.0])), [0.3, -2.0])
 
 
 def test_device_parameters_take_and_tile_keep_devices_together():

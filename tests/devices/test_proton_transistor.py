@@ -106,11 +106,11 @@ def test_polarity_flips_the_update():
 def test_channel_transfer_functions():
     lin = device(channel={"g_min": "1 uS", "g_max": "3 uS", "transfer": {"kind": "linear_clipped",
                                                                         "u_low": -1, "u_high": 1}})
-    np.testing.assert_allclose(lin.weight(np.array([-2.0, -1.0, 0.0, 0.5, 1.0, 5.0])),
+    np.testing.assert_allclose(lin.readout(np.array([-2.0, -1.0, 0.0, 0.5, 1.0, 5.0])),
                                [1e-6, 1e-6, 2e-6, 2.5e-6, 3e-6, 3e-6])
     sig = device(channel={"g_min": 0, "g_max": "1 S", "transfer": {"kind": "sigmoid", "u_mid": 0.2, "u_slope": 0.1}})
     u = np.array([0.2, 0.3, -1.0])
-    np.testing.assert_allclose(sig.weight(u), 1.0 / (1.0 + np.exp(-(u - 0.2) / 0.1)), rtol=1e-9)
+    np.testing.assert_allclose(sig.readout(u), 1.0 / (1.0 + np.exp(-(u - 0.2) / 0.1)), rtol=1e-9)
 
 
 def test_device_variation_has_the_requested_relative_spread():
@@ -125,6 +125,6 @@ def test_device_variation_has_the_requested_relative_spread():
 
 def test_read_noise_is_relative_and_unbiased():
     dev = device(channel={"g_min": "1 uS", "g_max": "10 uS", "read_noise": 0.05})
-    g = dev.weight(np.zeros(100_000), rng=np.random.default_rng(1))
+    g = dev.readout(np.zeros(100_000), rng=np.random.default_rng(1))
     assert np.mean(g) == pytest.approx(5.5e-6, rel=0.002)
     assert np.std(g) / 5.5e-6 == pytest.approx(0.05, rel=0.02)

@@ -47,7 +47,7 @@ def test_return_to_baseline_is_the_first_crossing_and_four_compartments_remember
         gate = gate_parameters(device)
         drive = GateDrive.square_wave(1.0, 1.0, 0.5, 80)
         grid = 80.0 + np.arange(0.0, 1.2 * t_back, 1.0)
-        change = np.abs(device.weight(drive_state(gate, drive, grid)[:, 0]) - result["rest_conductance_s"])
+        change = np.abs(device.readout(drive_state(gate, drive, grid)[:, 0]) - result["rest_conductance_s"])
         first = grid[np.argmax(change < 0.05 * abs(result["peak_change_s"]))] - 80.0
         assert t_back == pytest.approx(first, abs=1.0)  # 1 s grid
         times[name] = t_back

@@ -170,7 +170,7 @@ def test_square_wave_protocol_runs_through_simulate_and_equals_the_drive():
     drive = GateDrive.square_wave(gate.amplitude, 2.0, 0.5, 10)
     expected = drive_state(gate_parameters(dev), drive, ds.time.values)  # the card's gate saturates (soft)
     np.testing.assert_allclose(ds.u.values[0], expected, rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(ds.weight.values[0], dev.weight(expected[:, 0]), rtol=1e-12)
+    np.testing.assert_allclose(ds.conductance.values[0], dev.readout(expected[:, 0]), rtol=1e-12)
     assert ds.event_count.values[0] == 10
 
 
@@ -198,6 +198,6 @@ def test_square_wave_population_has_variation_and_the_same_seed_gives_the_same_n
         "record": {"per_decade": 3, "decades": 2}})
     a = run_protocol(dev, card, n_devices=4, seed=2, progress=False)
     b = run_protocol(dev, card, n_devices=4, seed=2, progress=False)
-    np.testing.assert_array_equal(a.weight.values, b.weight.values)
+    np.testing.assert_array_equal(a.conductance.values, b.conductance.values)
     u1_end = a.u.values[:, -1, 0]
     assert np.unique(np.round(u1_end, 12)).size == 4  # every device its own chain, gate and noise

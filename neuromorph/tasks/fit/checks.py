@@ -43,11 +43,11 @@ def return_to_baseline(device, pulses: int = 80, frequency_hz: float = 1.0, on_f
     gate = gate_parameters(device)
     drive = GateDrive.square_wave(amplitude_v, frequency_hz, on_fraction, pulses)
     t_end = pulses / frequency_hz
-    rest = float(np.asarray(device.weight(np.zeros(1)))[0])
+    rest = float(np.asarray(device.readout(np.zeros(1)))[0])
 
     def change(t_after):
         t = np.atleast_1d(np.asarray(t_after, dtype=float)) + t_end
-        return np.asarray(device.weight(drive_state(gate, drive, t)[:, 0]), dtype=float) - rest
+        return np.asarray(device.readout(drive_state(gate, drive, t)[:, 0]), dtype=float) - rest
 
     peak = float(change(0.0)[0])
     grid = np.concatenate([[0.0], np.logspace(-2, np.log10(horizon_s), 2000)])

@@ -52,7 +52,7 @@ def predict_traces(device, traces: list[MeasuredTrace], drives: list[GateDrive] 
     for index, trace in enumerate(traces):
         drive = drives[index] if drives is not None else trace_drive(trace.drive)
         u = drive_state(gate, drive, trace.time_s)
-        g = np.asarray(device.weight(u[:, 0]), dtype=float)
+        g = np.asarray(device.readout(u[:, 0]), dtype=float)
         if not np.all(np.isfinite(g)):
             raise InvalidParameterError(f"trace {trace.name!r}: the model gives a non-finite conductance")
         out.append(g)
