@@ -11,8 +11,12 @@ For every size N (N × N weights on N × 2N differential cells of the crossbar c
                   numba pulse+decay kernel over every cell)
 * ``update ref``  the same update through the NumPy path (α, β arrays + the core's eigen_step)
 
-Then the IR-drop solve (sparse nodal analysis, SuperLU) against ngspice ``.op`` on the same deck
-(one ngspice run; ngspice's time includes parsing the deck) for an ``--ir-size`` array.
+Then the IR-drop solve against ngspice ``.op`` on the same deck (one ngspice run; ngspice's time
+includes parsing the deck) for an ``--ir-size`` array, and, for every ``--ir-scale-sizes`` N, the
+IR-drop solve of the N × 2N cells before/after in the same run: ``direct`` (sparse LU, SuperLU) and
+``iterative`` (conjugate gradients on the line Schur complement, rtol 1e-10), one vector and a
+batch of 64, each with its peak resident-memory growth (Linux VmHWM after resetting it) and the
+largest difference of the two answers.
 """
 
 from __future__ import annotations
@@ -56,6 +60,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--ir-size", type=_count(0), default=64,
                         help="N of the IR-drop vs ngspice comparison (0 skips it; ngspice needs ~13 s at 64, "
                              "~5 min at 128; default 64)")
+    parser.add_argument("--ir-scale-sizes", type=_count(0), nargs="*", default=[256, 512],
+                        help="N of the IR-drop direct-vs-iterative comparison, one vector and a batch of 64 "
+                             "(none skips it; the direct solve needs ~30 s for one vector and ~70 s and ~10 GB "
+                             "for 64 at 1024; default 256 512)")
     parser.add_argument("--repeats", type=_count(1), default=3, help="timing rounds, best is kept (default 3)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -129,12 +137,74 @@ def bench_ir(card, n: int, seed: int, repeats: int) -> dict:
     return result
 
 
+def _peak_rss_growth(fn) -> tuple[float, float, object]:
+    """(seconds, peak resident-memory growth in bytes or NaN where Linux's VmHWM cannot be
+    reset, result) of one call of ``fn``; glibc's free heap is trimmed first, so that memory freed
+    by an earlier case and kept by the allocator does not hide this call's allocations."""
+
+    def status_kb(field):
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field):
+                    return float(line.split()[1]) * 1024.0
+        raise OSError(field)
+
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)  # freed heap pages back to the OS: RSS = live memory
+    except (OSError, AttributeError):
+        pass
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")  # resets VmHWM to the current RSS
+        before = status_kb("VmRSS:")
+    except OSError:
+        before = None
+    t0 = time.perf_counter()
+    result = fn()
+    seconds = time.perf_counter() - t0
+    growth = float("nan") if before is None else status_kb("VmHWM:") - before
+    return seconds, growth, result
+
+
+def bench_ir_scaling(card, n: int, seed: int, repeats: int, batch: int = 64) -> dict:
+    """Direct vs iterative IR-drop solve of the N x 2N cells of the card's array, one vector and a
+    batch, in one run. The direct batch solve runs once at N >= 1024 (~70 s)."""
+    from ..crossbar.irdrop import solve_read
+
+    array = _array(card, n, seed)
+    g = np.array(array.conductances())
+    wires = array.wires
+    del array
+    rng = np.random.default_rng(seed)
+    inputs = {"1": rng.uniform(0.0, 0.2, n), str(batch): rng.uniform(0.0, 0.2, (n, batch))}
+    out = {"n": n, "cells": int(g.size), "unknowns": 2 * int(g.size)}
+    for label, v in inputs.items():
+        answers = {}
+        for method in ("direct", "iterative"):
+            rounds = 1 if (method == "direct" and g.size * v.size // n >= 1024 * 2048 * 64) else repeats
+            best, peak = float("inf"), 0.0
+            for _ in range(rounds):
+                seconds, growth, sol = _peak_rss_growth(lambda: solve_read(g, v, wires, method=method))
+                best, peak = min(best, seconds), max(peak, growth)
+                answers[method] = sol.output_current_a
+                del sol
+            out[f"{method} {label}"] = {"seconds": best, "peak_rss_growth_bytes": peak, "rounds": rounds}
+        ref = answers["direct"]
+        out[f"speedup {label}"] = out[f"direct {label}"]["seconds"] / out[f"iterative {label}"]["seconds"]
+        out[f"max_rel_difference {label}"] = float(np.max(np.abs(answers["iterative"] - ref)) / np.max(np.abs(ref)))
+    return out
+
+
 def run(args) -> int:
     sizes = [bench_size(args.card, n, args.seed, args.repeats) for n in args.sizes]
     ir = bench_ir(args.card, args.ir_size, args.seed, args.repeats) if args.ir_size else None
+    ir_scaling = [bench_ir_scaling(args.card, n, args.seed, args.repeats) for n in args.ir_scale_sizes]
     meta = {"card": str(args.card), "cpu_count": os.cpu_count(), "numba_threads": thread_count()}
     if args.json:
-        print(dumps_strict({"config": meta, "sizes": sizes, "irdrop_vs_ngspice": ir}))
+        print(dumps_strict({"config": meta, "sizes": sizes, "irdrop_vs_ngspice": ir,
+                          "irdrop_direct_vs_iterative": ir_scaling}))
         return 0
     print(f"crossbar throughput ({Path(args.card).name} device and periphery, differential pairs), "
           f"{meta['cpu_count']} CPUs, {meta['numba_threads']} numba threads")
@@ -155,4 +225,15 @@ def run(args) -> int:
             print(f"IR drop {ir['n']}x{2 * ir['n']} cells ({ir['unknowns']:,} unknowns), same deck: neuromorph "
                   f"{ir['neuromorph_s'] * 1e3:.1f} ms, ngspice {ir['ngspice_s']:.2f} s (one run) -> "
                   f"{ir['speedup']:.0f}x faster; max|dI|/max|I| = {ir['max_rel_error']:.1e}")
+    if ir_scaling:
+        print("IR drop, same run: direct (SuperLU) vs iterative (PCG, rtol 1e-10); peak RSS growth in MB")
+        print(f"{'N':>6} {'cells':>10} {'inputs':>6} {'direct s':>9} {'MB':>7} {'iter s':>8} {'MB':>7} "
+              f"{'speedup':>8} {'max|dI|/max|I|':>15}")
+        for res in ir_scaling:
+            for label in ("1", "64"):
+                d, it = res[f"direct {label}"], res[f"iterative {label}"]
+                print(f"{res['n']:>6} {res['cells']:>10,} {label:>6} {d['seconds']:>9.3f} "
+                      f"{d['peak_rss_growth_bytes'] / 1e6:>7.0f} {it['seconds']:>8.3f} "
+                      f"{it['peak_rss_growth_bytes'] / 1e6:>7.0f} {res[f'speedup {label}']:>7.1f}x "
+                      f"{res[f'max_rel_difference {label}']:>15.1e}")
     return 0

