@@ -38,7 +38,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config.yamlio import CardSource, ConfigError, read_card, validate_card
+from .config.yamlio import CardSource, ConfigError, load_each, read_card, validate_card
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import xarray as xr
@@ -432,14 +432,7 @@ def memory(devices: Device | CardLike | Sequence[Device | CardLike], synapses: i
     from .tasks.memory import MemoryConfig, memory_experiment
 
     items = list(devices) if isinstance(devices, Sequence) and not isinstance(devices, (str, bytes)) else [devices]
-    loaded, problems = [], []
-    for item in items:  # every bad card is reported, not only the first
-        try:
-            loaded.append(_device(item))
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ConfigError(problems)
+    loaded = load_each(items, _device)  # every bad card is reported, not only the first
     config = MemoryConfig(synapses=int(synapses), trials=int(trials), rate=parse_quantity(rate, FREQUENCY),
                           events=events.replace("-", "_"), criterion=float(criterion),
                           duration=None if duration is None else parse_quantity(duration, TIME), n_ages=int(ages),

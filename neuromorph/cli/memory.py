@@ -6,10 +6,16 @@ import argparse
 
 from ..config.arguments import positive_quantity
 from ..config.units import FREQUENCY, TIME
+from ..config.yamlio import load_each
 from ..devices.loader import load_device
-from ..errors import ConfigError
 from ..outputs import write_netcdf
-from ._options import add_seed_option, bounded_int, check_memory, output_prefix, positive_float
+from ._options import (
+    add_seed_option,
+    bounded_int,
+    check_memory,
+    output_prefix,
+    positive_float,
+)
 
 MAX_SYNAPSES = 10**9
 MAX_TRIALS = 10**6
@@ -80,14 +86,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..tasks.memory import MemoryConfig, memory_experiment
 
-    devices, problems = [], []
-    for path in args.devices:  # every bad card is reported, not only the first
-        try:
-            devices.append(load_device(path))
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ConfigError(problems)
+    devices = load_each(args.devices, load_device)  # every bad card is reported, not only the first
     out = output_prefix(args.output, "out/memory", suffixes=(".nc",) if args.no_plot else (".nc", ".png"))
     if args.method not in ("theory", "mean_field"):
         n_variables = max(d.n_variables for d in devices)

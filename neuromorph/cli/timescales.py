@@ -6,8 +6,8 @@ import argparse
 
 import numpy as np
 
+from ..config.yamlio import load_each
 from ..devices.loader import load_device
-from ..errors import ConfigError
 from ..outputs import dumps_strict
 
 EXAMPLE = """Examples:
@@ -36,14 +36,7 @@ def describe(device) -> dict:
 
 
 def run(args) -> int:
-    devices, problems = [], []
-    for path in args.devices:  # every bad card is reported, not only the first
-        try:
-            devices.append(load_device(path))
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ConfigError(problems)
+    devices = load_each(args.devices, load_device)  # every bad card is reported, not only the first
     infos = [describe(device) for device in devices]
     if args.json:
         print(dumps_strict(infos if len(infos) > 1 else infos[0]))

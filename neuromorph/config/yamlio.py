@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,9 +28,11 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from ..errors import ConfigError  # the hierarchy's ConfigError, importable from here under its old name
+from ..errors import (
+    ConfigError,  # the hierarchy's ConfigError, importable from here under its old name
+)
 
-__all__ = ["ConfigError", "CardSource", "read_card", "load_card", "validate_card", "format_path", "model_candidates",
+__all__ = ["ConfigError", "load_each", "CardSource", "read_card", "load_card", "validate_card", "format_path", "model_candidates",
            "model_for"]
 
 #: a card whose aliases expand to more values than this is refused (the shipped cards have < 500)
@@ -40,6 +43,7 @@ MAX_DEPTH = 64
 MAX_CARD_BYTES = 10 * 2**20
 
 Model = TypeVar("Model", bound=BaseModel)
+T = TypeVar("T")
 Location = tuple[str, int]  # (file, 1-based line)
 
 
@@ -392,3 +396,17 @@ def model_for(annotation: Any, node: Any) -> type[BaseModel] | None:
 def load_card(path: str | Path, model: Any) -> Any:
     """Read, merge and validate a card in one call."""
     return validate_card(read_card(path), model)
+
+
+def load_each(items, load: Callable[[Any], T]) -> list[T]:
+    """``[load(item) for item in items]``, but every bad card is reported, not only the first:
+    the problems of all failing items are raised together as one :class:`ConfigError`."""
+    loaded, problems = [], []
+    for item in items:
+        try:
+            loaded.append(load(item))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return loaded
