@@ -28,12 +28,10 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from ..errors import (
-    ConfigError,  # the hierarchy's ConfigError, importable from here under its old name
-)
+from ..errors import ConfigError  # the hierarchy's ConfigError, importable from here under its old name
 
-__all__ = ["ConfigError", "load_each", "CardSource", "read_card", "load_card", "validate_card", "format_path", "model_candidates",
-           "model_for"]
+__all__ = ["ConfigError", "load_each", "CardSource", "read_card", "load_card", "validate_card", "format_path",
+           "model_candidates", "model_for"]
 
 #: a card whose aliases expand to more values than this is refused (the shipped cards have < 500)
 MAX_EXPANDED_NODES = 100_000
