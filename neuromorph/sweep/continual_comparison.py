@@ -16,11 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
-from tqdm.auto import tqdm
 
 from ..tasks.continual import comparison_point
-from .executors import ExecutorSpec, run_tasks
-from .store import PointStore
+from .executors import ExecutorSpec
+from .resumable import run_stored_points
 
 __all__ = ["continual_comparison", "comparison_tasks"]
 
@@ -42,25 +41,10 @@ def continual_comparison(card, continual, network, substrates: dict, store_dir: 
     best-learning-rate selection (see the module docstring)."""
     seed = card.seed if seed is None else int(seed)
     tasks = comparison_tasks(card, continual, network, substrates, seed)
-    threads = 1 if executor.kind != "serial" else None
-    for task in tasks:
-        task["threads"] = threads
-    fingerprint = hashlib.sha256(json.dumps([{k: v for k, v in t.items() if k != "threads"} for t in tasks],
-                                            sort_keys=True, default=str).encode()).hexdigest()[:16]
-    store = PointStore(store_dir, fingerprint, {"card": card.name or "", "seed": seed, "shape": [len(tasks)]})
-    with store.open(restart=restart):
-        done = store.done()
-        todo = [t for t in tasks if t["index"] not in done]
-        bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), disable=None if progress else True,
-                   unit="point", leave=False, desc="continual comparison")
-
-        def on_result(result: dict) -> None:
-            store.write(int(result["index"]), result)
-            bar.update(1)
-
-        run_tasks(comparison_point, todo, executor, on_result)
-        bar.close()
-        results = [store.read(t["index"]) for t in tasks]
+    fingerprint = hashlib.sha256(json.dumps(tasks, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    results = run_stored_points(comparison_point, tasks, store_dir, fingerprint,
+                                {"card": card.name or "", "seed": seed, "shape": [len(tasks)]},
+                                executor, restart, progress, "continual comparison")
     return _assemble(card, continual, substrates, tasks, results, seed)
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
-from tqdm.auto import tqdm
 
 from ..analysis.familiarity_metrics import fit_capacity_exponent, fit_complexity_exponent
 from ..analysis.familiarity_theory import io_lifetime_theory
@@ -20,8 +19,8 @@ from ..tasks.familiarity.network import published_chain
 from ..tasks.familiarity.capacity import capacity_point, capacity_tasks
 from ..tasks.familiarity.experiment import METRICS
 from ..tasks.familiarity.patterns import make_source
-from .executors import ExecutorSpec, run_tasks
-from .store import PointStore
+from .executors import ExecutorSpec
+from .resumable import run_stored_points
 
 __all__ = ["familiarity_capacity"]
 
@@ -35,24 +34,9 @@ def familiarity_capacity(card, store_dir: str | Path, seed: int | None = None,
     tasks = capacity_tasks(card, seed)
     fingerprint = hashlib.sha256(json.dumps({"card": card.model_dump(mode="json"), "seed": seed},
                                             sort_keys=True, default=str).encode()).hexdigest()[:16]
-    threads = 1 if executor.kind != "serial" else None
-    for task in tasks:
-        task["threads"] = threads
-    store = PointStore(store_dir, fingerprint, {"card": str(card_path or card.name), "seed": seed,
-                                                "shape": [len(tasks)]})
-    with store.open(restart=restart):
-        done = store.done()
-        todo = [t for t in tasks if t["index"] not in done]
-        bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), disable=None if progress else True,
-                   unit="point", leave=False, desc="familiarity capacity")
-
-        def on_result(result: dict) -> None:
-            store.write(int(result["index"]), result)
-            bar.update(1)
-
-        run_tasks(capacity_point, todo, executor, on_result)
-        bar.close()
-        results = [store.read(t["index"]) for t in tasks]
+    results = run_stored_points(capacity_point, tasks, store_dir, fingerprint,
+                                {"card": str(card_path or card.name), "seed": seed, "shape": [len(tasks)]},
+                                executor, restart, progress, "familiarity capacity")
     return _assemble(results, card, seed)
 
 
