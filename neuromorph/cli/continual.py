@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from ._options import add_seed_option, output_prefix, positive_int
+from .train import check_network_memory
 
 EXAMPLE = """Examples:
   neuromorph continual circuits/continual_permuted_digits.yaml -o out/permuted
@@ -55,7 +56,8 @@ def run(args) -> int:
     from ..config.network_schema import load_continual_card
     from ..outputs import write_netcdf
 
-    card = load_continual_card(args.card)[0]  # refused before any output is touched
+    card, network, network_path = load_continual_card(args.card)  # refused before any output is touched
+    check_network_memory(network, network_path)
     name = card.name or Path(args.card).stem
     target = output_prefix(args.output, f"out/{name}", (".nc", ".png"))
     checkpoints = target.path(".ckpt")
@@ -87,7 +89,9 @@ def summary(ds) -> str:
 
 
 def run_comparison(args) -> int:
-    from ..api import continual as run_continual  # the same function as neuromorph.continual
+    from ..api import (
+        continual as run_continual,  # the same function as neuromorph.continual
+    )
     from ..config.network_schema import load_comparison_card
     from ..outputs import write_netcdf
     from ..plots.training import plot_comparison

@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 
-from ._options import add_seed_option, output_prefix, positive_int
+from ._options import add_seed_option, check_memory, output_prefix, positive_int
 
 EXAMPLE = """Examples:
   neuromorph train circuits/mlp_digits_rules.yaml -o out/digits_rules
@@ -51,6 +51,7 @@ def run(args) -> int:
     from ..outputs import write_netcdf
 
     card, _ = load_network_card(args.card)
+    check_network_memory(card, args.card)
     name = card.name or __import__("pathlib").Path(args.card).stem
     target = output_prefix(args.output, f"out/{name}", (".nc", ".png"))
     checkpoints = target.path(".ckpt")
@@ -66,6 +67,38 @@ def run(args) -> int:
         print(target.wrote(plot_training(ds, target.path(".png"), title=name)))
     print(summary(ds))
     return 0
+
+
+def network_memory_bytes(card, card_path) -> float:
+    """Upper estimate of the memory [bytes] one rule of a network card needs while it trains.
+
+    Float layers keep W, its gradient and momentum, and feedback matrices of up to ``k`` times
+    the layer (PFA's B and R): 8 B × (3 + 2k) per weight. A tile cell keeps its chain state, its
+    eigenbasis (m² for devices with variation) and a few parameters, two cells per weight
+    (differential pairs): 8 B × 2 × (m² + 4m + 8) per weight, times (1 + k) for PFA's R tile.
+    The data set (Fashion-MNIST: 70,000 × 784 float64) is added."""
+    from pathlib import Path
+
+    from ..config.network_schema import layer_substrates
+    from ..crossbar import load_crossbar
+
+    k = max((rule.expansion for rule in card.rules if rule.kind == "pfa"), default=1)
+    total = 8.0 * 70_000 * 784 if card.dataset.name == "fashion_mnist" else 8.0 * 1_797 * 64
+    for n_in, n_out, substrate in zip(card.layers[:-1], card.layers[1:], layer_substrates(card)):
+        weights = float(n_in) * n_out
+        if substrate == "ideal":
+            total += 8.0 * weights * (3 + 2 * k)
+        else:
+            m = load_crossbar(Path(card_path).parent / substrate.crossbar, 1, 1).device.n_variables
+            total += 8.0 * 2 * (m * m + 4 * m + 8) * weights * (1 + k)
+    return total
+
+
+def check_network_memory(card, card_path) -> None:
+    """Refuse (exit 2, with the estimate) a network that would not fit in memory, before any work."""
+    check_memory(network_memory_bytes(card, card_path),
+                 f"train: network {'-'.join(map(str, card.layers))}",
+                 "use smaller hidden layers (the card's layers field)")
 
 
 def summary(ds) -> str:
