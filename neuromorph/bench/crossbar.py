@@ -32,7 +32,7 @@ from ..kernels import thread_count
 from . import best_time
 
 DESCRIPTION = "crossbar MVM and outer-product update throughput (256^2..1024^2), IR-drop solve vs ngspice"
-EXAMPLE = "Example: neuromorph bench crossbar --sizes 256 512 1024 --ir-size 64"
+EXAMPLE = "Example: neuromorph bench crossbar --sizes 256 512 1024 --ir-size 64 --ir-scale-sizes 256 1024"
 
 DEFAULT_CARD = Path(__file__).resolve().parents[2] / "circuits" / "crossbar_16x16_pt5.yaml"
 
@@ -60,10 +60,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--ir-size", type=_count(0), default=64,
                         help="N of the IR-drop vs ngspice comparison (0 skips it; ngspice needs ~13 s at 64, "
                              "~5 min at 128; default 64)")
-    parser.add_argument("--ir-scale-sizes", type=_count(0), nargs="*", default=[256, 512],
-                        help="N of the IR-drop direct-vs-iterative comparison, one vector and a batch of 64 "
-                             "(none skips it; the direct solve needs ~30 s for one vector and ~70 s and ~10 GB "
-                             "for 64 at 1024; default 256 512)")
+    parser.add_argument("--ir-scale-sizes", type=_count(1), nargs="*", default=[],
+                        help="N of the IR-drop direct-vs-iterative comparison on N x 2N cells, one vector and a "
+                             "batch of 64, e.g. --ir-scale-sizes 256 1024 (the direct solve needs ~40 s for one "
+                             "vector and ~2 min and ~10 GB for 64 at 1024; default: skipped)")
     parser.add_argument("--repeats", type=_count(1), default=3, help="timing rounds, best is kept (default 3)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")

@@ -10,6 +10,10 @@ Cases (all exact, same chain, same events: every synapse gets a ±Δ event with 
 * ``eigen numba fused`` ``--fused-steps`` steps in one call (``eigen_run``, used by per-step
   Monte-Carlo runs): blocks of synapses stay in cache for all steps
 * ``eigen numpy fused`` its NumPy reference (the same steps, one vectorised step at a time)
+* ``stream numba``     the hardware limit: a STREAM-style numba pass over the same bytes one step
+  moves (:mod:`neuromorph.kernels.stream`: z read and written, one event read and one weight
+  written per synapse); the table gives each case's fraction of that bandwidth,
+  ``t_stream / t_step`` (1 = the step runs at the machine's memory bandwidth)
 
 On the 2-core reference machine the single-step kernel is compute-bound, not memory-bound:
 fusing steps saves no time there (it reads per-step event arrays with a stride instead).
@@ -23,6 +27,7 @@ import numpy as np
 
 from ..outputs import dumps_strict
 from ..kernels import chain as kern
+from ..kernels import stream as stream_kern
 from ..kernels import thread_count
 from ..synapses.chain import LinearChain
 from . import best_time
@@ -72,25 +77,34 @@ def run(args) -> int:
         "eigen numpy fused": lambda: kern.eigen_run_reference(z, decay, kick, readout, alpha_run, beta_run, False,
                                                               0.0, 0.0, w_run),
     }
+    cases["stream numba"] = lambda: stream_kern.stream_pass(z, 1.0, alpha, w)
     results = {}
     for name, fn in cases.items():
         per_call = steps if "fused" in name else 1
         seconds = best_time(fn, repeats=args.repeats) / per_call
         results[name] = {"seconds_per_step": seconds, "updates_per_second": n * m / seconds}
     base = results["eigen numba"]["updates_per_second"]
+    step_bytes = stream_kern.stream_bytes(n, m)
+    stream_s = results["stream numba"]["seconds_per_step"]
     for res in results.values():
         res["eigen_numba_speedup"] = base / res["updates_per_second"]
+        res["bandwidth_fraction"] = stream_s / res["seconds_per_step"]
+    bandwidth = {"bytes_per_step": step_bytes, "stream_bytes_per_second": step_bytes / stream_s,
+                 "eigen_numba_fraction": results["eigen numba"]["bandwidth_fraction"]}
     meta = {"synapses": n, "variables": m, "event_fraction": args.event_fraction,
             "cpu_count": os.cpu_count(), "numba_threads": thread_count()}
     if args.json:
-        print(dumps_strict({"config": meta, "results": results}))
+        print(dumps_strict({"config": meta, "results": results, "bandwidth": bandwidth}))
         return 0
     print(f"chain stepping, N = {n:,} synapses x m = {m} variables, {meta['cpu_count']} CPUs, "
           f"{meta['numba_threads']} numba threads")
-    print(f"{'case':<18} {'ms/step':>10} {'updates/s':>12} {'eigen-numba speedup':>20}")
+    print(f"{'case':<18} {'ms/step':>10} {'updates/s':>12} {'eigen-numba speedup':>20} {'of bandwidth':>13}")
     for name, res in results.items():
         print(f"{name:<18} {res['seconds_per_step'] * 1e3:>10.2f} {res['updates_per_second']:>12.3g} "
-              f"{res['eigen_numba_speedup']:>19.2f}x")
+              f"{res['eigen_numba_speedup']:>19.2f}x {res['bandwidth_fraction']:>12.0%}")
+    print(f"hardware limit: a numba STREAM-style pass over the step's {step_bytes / 1e6:.0f} MB took "
+          f"{stream_s * 1e3:.2f} ms ({bandwidth['stream_bytes_per_second'] / 1e9:.1f} GB/s); the O(m) step reaches "
+          f"{bandwidth['eigen_numba_fraction']:.0%} of it")
     fused = results["eigen numba fused"]["updates_per_second"] / results["eigen numpy fused"]["updates_per_second"]
     single = results["eigen numba"]["updates_per_second"] / results["eigen numpy"]["updates_per_second"]
     print(f"O(m) numba kernel vs its NumPy reference: {single:.2f}x per single step, "
