@@ -242,8 +242,8 @@ class ChainBatch:
         rates = np.where(np.abs(rates) < 1e-13 * scale, 0.0, rates)
         sqrt_c = np.sqrt(c)
         to_modes = np.swapaxes(vecs, 1, 2) * sqrt_c[:, None, :]
-        to_state = vecs / sqrt_c[:, :, None]
-        return ChainEigenbasis(rates=rates, to_modes=to_modes, to_state=to_state)
+        vecs /= sqrt_c[:, :, None]  # in place: to_state (no second (N, m, m) allocation)
+        return ChainEigenbasis(rates=rates, to_modes=to_modes, to_state=vecs)
 
     def timescales(self) -> np.ndarray:
         """(N, m) relaxation timescales in seconds, longest first per chain."""
