@@ -29,6 +29,10 @@ diag(off[l], 1) + diag(off[l], -1)``.
                     dense (N, m, m) stack. Each eigenvector's largest-magnitude component is made
                     positive (a fixed sign convention).
 
+``similarity_transforms`` from the eigenvectors V of S = C^{-1/2} L C^{-1/2} and √C, the
+                    chain transforms T = Vᵀ C^{1/2} (new array) and T⁻¹ = C^{-1/2} V (in place
+                    of V), in one pass.
+
 References: Golub & Van Loan, *Matrix Computations* (4th ed.), §4.3.6 (LDLᵀ of a symmetric
 tridiagonal matrix).
 """
@@ -44,7 +48,7 @@ from ._jit import population_kernel
 
 __all__ = ["ldl_factor", "ldl_factor_reference", "ldl_solve", "ldl_solve_reference", "ldl_solve_across",
            "ldl_solve_across_reference", "matvec_across", "matvec_across_reference", "eigh_tridiagonal",
-           "eigh_tridiagonal_reference"]
+           "eigh_tridiagonal_reference", "similarity_transforms", "similarity_transforms_reference"]
 
 #: implicit-QL sweeps allowed per eigenvalue before :func:`eigh_tridiagonal` gives up (flags NaN)
 QL_MAX_SWEEPS = 60
@@ -322,3 +326,23 @@ def eigh_tridiagonal_reference(diag, off):
     big = np.argmax(np.abs(vecs), axis=1)  # (N, m): row of the largest component per column
     sign = np.sign(np.take_along_axis(vecs, big[:, None, :], axis=1))
     return rates, vecs * np.where(sign == 0, 1.0, sign)
+
+
+@population_kernel
+def similarity_transforms(vecs, sqrt_c, to_modes):
+    """``to_modes[n] = vecs[n].T * sqrt_c[n]`` (row k of Vᵀ scaled by √C column-wise) and, in
+    place, ``vecs[n] /= sqrt_c[n][:, None]`` (becomes C^{-1/2} V); ``vecs`` (N, m, m),
+    ``sqrt_c`` (N, m), ``to_modes`` (N, m, m)."""
+    n_mat, m = sqrt_c.shape
+    for n in prange(n_mat):
+        for k in range(m):
+            sc = sqrt_c[n, k]
+            for i in range(m):
+                v = vecs[n, k, i]
+                to_modes[n, i, k] = v * sc
+                vecs[n, k, i] = v / sc
+
+
+def similarity_transforms_reference(vecs, sqrt_c):
+    """NumPy version of :func:`similarity_transforms`: returns ``(to_modes, to_state)``."""
+    return np.swapaxes(vecs, 1, 2) * sqrt_c[:, None, :], vecs / sqrt_c[:, :, None]

@@ -228,7 +228,7 @@ class ChainBatch:
         :func:`neuromorph.kernels.tridiagonal.eigh_tridiagonal` (tested against
         ``numpy.linalg.eigh``); a matrix on which QL fails to converge (never seen) is redone by
         ``numpy.linalg.eigh``."""
-        from ..kernels.tridiagonal import eigh_tridiagonal
+        from ..kernels.tridiagonal import eigh_tridiagonal, similarity_transforms
 
         c = self.capacities
         n, m = c.shape
@@ -239,10 +239,9 @@ class ChainBatch:
         if failed.size:
             rates[failed], vecs[failed] = np.linalg.eigh(self.symmetric_matrices()[failed])
         scale = np.max(np.abs(rates), axis=1, keepdims=True)
-        rates = np.where(np.abs(rates) < 1e-13 * scale, 0.0, rates)
-        sqrt_c = np.sqrt(c)
-        to_modes = np.swapaxes(vecs, 1, 2) * sqrt_c[:, None, :]
-        vecs /= sqrt_c[:, :, None]  # in place: to_state (no second (N, m, m) allocation)
+        rates[np.abs(rates) < 1e-13 * scale] = 0.0
+        to_modes = np.empty_like(vecs)
+        similarity_transforms(vecs, np.sqrt(c), to_modes)  # vecs becomes to_state, in place
         return ChainEigenbasis(rates=rates, to_modes=to_modes, to_state=vecs)
 
     def timescales(self) -> np.ndarray:

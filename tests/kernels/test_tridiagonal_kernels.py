@@ -6,6 +6,8 @@ import pytest
 from neuromorph.kernels.tridiagonal import (
     eigh_tridiagonal,
     eigh_tridiagonal_reference,
+    similarity_transforms,
+    similarity_transforms_reference,
     ldl_factor,
     ldl_factor_reference,
     ldl_solve,
@@ -140,3 +142,18 @@ def test_eigh_tridiagonal_builds_agree_exactly():
     serial, parallel = run_eigh(diag, off, "serial"), run_eigh(diag, off, "parallel")
     np.testing.assert_array_equal(serial[0], parallel[0])
     np.testing.assert_array_equal(serial[1], parallel[1])
+
+
+@pytest.mark.parametrize("build", ["serial", "parallel"])
+def test_similarity_transforms_match_reference_and_invert_each_other(build):
+    diag, off = chain_tridiagonals(40, 5)
+    _, vecs = run_eigh(diag, off, "serial")
+    sqrt_c = np.sqrt(RNG.uniform(0.5, 4.0, (40, 5)))
+    ref_modes, ref_state = similarity_transforms_reference(vecs, sqrt_c)
+    to_modes, to_state = np.empty_like(vecs), vecs.copy()
+    getattr(similarity_transforms, build)(to_state, sqrt_c, to_modes)
+    # exact: one IEEE multiply / divide per entry, as in the reference
+    np.testing.assert_array_equal(to_modes, ref_modes)
+    np.testing.assert_array_equal(to_state, ref_state)
+    # T T⁻¹ = Vᵀ V = I (rounding: 1e-14)
+    np.testing.assert_allclose(to_modes @ to_state, np.broadcast_to(np.eye(5), (40, 5, 5)), atol=1e-14)
