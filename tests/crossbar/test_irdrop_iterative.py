@@ -99,3 +99,22 @@ def test_iterative_method_validation():
                               50.0, 80.0, 100.0, 100.0, rtol=1e-12, maxiter=2)
     with pytest.raises(InvalidParameterError, match="r_row_ohm > 0 and r_col_ohm > 0"):
         solve_chain_chain_pcg(G, np.ones((3, 1)), 0.0, 1.0, 1.0, 1.0)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 6), (6, 1), (2, 3)])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_iterative_read_of_thin_arrays_equals_direct_read(shape, transposed):
+    rng = np.random.default_rng(25)
+    G = rng.uniform(1e-5, 1e-3, shape)
+    v = rng.uniform(0, 0.3, shape[1] if transposed else shape[0])
+    w = WIRES[0]
+    # 1e-8: as in test_iterative_read_equals_direct_read
+    assert_same_read(solve_read(G, v, w, transposed=transposed, method="direct"),
+                     solve_read(G, v, w, transposed=transposed, method="iterative"), rtol=1e-8)
+
+
+def test_zero_input_reads_zero_without_iterating():
+    G = np.full((20, 20), 1e-4)
+    sol = solve_read(G, np.zeros(20), WIRES[0], method="iterative")
+    np.testing.assert_array_equal(sol.output_current_a, 0.0)
+    np.testing.assert_array_equal(sol.row_node_v, 0.0)
