@@ -40,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvalidParameterError
+from ..kernels.krylov import cg_update
 from ..kernels.tridiagonal import ldl_factor, ldl_solve, ldl_solve_across, matvec_across
 
 __all__ = ["DEFAULT_RTOL", "DEFAULT_MAXITER", "solve_chain_chain_pcg"]
@@ -87,6 +88,7 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
     solve = getattr(ldl_solve, kernel)
     solve_across = getattr(ldl_solve_across, kernel)
     matvec = getattr(matvec_across, kernel)
+    update = getattr(cg_update, kernel)
 
     # driven lines: Na systems of order Nb (along b)
     nbr_d = np.full(Nb, 2.0)
@@ -138,9 +140,10 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
     tmp = np.empty_like(r)
     rz = col_dot(r, z)
     target = rtol * b_norm
+    row_rr = np.empty((Na, nB))
+    r_norm = b_norm
     iterations = 0
     while True:
-        r_norm = np.sqrt(col_dot(r, r))
         if np.all(r_norm <= target):
             break
         if iterations >= maxiter:
@@ -153,10 +156,8 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
         k_apply(p, tmp, q)
         pq = col_dot(p, q)
         alpha = np.divide(rz, pq, out=np.zeros_like(rz), where=pq > 0)
-        np.multiply(p, alpha, out=tmp)
-        w += tmp
-        np.multiply(q, alpha, out=tmp)
-        r -= tmp
+        update(w, r, p, q, alpha, row_rr)  # w += α p, r −= α q, Σ r² per row, one pass
+        r_norm = np.sqrt(row_rr.sum(axis=0))
         s_solve(r, z)
         rz_new = col_dot(r, z)
         beta = np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz > 0)
