@@ -186,7 +186,7 @@ def bench_ir_scaling(card, n: int, seed: int, repeats: int, batch: int = 64) -> 
             rounds = 1 if (method == "direct" and g.size * v.size // n >= 1024 * 2048 * 64) else repeats
             best, peak = float("inf"), 0.0
             for _ in range(rounds):
-                seconds, growth, sol = _peak_rss_growth(lambda: solve_read(g, v, wires, method=method))
+                seconds, growth, sol = _peak_rss_growth(lambda v=v, method=method: solve_read(g, v, wires, method=method))
                 best, peak = min(best, seconds), max(peak, growth)
                 answers[method] = sol.output_current_a
                 del sol

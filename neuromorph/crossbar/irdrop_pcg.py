@@ -43,7 +43,7 @@ from ..errors import InvalidParameterError
 from ..kernels.krylov import cg_update
 from ..kernels.tridiagonal import ldl_factor, ldl_solve, ldl_solve_across, matvec_across
 
-__all__ = ["DEFAULT_RTOL", "DEFAULT_MAXITER", "solve_chain_chain_pcg"]
+__all__ = ["DEFAULT_MAXITER", "DEFAULT_RTOL", "solve_chain_chain_pcg"]
 
 #: default relative residual tolerance of the CG solve (per input column, 2-norm)
 DEFAULT_RTOL = 1e-10

@@ -17,7 +17,7 @@ from numba import prange
 
 from ._jit import population_kernel
 
-__all__ = ["stream_pass", "stream_pass_reference", "stream_bytes"]
+__all__ = ["stream_bytes", "stream_pass", "stream_pass_reference"]
 
 
 @population_kernel

@@ -46,9 +46,20 @@ from numba import prange
 
 from ._jit import population_kernel
 
-__all__ = ["ldl_factor", "ldl_factor_reference", "ldl_solve", "ldl_solve_reference", "ldl_solve_across",
-           "ldl_solve_across_reference", "matvec_across", "matvec_across_reference", "eigh_tridiagonal",
-           "eigh_tridiagonal_reference", "similarity_transforms", "similarity_transforms_reference"]
+__all__ = [
+    "eigh_tridiagonal",
+    "eigh_tridiagonal_reference",
+    "ldl_factor",
+    "ldl_factor_reference",
+    "ldl_solve",
+    "ldl_solve_across",
+    "ldl_solve_across_reference",
+    "ldl_solve_reference",
+    "matvec_across",
+    "matvec_across_reference",
+    "similarity_transforms",
+    "similarity_transforms_reference",
+]
 
 #: implicit-QL sweeps allowed per eigenvalue before :func:`eigh_tridiagonal` gives up (flags NaN)
 QL_MAX_SWEEPS = 60

@@ -6,8 +6,6 @@ import pytest
 from neuromorph.kernels.tridiagonal import (
     eigh_tridiagonal,
     eigh_tridiagonal_reference,
-    similarity_transforms,
-    similarity_transforms_reference,
     ldl_factor,
     ldl_factor_reference,
     ldl_solve,
@@ -16,6 +14,8 @@ from neuromorph.kernels.tridiagonal import (
     ldl_solve_reference,
     matvec_across,
     matvec_across_reference,
+    similarity_transforms,
+    similarity_transforms_reference,
 )
 
 RNG = np.random.default_rng(11)
