@@ -64,6 +64,9 @@ __all__ = [
 #: implicit-QL sweeps allowed per eigenvalue before :func:`eigh_tridiagonal` gives up (flags NaN)
 QL_MAX_SWEEPS = 60
 
+#: systems solved side by side by :func:`ldl_solve` for a single right-hand side
+INTERLEAVE = 4
+
 #: lines per block of :func:`ldl_solve_across` (one thread's contiguous share of a row)
 ACROSS_BLOCK = 64
 
@@ -102,6 +105,24 @@ def ldl_solve(inv_d, lower, rhs, out):
     factors; ``rhs``, ``out`` are (L, n, B) arrays of any strides (``out`` may alias ``rhs``)."""
     n_sys, n = inv_d.shape
     nb = rhs.shape[2]
+    if nb == 1:
+        # one right-hand side: the recurrence is latency-bound, so INTERLEAVE systems run side by
+        # side (independent chains of dependent operations overlap in the pipeline)
+        n_blocks = (n_sys + INTERLEAVE - 1) // INTERLEAVE
+        for blk in prange(n_blocks):
+            s0 = blk * INTERLEAVE
+            s1 = min(s0 + INTERLEAVE, n_sys)
+            for s in range(s0, s1):
+                out[s, 0, 0] = rhs[s, 0, 0]
+            for i in range(1, n):
+                for s in range(s0, s1):
+                    out[s, i, 0] = rhs[s, i, 0] - lower[s, i - 1] * out[s, i - 1, 0]
+            for s in range(s0, s1):
+                out[s, n - 1, 0] = out[s, n - 1, 0] * inv_d[s, n - 1]
+            for i in range(n - 2, -1, -1):
+                for s in range(s0, s1):
+                    out[s, i, 0] = out[s, i, 0] * inv_d[s, i] - lower[s, i] * out[s, i + 1, 0]
+        return
     for s in prange(n_sys):
         for k in range(nb):
             out[s, 0, k] = rhs[s, 0, k]
