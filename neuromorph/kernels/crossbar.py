@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numba import prange
 
-from ._jit import population_kernel
+from ._jit import inline_helper, population_kernel
 from .chain import decay_and_read_u1
 
 __all__ = ["pulse_step", "pulse_step_reference", "advance_read_u1", "advance_read_u1_reference",
@@ -36,6 +36,30 @@ __all__ = ["pulse_step", "pulse_step_reference", "advance_read_u1", "advance_rea
            "MODE_IDEAL"]
 
 MODE_LINEAR, MODE_SOFT, MODE_IDEAL = 0, 1, 2
+
+
+@inline_helper
+def pulse_delta(c, u1, r, target, mode, sigma, xi_value, clip, lower, upper):
+    """Δu_1 of ``c`` signed gate pulses (c ≠ 0) on a cell at u_1 with pulse rate r and cycle-noise
+    draw ξ = ``xi_value`` (the pulse models of the module docstring), clipped so that u_1 + Δu_1
+    stays in [lower, upper] when ``clip``. Shared by :func:`pulse_step` and the batch kernel of
+    :mod:`neuromorph.kernels.training`."""
+    k = abs(c)
+    s = 1.0 if c > 0 else -1.0
+    if mode == 2:
+        delta = c * target
+    else:
+        root = math.sqrt(k)
+        if mode == 0:
+            delta = s * target * r * (k + sigma * root * xi_value)
+        else:
+            gain = -math.expm1(-k * r)
+            if sigma != 0.0:
+                gain += sigma * (-math.expm1(-r)) * math.exp(-(k - 1) * r) * root * xi_value
+            delta = gain * (s * target - u1)
+    if clip:
+        delta = min(max(u1 + delta, lower), upper) - u1
+    return delta
 
 
 @population_kernel
@@ -52,22 +76,8 @@ def pulse_step(z, decay, kick, readout, counts, rate, target, mode, sigma, xi, c
         c = counts[n]
         delta = 0.0
         if c != 0:
-            k = abs(c)
-            s = 1.0 if c > 0 else -1.0
-            if mode == 2:
-                delta = c * target
-            else:
-                r = rate[n * sq]
-                root = math.sqrt(k)
-                if mode == 0:
-                    delta = s * target * r * (k + sigma * root * xi[n])
-                else:
-                    gain = -math.expm1(-k * r)
-                    if sigma != 0.0:
-                        gain += sigma * (-math.expm1(-r)) * math.exp(-(k - 1) * r) * root * xi[n]
-                    delta = gain * (s * target - u1)
-            if clip:
-                delta = min(max(u1 + delta, lower), upper) - u1
+            delta = pulse_delta(c, u1, rate[n * sq], target, mode, sigma, xi[n] if sigma != 0.0 else 0.0,
+                                clip, lower, upper)
             for i in range(m):
                 z[n, i] += delta * kick[n * sk, i]
         u1_out[n] = u1 + delta

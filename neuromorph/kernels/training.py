@@ -26,12 +26,26 @@ import math
 import numpy as np
 from numba import prange
 
-from ._jit import population_kernel, serial_kernel
-from .chain import decay_and_read_u1
-from .crossbar import pulse_step_reference
+from ._jit import inline_helper, population_kernel, serial_kernel
+from .crossbar import pulse_delta, pulse_step_reference
 
 __all__ = ["batch_pulse_step", "batch_pulse_step_reference", "scatter_cell_counts", "scatter_cell_counts_reference",
            "fill_pulse_noise", "fill_pulse_noise_reference"]
+
+
+@inline_helper
+def _catch_up_and_read_u1(z, n, pending, first_done, decay_first, sf, log_decay_slot, ss, readout, sr):
+    """Apply the decay cell n owes — e^{λ Δt_0} if it was not yet advanced this batch, times
+    e^{g λ Δt_slot} for its ``pending`` = g slots without a pulse — and return u_1 = r·z_n."""
+    u1 = 0.0
+    for i in range(z.shape[1]):
+        f = math.exp(log_decay_slot[n * ss, i] * pending) if pending > 0 else 1.0
+        if not first_done:
+            f *= decay_first[n * sf, i]
+        zi = z[n, i] * f
+        z[n, i] = zi
+        u1 += readout[n * sr, i] * zi
+    return u1
 
 
 @population_kernel
@@ -61,44 +75,14 @@ def batch_pulse_step(z, decay_first, log_decay_slot, kick, readout, counts, rate
                 pending += 1
             if c == 0:
                 continue
-            u1 = 0.0
-            for i in range(m):
-                f = math.exp(log_decay_slot[n * ss, i] * pending) if pending > 0 else 1.0
-                if not first_done:
-                    f *= decay_first[n * sf, i]
-                zi = z[n, i] * f
-                z[n, i] = zi
-                u1 += readout[n * sr, i] * zi
+            u1 = _catch_up_and_read_u1(z, n, pending, first_done, decay_first, sf, log_decay_slot, ss, readout, sr)
             first_done = True
             pending = 0
-            k = abs(c)
-            s = 1.0 if c > 0 else -1.0
-            if mode == 2:
-                delta = c * target
-            else:
-                r = rate[n * sq]
-                root = math.sqrt(k)
-                if mode == 0:
-                    noise = sigma * root * xi[b, n] if sigma != 0.0 else 0.0
-                    delta = s * target * r * (k + noise)
-                else:
-                    gain = -math.expm1(-k * r)
-                    if sigma != 0.0:
-                        gain += sigma * (-math.expm1(-r)) * math.exp(-(k - 1) * r) * root * xi[b, n]
-                    delta = gain * (s * target - u1)
-            if clip:
-                delta = min(max(u1 + delta, lower), upper) - u1
+            delta = pulse_delta(c, u1, rate[n * sq], target, mode, sigma, xi[b, n] if sigma != 0.0 else 0.0,
+                                clip, lower, upper)
             for i in range(m):
                 z[n, i] += delta * kick[n * sk, i]
-        u1 = 0.0
-        for i in range(m):
-            f = math.exp(log_decay_slot[n * ss, i] * pending) if pending > 0 else 1.0
-            if not first_done:
-                f *= decay_first[n * sf, i]
-            zi = z[n, i] * f
-            z[n, i] = zi
-            u1 += readout[n * sr, i] * zi
-        u1_out[n] = u1
+        u1_out[n] = _catch_up_and_read_u1(z, n, pending, first_done, decay_first, sf, log_decay_slot, ss, readout, sr)
 
 
 def batch_pulse_step_reference(z, decay_first, log_decay_slot, kick, readout, counts, rate, target, mode, sigma, xi,
