@@ -24,6 +24,7 @@ stream can be checkpointed and resumed and the same seed always gives the same i
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -39,7 +40,7 @@ LFW_PIXELS = 625
 _SOURCES = {"rand": 1, "genface": 2, "genface_pixels": 3}
 
 
-class PatternSource:
+class PatternSource(ABC):
     """Items ``items(stream, start, count)`` (count, N) int8 ±1 of a numbered stream."""
 
     name = "source"
@@ -50,8 +51,9 @@ class PatternSource:
         self.seed = int(seed)
         self._cache: dict = {}
 
+    @abstractmethod
     def _block(self, stream: int, block: int) -> np.ndarray:
-        raise NotImplementedError
+        """Block ``block`` of stream ``stream``: (BLOCK, N) int8 ±1 items."""
 
     def items(self, stream: int, start: int, count: int) -> np.ndarray:
         """Items start … start+count−1 of stream ``stream``."""
