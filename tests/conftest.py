@@ -43,3 +43,24 @@ def run_cli(capsys):
         return code, captured.out, captured.err
 
     return _run
+
+
+@pytest.fixture
+def kill_after_checkpoint():
+    """Start ``cmd`` as a real process and SIGKILL it just after ``checkpoint`` first appears
+    (checkpoint-resume tests); fails if the run ended before it could be killed."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    def _kill(cmd: list[str], checkpoint: Path, wait_s: float = 120.0) -> None:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + wait_s
+        while not checkpoint.exists() and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait() == -signal.SIGKILL, "the run finished before it could be killed; make the card longer"
+
+    return _kill

@@ -1,10 +1,7 @@
 """`neuromorph continual`: accuracy matrix semantics, multi-head masking, resume after SIGKILL."""
 
-import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -74,18 +71,12 @@ def test_multi_head_split_is_easier_than_single_head(tmp_path):
     assert (cls["accuracy_matrix"].isel(trained=-1, task=slice(0, 4)) < 0.2).all()
 
 
-def test_continual_resumes_after_sigkill_with_the_same_numbers(tmp_path):
+def test_continual_resumes_after_sigkill_with_the_same_numbers(tmp_path, kill_after_checkpoint):
     path = _cards(tmp_path, "{kind: permuted, count: 4}", 12)
     prefix = tmp_path / "run"
     ckpt = tmp_path / "run.ckpt" / "bp.npz"
     cmd = [sys.executable, "-m", "neuromorph", "continual", str(path), "-o", str(prefix), "-q", "--no-plot"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while not ckpt.exists() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.005)
-    time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    assert proc.wait() == -signal.SIGKILL, "the run finished before it could be killed; make the card longer"
+    kill_after_checkpoint(cmd, ckpt)
     resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming" in resumed.stdout

@@ -1,11 +1,8 @@
 """`neuromorph train` checkpoints: a run killed with SIGKILL resumes and ends with the numbers of
 an uninterrupted run (a real process is killed)."""
 
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -39,19 +36,13 @@ def _same(a: xr.Dataset, b: xr.Dataset) -> None:
         np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
 
 
-def test_resume_after_sigkill_gives_the_uninterrupted_numbers(tmp_path):
+def test_resume_after_sigkill_gives_the_uninterrupted_numbers(tmp_path, kill_after_checkpoint):
     card_path = tmp_path / "card.yaml"
     card_path.write_text(CARD)
     prefix = tmp_path / "run"
     ckpt = tmp_path / "run.ckpt" / "pfa.npz"
     cmd = [sys.executable, "-m", "neuromorph", "train", str(card_path), "-o", str(prefix), "-q", "--no-plot"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while not ckpt.exists() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.005)
-    time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    assert proc.wait() == -signal.SIGKILL, "the run finished before it could be killed; make the card longer"
+    kill_after_checkpoint(cmd, ckpt)
     assert not prefix.with_suffix(".nc").exists()
     with np.load(ckpt) as saved:
         killed_at = int(saved["epoch"])
@@ -99,7 +90,6 @@ def test_same_seed_same_numbers_other_seed_other_numbers(tmp_path):
 def test_tile_training_resumes_with_identical_device_state(tmp_path):
     """On proton-transistor tiles the checkpoint holds every array's chain state, clock and noise
     streams: an interrupted run ends with the numbers of an uninterrupted one."""
-    from pathlib import Path
 
     crossbar = Path(__file__).resolve().parents[2] / "circuits" / "crossbar_16x16_pt5.yaml"
     card_path = tmp_path / "card.yaml"
