@@ -25,6 +25,7 @@ import numpy as np
 from ..config.device_schema import Channel, Variation
 from ..devices.base import DevicePopulation, lognormal_jitter
 from ..devices.proton_transistor import channel_transfer, inverse_transfer
+from ..kernels.training import scatter_cell_counts_reference
 from .card import CrossbarConfig, cell_channel
 
 __all__ = ["CellLayout", "Cells", "sample_cells", "cell_conductance", "inverse_transfer"]
@@ -104,16 +105,9 @@ class CellLayout:
     def cell_counts(self, counts: np.ndarray, stuck: np.ndarray) -> np.ndarray:
         """Per-cell signed pulse counts (N_cells,) int32 for weight counts (N_in, N_out): G⁺ gets
         the counts, G⁻ the opposite polarity; the ``stuck`` cells (flat indices) get none."""
-        counts = np.asarray(counts)
-        if self.differential:
-            cells = np.empty((self.n_in, self.n_cell_lines), dtype=np.int32)
-            cells[:, 0::2] = counts
-            cells[:, 1::2] = -counts
-        else:
-            cells = np.array(counts, dtype=np.int32)
-        flat = cells.reshape(-1)
-        flat[stuck] = 0
-        return flat
+        cells = np.empty(self.n_in * self.n_cell_lines, dtype=np.int32)
+        scatter_cell_counts_reference(np.asarray(counts), self.differential, stuck, cells)
+        return cells
 
     def line_roles(self) -> list[str]:
         """Role of every physical column: ``+j``/``-j`` (differential), ``j`` or ``ref``."""
