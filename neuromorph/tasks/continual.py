@@ -28,8 +28,8 @@ import xarray as xr
 from ..analysis.continual_metrics import continual_summary
 from ..config.network_schema import ContinualCard, NetworkCard, describe_substrates
 from .datasets import Task, load_dataset, permuted_tasks, split_tasks
-from .training import (_blas_threads, card_fingerprint, load_checkpoint, make_network, rule_settings, run_epoch,
-                       save_checkpoint)
+from .training import (_blas_threads, card_fingerprint, load_checkpoint, make_network, network_state, rule_settings,
+                       run_epoch, save_checkpoint)
 
 __all__ = ["build_tasks", "continual_experiment", "comparison_point"]
 
@@ -77,8 +77,7 @@ def _run(card, network, seed, checkpoint_dir, progress, stop_after_epochs) -> xr
         ckpt = folder / f"{settings.name}.npz" if folder is not None else None
         saved = load_checkpoint(ckpt, fingerprint) if ckpt is not None else None
         if saved is not None:
-            net.load_state({k: v for k, v in saved.items()
-                            if k.startswith(("param/", "fixed/", "opt/", "tile/", "float/", "bias/", "count/"))})
+            net.load_state(network_state(saved))
             curve = np.array(saved["curve"])
             done = int(saved["epoch"])
         else:

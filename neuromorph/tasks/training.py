@@ -83,6 +83,15 @@ def save_checkpoint(path: Path, arrays: dict) -> None:
     write_npz(arrays, path)
 
 
+#: key prefixes of a checkpoint that hold the network's own state (the rest is history and RNG)
+NETWORK_STATE_PREFIXES = ("param/", "fixed/", "opt/", "tile/", "float/", "bias/", "count/")
+
+
+def network_state(saved: dict) -> dict:
+    """The entries of a loaded checkpoint that :meth:`load_state` of a network takes back."""
+    return {k: v for k, v in saved.items() if k.startswith(NETWORK_STATE_PREFIXES)}
+
+
 def load_checkpoint(path: Path, fingerprint: str) -> dict | None:
     """The checkpoint's arrays; None if there is none, or if it is corrupt (checksum mismatch,
     unreadable: named on stderr, then training starts again from the beginning)."""
@@ -226,8 +235,7 @@ def _train(card, seed, checkpoint_dir, progress, data, epochs, stop_after_epochs
         ckpt = folder / f"{settings.name}.npz" if folder is not None else None
         saved = load_checkpoint(ckpt, fingerprint) if ckpt is not None else None
         if saved is not None:
-            net.load_state({k: v for k, v in saved.items()
-                            if k.startswith(("param/", "fixed/", "opt/", "tile/", "float/", "bias/", "count/"))})
+            net.load_state(network_state(saved))
             history.load(saved)
             start = int(saved["epoch"])
         else:
