@@ -48,6 +48,21 @@ def relaxation_factor(rate, tau):
     return np.expm1(rate * tau) / rate
 
 
+@inline_helper
+def _state_after(z, tau, rates, source_modes, to_state, zs, dst):
+    """dst ← the state τ after mode state ``z`` in one drive regime: z_i e^{λ_i τ} + s_i φ(λ_i, τ)
+    in mode space (``zs``, scratch), transformed back to compartment space."""
+    m = z.shape[0]
+    for i in range(m):
+        lam = rates[i]
+        zs[i] = np.exp(lam * tau) * z[i] + source_modes[i] * relaxation_factor(lam, tau)
+    for k in range(m):
+        acc = 0.0
+        for i in range(m):
+            acc += to_state[k, i] * zs[i]
+        dst[k] = acc
+
+
 @serial_kernel
 def drive_response(u0, boundaries, regime, rates, to_modes, to_state, source_modes, sample_times, out):
     m = u0.shape[0]
@@ -68,27 +83,11 @@ def drive_response(u0, boundaries, regime, rates, to_modes, to_state, source_mod
             z[i] = acc
         last = p == n_seg - 1
         while s < n_samples and (sample_times[s] < t1 or (last and sample_times[s] <= t1)):
-            tau = sample_times[s] - t0
-            for i in range(m):
-                lam = rates[r, i]
-                zs[i] = np.exp(lam * tau) * z[i] + source_modes[r, i] * relaxation_factor(lam, tau)
-            for k in range(m):
-                acc = 0.0
-                for i in range(m):
-                    acc += to_state[r, k, i] * zs[i]
-                out[s, k] = acc
+            _state_after(z, sample_times[s] - t0, rates[r], source_modes[r], to_state[r], zs, out[s])
             s += 1
         if last or not np.isfinite(t1):
             break
-        tau = t1 - t0
-        for i in range(m):
-            lam = rates[r, i]
-            zs[i] = np.exp(lam * tau) * z[i] + source_modes[r, i] * relaxation_factor(lam, tau)
-        for k in range(m):
-            acc = 0.0
-            for i in range(m):
-                acc += to_state[r, k, i] * zs[i]
-            u[k] = acc
+        _state_after(z, t1 - t0, rates[r], source_modes[r], to_state[r], zs, u)
     return s
 
 
