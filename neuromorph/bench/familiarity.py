@@ -25,9 +25,9 @@ import numpy as np
 from ..kernels import chain as chain_kernels
 from ..kernels import familiarity as fk
 from ..kernels import thread_count
-from ..outputs import dumps_strict
 from ..tasks.familiarity.network import SynapseModel, key_from_seed, published_chain
 from . import best_time
+from .report import emit, figure, figure_table
 
 DESCRIPTION = "familiarity network: items stored and probed per second (N=512, m=8), numba vs NumPy reference"
 EXAMPLE = "Example: neuromorph bench familiarity --neurons 512 --variables 8 --items 64"
@@ -59,7 +59,6 @@ def add_arguments(parser) -> None:
                         help="levels of the stochastic rounding, 0 = continuous (default 32)")
     parser.add_argument("--repeats", type=_bounded(1, 1000), default=3, help="timing rounds, best kept (default 3)")
     parser.add_argument("--seed", type=_bounded(0, 2**32 - 1), default=0)
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
 def run(args) -> int:
@@ -123,8 +122,14 @@ def run(args) -> int:
     meta = {"neurons": n, "variables": m, "variables_per_item": n * n * m, "levels": levels,
             "items_per_fused_call": args.items, "probes_per_call": args.probes, "cpu_count": os.cpu_count(),
             "numba_threads": thread_count()}
-    if args.json:
-        print(dumps_strict({"config": meta, "results": results, "summary": summary}))
+    t = {name: res["seconds_per_item"] for name, res in results.items()}
+    figures = [figure("store numba fused", t["store numba fused"], "s/item", "store numpy", t["store numpy"]),
+               figure("store numba 1/call", t["store numba 1/call"], "s/item", "store numpy", t["store numpy"]),
+               figure("probe numba", t["probe numba"], "s/probe", "probe numpy", t["probe numpy"]),
+               figure("store numba fused", results["store numba fused"]["variable_updates_per_second"],
+                      "updates/s", "chain step numba", results["chain step numba"]["variable_updates_per_second"],
+                      lower_is_better=False)]
+    if emit(args, "familiarity", {"config": meta, "results": results, "summary": summary, "figures": figures}):
         return 0
     print(f"familiarity network, N = {n} neurons x m = {m} variables = {n * n * m:,} variables per item, "
           f"{levels} levels; {meta['cpu_count']} CPUs, {meta['numba_threads']} numba threads")
@@ -139,4 +144,5 @@ def run(args) -> int:
           f"read-out: {summary['probe_speedup_vs_numpy']:.1f}x")
     print(f"Hebbian store (with stochastic rounding) vs chain stepping (eigen_step, no rounding) on the same "
           f"number of variables: {summary['store_vs_chain_step']:.2f}x the variable updates per second")
+    print(figure_table(figures))
     return 0

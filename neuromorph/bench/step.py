@@ -25,12 +25,12 @@ import os
 
 import numpy as np
 
-from ..outputs import dumps_strict
 from ..kernels import chain as kern
 from ..kernels import stream as stream_kern
 from ..kernels import thread_count
 from ..synapses.chain import LinearChain
 from . import best_time
+from .report import emit, figure, figure_table
 
 DESCRIPTION = "chain time-stepping throughput: O(m) numba kernel vs NumPy reference vs dense propagator"
 EXAMPLE = "Example: neuromorph bench step --synapses 1000000 --variables 10"
@@ -45,7 +45,13 @@ def add_arguments(parser) -> None:
                         help="steps per call in the fused cases (default 20)")
     parser.add_argument("--repeats", type=int, default=5, help="timing rounds, best is kept (default 5)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+
+
+def step_bytes(args) -> float:
+    """Memory of one ``bench step`` run: z, u (N x m), w, alpha (N), and the fused run's alpha_run,
+    w_run and random draws (steps x N, a few copies), float64."""
+    n, m, steps = float(args.synapses), float(args.variables), float(args.fused_steps)
+    return 8.0 * n * (2.0 * m + 3.0) + 8.0 * steps * n * 4.0
 
 
 def run(args) -> int:
@@ -91,10 +97,10 @@ def run(args) -> int:
         res["bandwidth_fraction"] = stream_s / res["seconds_per_step"]
     bandwidth = {"bytes_per_step": step_bytes, "stream_bytes_per_second": step_bytes / stream_s,
                  "eigen_numba_fraction": results["eigen numba"]["bandwidth_fraction"]}
-    meta = {"synapses": n, "variables": m, "event_fraction": args.event_fraction,
-            "cpu_count": os.cpu_count(), "numba_threads": thread_count()}
-    if args.json:
-        print(dumps_strict({"config": meta, "results": results, "bandwidth": bandwidth}))
+    meta = {"synapses": n, "variables": m, "event_fraction": args.event_fraction, "fused_steps": steps,
+            "repeats": args.repeats, "dt": dt, "cpu_count": os.cpu_count(), "numba_threads": thread_count()}
+    figures = _figures(results)
+    if emit(args, "step", {"config": meta, "results": results, "bandwidth": bandwidth, "figures": figures}):
         return 0
     print(f"chain stepping, N = {n:,} synapses x m = {m} variables, {meta['cpu_count']} CPUs, "
           f"{meta['numba_threads']} numba threads")
@@ -109,5 +115,20 @@ def run(args) -> int:
     single = results["eigen numba"]["updates_per_second"] / results["eigen numpy"]["updates_per_second"]
     print(f"O(m) numba kernel vs its NumPy reference: {single:.2f}x per single step, "
           f"{fused:.2f}x fused over {steps} steps")
+    print(figure_table(figures))
     return 0
+
+
+def _figures(results: dict) -> list[dict]:
+    """Each numba case against its NumPy reference, the O(m) step against the dense BLAS step,
+    and the O(m) step against the STREAM pass over the same bytes (ratio = bandwidth fraction)."""
+    t = {name: res["seconds_per_step"] for name, res in results.items()}
+    pairs = [("eigen numba", "eigen numpy"), ("eigen numba", "dense numpy"), ("dense numba", "dense numpy"),
+             ("eigen numba fused", "eigen numpy fused"), ("eigen numba", "stream numba")]
+    out = []
+    for name, base in pairs:
+        if name in t and base in t:
+            note = "ratio = fraction of the memory bandwidth reached" if base == "stream numba" else None
+            out.append(figure(name, t[name], "s/step", base, t[base], note=note))
+    return out
 

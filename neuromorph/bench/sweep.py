@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..outputs import dumps_strict
 from ..config.arguments import positive_int
 from . import best_time
+from .report import emit, figure, figure_table
 
 DESCRIPTION = "sweep executors (serial vs process pool vs Dask LocalCluster) and mean field vs Monte-Carlo"
 EXAMPLE = "Example: neuromorph bench sweep --workers 2   (add --no-dask without dask installed)"
@@ -71,7 +71,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--mc-trials", type=int, default=64,
                         help="trials of the Monte-Carlo run compared with the mean field (default 64)")
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask LocalCluster case")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
 def _device_path() -> Path:
@@ -161,8 +160,13 @@ def run(args) -> int:
         "max_abs_z": float(np.nanmax(np.abs(z))), "lifetime_mc_s": float(mc["lifetime"]),
         "lifetime_mean_field_s": pred.lifetime}
     results["config"]["load_average_after"] = os.getloadavg()[0]
-    if args.json:
-        print(dumps_strict(results))
+    figures = [figure(f"{name} wall", case["wall_s"], "s", "serial wall", results["executors"]["serial"]["wall_s"])
+               for name, case in results["executors"].items() if name != "serial"]
+    mf = results["mean_field_vs_monte_carlo"]
+    figures.append(figure("mean field curve", mf["mean_field_s"], "s", "Monte-Carlo curve", mf["monte_carlo_s"],
+                          note=f"agreement max |z| = {mf['max_abs_z']:.2f} standard errors"))
+    results["figures"] = figures
+    if emit(args, "sweep", results):
         return 0
     cfg = results["config"]
     print(f"sweep of {cfg['points']} Monte-Carlo points (Benna-Fusi chain, m 2..9 x coupling ratio; each point "

@@ -1,8 +1,22 @@
 """``neuromorph bench CASE``: benchmarks that report ratios against baselines measured in the same run.
 
-Each module of :mod:`neuromorph.bench` is one case; it defines ``DESCRIPTION``,
-``add_arguments(parser)`` and ``run(args) -> int`` and prints a table of throughputs and ratios
-(optionally also ``--json``). Benchmarks are never pass/fail tests.
+Each public module of :mod:`neuromorph.bench` is one case (modules whose name starts with ``_``
+are helpers and peers, and :mod:`neuromorph.bench.report` is the harness); a case defines
+``DESCRIPTION``, ``add_arguments(parser)`` and ``run(args) -> int`` and prints a table of figures,
+each with the baseline measured in the same run and the ratio. Benchmarks are never pass/fail
+tests and never part of the default test run.
+
+Every case gets, from this module:
+
+* ``--json [FILE]``: bare, the JSON document goes to stdout instead of the table; with FILE, the
+  table is printed and FILE written atomically (machine, versions, threads, sizes, each figure
+  with its baseline and ratio — :mod:`neuromorph.bench.report`). FILE's directory is checked
+  before the benchmark starts (exit 2 naming ``--json``).
+* the thread policy (:data:`neuromorph.bench.report.POLICY`): ``--threads N`` numba threads
+  (default every CPU this process may use) and ``--blas-threads K`` BLAS/OpenMP threads
+  (default 1), N × K <= the available CPUs, applied for the whole case, printed in the table
+  header and recorded in the JSON;
+* the memory check of :data:`MEMORY_ESTIMATES` before any array is allocated.
 """
 
 from __future__ import annotations
@@ -11,7 +25,18 @@ import importlib
 import pkgutil
 
 from .. import bench as bench_pkg
-from ._options import bounded_int, check_memory, nonnegative_float, seed
+from ..bench import report
+from ..errors import InvalidParameterError
+from ._options import bounded_int, check_memory, nonnegative_float, output_file, positive_int, seed
+
+#: modules of neuromorph.bench that are not cases
+NOT_CASES = {"report"}
+
+
+def case_modules() -> list[str]:
+    """Names of the benchmark cases: the public modules of :mod:`neuromorph.bench`."""
+    return sorted(info.name for info in pkgutil.iter_modules(bench_pkg.__path__)
+                  if not info.name.startswith("_") and info.name not in NOT_CASES)
 
 
 def register(sub) -> None:
@@ -19,13 +44,14 @@ def register(sub) -> None:
         "bench", help="run a benchmark case (ratios against baselines measured in the same run)",
         description=__doc__, epilog="Example: neuromorph bench step --synapses 1000000 --variables 10")
     cases = parser.add_subparsers(dest="case", metavar="CASE", required=True)
-    for info in sorted(pkgutil.iter_modules(bench_pkg.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{bench_pkg.__name__}.{info.name}")
-        case = cases.add_parser(info.name, help=module.DESCRIPTION, description=module.DESCRIPTION,
+    for name in case_modules():
+        module = importlib.import_module(f"{bench_pkg.__name__}.{name}")
+        case = cases.add_parser(name, help=module.DESCRIPTION, description=module.DESCRIPTION,
                                 epilog=getattr(module, "EXAMPLE", None))
         module.add_arguments(case)
         _common_validation(case)
-        case.set_defaults(func=_with_memory_check(info.name, module.run))
+        _harness_options(case)
+        case.set_defaults(func=_harness(name, module.run))
 
 
 #: a whole-number bench option above this is refused at parse time (sizes, repeats, counts)
@@ -43,24 +69,58 @@ def _common_validation(parser) -> None:
             action.type = nonnegative_float
 
 
+def _harness_options(parser) -> None:
+    """``--json [FILE]``, ``--threads``, ``--blas-threads`` for every case. A case that still adds
+    its own ``--json`` (print-to-stdout flag) keeps it until it adopts :mod:`neuromorph.bench.report`."""
+    group = parser.add_argument_group("harness (every bench case)")
+    if "--json" not in parser._option_string_actions:
+        group.add_argument("--json", nargs="?", const=report.STDOUT, default=None, metavar="FILE",
+                           help="write machine, versions, threads, sizes and every figure with its baseline and "
+                                "ratio as JSON to FILE (atomically; the table is still printed); bare --json "
+                                "prints the JSON to stdout instead of the table")
+    group.add_argument("--threads", type=positive_int, default=None, metavar="N",
+                       help=f"numba threads (default: all {report.available_cores()} CPUs this process may use)")
+    group.add_argument("--blas-threads", type=positive_int, default=1, metavar="K",
+                       help="BLAS/OpenMP threads for NumPy/SciPy (default 1); threads x blas-threads must not "
+                            "exceed the available CPUs, so the pools never oversubscribe the cores")
+
+
 def _step_bytes(args) -> float:
-    """bench step: z, u (N x m), w, alpha (N), and the fused run's alpha_run, w_run and random
-    draws (steps x N, a few copies), float64."""
-    n, m, steps = float(args.synapses), float(args.variables), float(args.fused_steps)
-    return 8.0 * n * (2.0 * m + 3.0) + 8.0 * steps * n * 4.0
+    """bench step: :func:`neuromorph.bench.step.step_bytes`."""
+    from ..bench.step import step_bytes
+
+    return step_bytes(args)
 
 
 #: cases whose arrays are sized by options: estimate (bytes) and the options to change
 MEMORY_ESTIMATES = {"step": (_step_bytes, "lower --synapses, --variables or --fused-steps")}
 
 
-def _with_memory_check(case: str, run):
-    if case not in MEMORY_ESTIMATES:
-        return run
-    estimate, hint = MEMORY_ESTIMATES[case]
+def _harness(case: str, run):
+    """Wrap a case's ``run``: check --json FILE and memory, then run under the thread policy."""
+    estimate = MEMORY_ESTIMATES.get(case)
 
-    def checked(args) -> int:
-        check_memory(estimate(args), f"bench {case}", hint)
-        return run(args)
+    def wrapped(args) -> int:
+        target = getattr(args, "json", None)
+        if isinstance(target, str) and target != report.STDOUT:
+            out = output_file(target, f"bench_{case}.json", option="--json")
+            path = out.path(out.suffixes[0])
+            args.json, args._json_replaces = str(path), path in out.existing
+        if estimate is not None:
+            check_memory(estimate[0](args), f"bench {case}", estimate[1])
+        try:
+            policy = report.thread_policy(args.threads, args.blas_threads)
+            threads = policy.__enter__()
+        except ValueError as exc:
+            raise InvalidParameterError(f"--threads {args.threads or report.available_cores()} x --blas-threads "
+                                        f"{args.blas_threads}: {exc}; lower --threads or --blas-threads",
+                                        option="--threads") from None
+        try:
+            args.thread_record = threads
+            if getattr(args, "json", None) != report.STDOUT and getattr(args, "json", None) is not True:
+                print(report.threads_line(threads))
+            return run(args)
+        finally:
+            policy.__exit__(None, None, None)
 
-    return checked
+    return wrapped
