@@ -41,6 +41,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..kernels import crossbar as xkern
+from ..kernels.backend import population_integrator
 from .chain import ChainBatch, LinearChain
 from .integrators import make_integrator
 
@@ -82,10 +83,14 @@ class ChainPopulation:
     bounds:      hard bounds on u (``(lower, upper)``) or None
     integrator:  ``eigen`` (exact, O(m)), ``dense``, ``implicit_euler`` or ``explicit_euler``
                  (:mod:`neuromorph.synapses.integrators`); ``options`` go to it (e.g. ``max_dt``)
+    backend:     ``cpu`` (default) or ``cuda`` (:mod:`neuromorph.kernels.backend`; ``eigen`` only):
+                 on cuda the state stays in GPU memory and is copied back only by :meth:`state` /
+                 :meth:`read`; :meth:`apply` / :meth:`step` then return u_1 as a device array
     """
 
     def __init__(self, chains: LinearChain | ChainBatch, n: int | None = None,
-                 bounds: tuple[float, float] | None = None, integrator: str = "eigen", **options):
+                 bounds: tuple[float, float] | None = None, integrator: str = "eigen", backend: str = "cpu",
+                 **options):
         if isinstance(chains, ChainBatch):
             n = len(chains) if n is None else n
         if n is None or n < 1:
@@ -94,6 +99,9 @@ class ChainPopulation:
         self.n = int(n)
         self.bounds = bounds
         self.integrator = make_integrator(integrator, chains, bounds, **options)
+        self.backend = getattr(backend, "name", backend)
+        if self.backend != "cpu":
+            self.integrator = population_integrator(backend, self.integrator)
         self.time_unit_s = float(chains.time_unit_s)
         self.x = self.integrator.encode(np.zeros((self.n, chains.n_variables)))
         self.time_s = 0.0
@@ -106,7 +114,8 @@ class ChainPopulation:
     # ---- state -------------------------------------------------------------------------------
     def set_state(self, u: np.ndarray) -> None:
         """Set u (N, m) of every chain at the current time."""
-        self.x = np.ascontiguousarray(self.integrator.encode(u))
+        x = self.integrator.encode(u)
+        self.x = np.ascontiguousarray(x) if self.backend == "cpu" else x
 
     def state(self) -> np.ndarray:
         """u (N, m) now."""
@@ -140,6 +149,14 @@ class ChainPopulation:
         return out
 
     # ---- lazily advanced populations (crossbar cells) -----------------------------------------
+    def _cpu_only(self, method: str) -> None:
+        if self.backend != "cpu":
+            from ..errors import InvalidParameterError
+
+            raise InvalidParameterError(f"ChainPopulation.{method} runs on backend cpu only (the crossbar write "
+                                        f"path is not on the GPU yet), got backend {self.backend!r}",
+                                        option="--backend")
+
     def _decay(self, dt: float) -> np.ndarray:
         """e^{λ dt} per mode ((1|N, m)), cached for the last two step lengths. Keyed on 12
         significant digits: accumulated times repeat a step length only up to rounding."""
@@ -153,6 +170,7 @@ class ChainPopulation:
     def advance_and_read(self, t_s: float) -> np.ndarray:
         """``eigen`` only: advance to ``t_s`` and return u_1 (N,) in one pass over the state
         (:func:`neuromorph.kernels.crossbar.advance_read_u1`)."""
+        self._cpu_only("advance_and_read")
         dt = t_s - self.time_s
         u1 = np.empty(self.n)
         decay = self._decay(dt / self.time_unit_s) if dt > 0 else np.ones((1, self.x.shape[1]))
@@ -166,6 +184,7 @@ class ChainPopulation:
         (``counts`` signed int32 per chain; ``mode``, ``target``, ``rate`` (1|N) and
         ``cycle_noise`` of :class:`neuromorph.devices.linear_model.LinearEventModel`; ``xi`` the
         per-chain pulse noise), fused in :func:`neuromorph.kernels.crossbar.pulse_step`."""
+        self._cpu_only("apply_pulses")
         integ = self.integrator
         decay = self._decay((t_s - self.time_s) / self.time_unit_s)
         xkern.pulse_step(self.x, decay, integ.kick, integ.readout, counts, rate, float(target),
