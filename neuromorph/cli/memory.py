@@ -9,6 +9,7 @@ from ..config.units import FREQUENCY, TIME
 from ..config.yamlio import load_each
 from ..devices.loader import load_device
 from ..outputs import write_netcdf
+from ._backend import add_backend_option, resolve_backend_option
 from ._options import (
     add_seed_option,
     bounded_int,
@@ -73,6 +74,7 @@ def register(sub) -> None:
                         help="stream time before storage (default: 0 for linear chains, whose start is the "
                              "exact stationary covariance; 3 slowest timescales for bounded chains)")
     add_seed_option(parser)
+    add_backend_option(parser, "the Monte-Carlo simulation of chain devices")
     parser.add_argument("--allow-long", action="store_true",
                         help=f"run a Monte-Carlo experiment of more than {MAX_EVENTS:.0e} plasticity events")
     parser.add_argument("--output", "-o", default=None,
@@ -85,8 +87,13 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ..tasks.memory import MemoryConfig, memory_experiment
+    from ..tasks.memory_monte_carlo import check_memory_backend
 
+    backend = resolve_backend_option(args)
     devices = load_each(args.devices, load_device)  # every bad card is reported, not only the first
+    if args.method not in ("theory", "mean_field"):
+        for device in devices:
+            check_memory_backend(device, backend)
     out = output_prefix(args.output, "out/memory", suffixes=(".nc",) if args.no_plot else (".nc", ".png"))
     if args.method not in ("theory", "mean_field"):
         n_variables = max(d.n_variables for d in devices)
@@ -101,7 +108,7 @@ def run(args) -> int:
     if args.method not in ("theory", "mean_field"):
         _check_event_count(devices, config, args)
     ds = memory_experiment(devices, config, method=args.method, seed=args.seed,
-                           progress=not args.quiet, labels=labels)
+                           progress=not args.quiet, labels=labels, backend=backend)
     ds.attrs["cards"] = " ".join(str(p) for p in args.devices)
     nc_path = write_netcdf(ds, out.path(".nc"))
     print(out.wrote(nc_path))

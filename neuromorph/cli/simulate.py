@@ -13,6 +13,7 @@ from ..devices.loader import load_device
 from ..errors import ConfigError
 from ..outputs import write_netcdf
 from ..synapses.integrators import INTEGRATORS
+from ._backend import add_backend_option, resolve_backend_option
 from ._options import add_seed_option, bounded_int, check_memory, check_steps, output_prefix
 
 #: more devices than this is refused at parse time (memory is checked too, from the protocol)
@@ -46,6 +47,7 @@ def register(sub) -> None:
                              "timescale; explicit Euler refuses steps above its stability limit)")
     parser.add_argument("--allow-long", action="store_true",
                         help=f"run a stepped (Euler) integration of more than {MAX_STEPS:.0e} steps")
+    add_backend_option(parser, "the event-driven eigen integration of chain devices")
     parser.add_argument("--output", "-o", default=None,
                         help="output prefix: writes PREFIX.nc and PREFIX.png; DIR/ writes inside DIR; existing "
                              "files are replaced (default out/simulate/<device>_<protocol>)")
@@ -55,8 +57,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..tasks.protocol import run_protocol
+    from ..tasks.protocol import check_backend, run_protocol
 
+    backend = resolve_backend_option(args)
     problems: list[str] = []  # a bad device card and a bad protocol card are both reported
     try:
         device = load_device(args.device)
@@ -77,11 +80,13 @@ def run(args) -> int:
                  f"simulate: {args.devices} devices, about {events:.3g} events and {samples} samples of "
                  f"{n_variables} compartments",
                  "lower --devices or use a shorter/sparser protocol card")
+    check_backend(device, protocol, args.integrator, backend)
     note = euler_steps_note(device, protocol, args)
     if note:
         print(note)
     ds = run_protocol(device, protocol, n_devices=args.devices, seed=args.seed,
-                      integrator=args.integrator, progress=not args.quiet, max_step_s=args.max_step)
+                      integrator=args.integrator, progress=not args.quiet, max_step_s=args.max_step,
+                      backend=backend)
     nc_path = write_netcdf(ds, out.path(".nc"))
     print(f"{out.wrote(nc_path)}  ({ds.sizes['device']} devices x {ds.sizes['time']} samples x "
           f"{ds.sizes['compartment']} compartments, {ds.attrs['n_events']} events)")

@@ -37,7 +37,7 @@ class MemoryPoint:
 
 def run_memory_point(device: Device, config: MemoryConfig, ages: np.ndarray, method: str = "auto",
                      monte_carlo_seed: int = 0, theory_seed: int = 0, progress: bool = False,
-                     label: str | None = None) -> MemoryPoint:
+                     label: str | None = None, backend: str = "cpu") -> MemoryPoint:
     """The memory experiment of one device at read-out ``ages`` [s] — the one function behind
     ``neuromorph memory`` (per device) and every ``neuromorph sweep`` point.
 
@@ -47,7 +47,8 @@ def run_memory_point(device: Device, config: MemoryConfig, ages: np.ndarray, met
     method = resolve_method(method, device.bounds is None)
     mc = None
     if method in ("monte_carlo", "both"):
-        mc = simulate_memory(device, config, ages, seed=monte_carlo_seed, progress=progress, label=label)
+        mc = simulate_memory(device, config, ages, seed=monte_carlo_seed, progress=progress, label=label,
+                             backend=backend)
     theory, note = None, ""
     if method in ("theory", "both"):
         try:
@@ -59,7 +60,7 @@ def run_memory_point(device: Device, config: MemoryConfig, ages: np.ndarray, met
 
 
 def memory_experiment(devices: list, config: MemoryConfig, method: str = "both", seed: int = 0,
-                      progress: bool = True, labels: list[str] | None = None) -> xr.Dataset:
+                      progress: bool = True, labels: list[str] | None = None, backend: str = "cpu") -> xr.Dataset:
     """Memory curves of several devices on one age grid (:func:`run_memory_point` per device):
     Monte-Carlo (``method`` monte_carlo or both) and the mean-field / Markov prediction (theory or
     both; NaN where none exists, e.g. bounded chains); auto picks per device. Each device gets
@@ -88,7 +89,7 @@ def memory_experiment(devices: list, config: MemoryConfig, method: str = "both",
         point = run_memory_point(device, config.replace(duration=duration), ages, method,
                                  monte_carlo_seed=int(child.generate_state(1, dtype=np.uint64)[0]),
                                  theory_seed=int(child.generate_state(2, dtype=np.uint64)[1] % 2**31),
-                                 progress=progress, label=label)
+                                 progress=progress, label=label, backend=backend)
         mc = point.monte_carlo
         if mc is not None:
             for name in ("signal", "signal_se", "snr", "snr_se", "overlap", "overlap_initial", "overlap_control",

@@ -60,7 +60,7 @@ from ..errors import InvalidParameterError
 from ..synapses.population import ChainPopulation, MarkovPopulation, random_signs, run_per_step, run_poisson
 from .memory_settings import MemoryConfig, age_grid, default_duration, device_label
 
-__all__ = ["simulate_memory"]
+__all__ = ["simulate_memory", "check_memory_backend"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -71,7 +71,8 @@ class _ChainEngine:
     """A population of chain devices (ideal or proton transistor) on the population engine
     (:class:`~neuromorph.synapses.population.ChainPopulation`)."""
 
-    def __init__(self, device: Device, n_total: int, config: MemoryConfig, rng: np.random.Generator):
+    def __init__(self, device: Device, n_total: int, config: MemoryConfig, rng: np.random.Generator,
+                 backend: str = "cpu"):
         self.device, self.config, self.rng, self.n = device, config, rng, n_total
         # one array of N devices, reused by every trial (trials differ in streams and states)
         self.n_devices = config.n_synapses
@@ -87,7 +88,8 @@ class _ChainEngine:
         else:
             raise InvalidParameterError(f"{device.name}: bounds [{bounds[0]:g}, {bounds[1]:g}] exclude 0; Monte-Carlo "
                                         "supports them only with events per_step and no device variation")
-        self.chains = ChainPopulation(self.population.chains, n=n_total, bounds=bounds, integrator=integrator)
+        self.chains = ChainPopulation(self.population.chains, n=n_total, bounds=bounds, integrator=integrator,
+                                      backend=backend)
         self.read_noise = device.channel.read_noise > 0
         self.polarity = device.polarity
         self.w_rest = np.asarray(device.readout(np.zeros(n_total), self.population), float)
@@ -149,7 +151,8 @@ class _MarkovEngine:
 
     nonlinear = False
 
-    def __init__(self, device: Device, n_total: int, config: MemoryConfig, rng: np.random.Generator):
+    def __init__(self, device: Device, n_total: int, config: MemoryConfig, rng: np.random.Generator,
+                 backend: str = "cpu"):
         self.device, self.config, self.rng, self.n = device, config, rng, n_total
         self.synapses = MarkovPopulation(device.markov_model().synapse, n_total, rng)
 
@@ -171,12 +174,29 @@ class _MarkovEngine:
         return self.synapses.read()
 
 
+def check_memory_backend(device, backend: str) -> None:
+    """Refuse, before any work, a Monte-Carlo run the ``cuda`` backend cannot do: discrete
+    (binary/cascade) synapses, and bounds that exclude 0 (those need the CPU's dense integrator)."""
+    if backend == "cpu":
+        return
+    problem = None
+    if device.dynamics == "markov":
+        problem = "is a discrete (binary/cascade) synapse; the GPU runs chain devices only"
+    elif device.bounds is not None and not device.bounds[0] <= 0.0 <= device.bounds[1]:
+        problem = (f"has bounds [{device.bounds[0]:g}, {device.bounds[1]:g}] that exclude 0, which need the dense "
+                   "integrator on the CPU")
+    if problem:
+        raise InvalidParameterError(f"--backend {backend}: device {device_label(device)!r} {problem}; use --backend cpu",
+                                    option="--backend")
+
+
 def simulate_memory(device, config: MemoryConfig, ages: np.ndarray | None = None, seed: int = 0,
-                    progress: bool = True, label: str | None = None) -> xr.Dataset:
+                    progress: bool = True, label: str | None = None, backend: str = "cpu") -> xr.Dataset:
     """Monte-Carlo memory curve of one device (see the module doc). ``ages`` [s] are the read-out
     ages (default: ``config.n_ages`` log-spaced up to the duration); ages beyond the duration
     are not simulated (NaN). Returns a Dataset with dims ``age`` and ``trial``."""
     config.check()
+    check_memory_backend(device, backend)
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     duration = config.duration if config.duration is not None else default_duration(device, config)
     if ages is None:
@@ -193,7 +213,7 @@ def simulate_memory(device, config: MemoryConfig, ages: np.ndarray | None = None
     n_total = n * trials
     start = time.perf_counter()
     markov = device.dynamics == "markov"
-    engine = (_MarkovEngine if markov else _ChainEngine)(device, n_total, config, rng)
+    engine = (_MarkovEngine if markov else _ChainEngine)(device, n_total, config, rng, backend)
     burn_in = config.burn_in
     if burn_in is None:
         burn_in = 3.0 * slowest_timescale(device, config.rate) if engine.nonlinear else 0.0

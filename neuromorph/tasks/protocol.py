@@ -94,12 +94,16 @@ def expand_protocol(protocol: ProtocolCard, n_devices: int, rng: np.random.Gener
 
 
 def run_protocol(device, protocol: ProtocolCard, n_devices: int = 1, seed: int = 0,
-                 integrator: str = "eigen", progress: bool = True, max_step_s: float | None = None) -> xr.Dataset:
+                 integrator: str = "eigen", progress: bool = True, max_step_s: float | None = None,
+                 backend: str = "cpu") -> xr.Dataset:
     """Simulate ``n_devices`` devices under ``protocol``; see the module docstring.
 
-    ``max_step_s`` bounds the step of the Euler integrators (ignored by the exact ones)."""
+    ``max_step_s`` bounds the step of the Euler integrators (ignored by the exact ones).
+    ``backend`` ``cuda`` runs the event-driven eigenbasis integration on the GPU
+    (:mod:`neuromorph.kernels.backend`; chain devices, integrator ``eigen``, pulse protocols)."""
     if n_devices < 1:
         raise InvalidParameterError(f"n_devices must be >= 1, got {n_devices}")
+    check_backend(device, protocol, integrator, backend)
     if any(getattr(segment, "square_wave", None) is not None for segment in protocol.segments):
         from .gate_protocol import run_gate_protocol  # finite-width gate drives, integrated exactly
 
@@ -112,7 +116,7 @@ def run_protocol(device, protocol: ProtocolCard, n_devices: int = 1, seed: int =
         weight, units = u[:, :, 0].copy(), "1"
         extra["level"] = (("device", "time"), level, {"long_name": "metaplastic level (1 = most plastic)"})
     else:
-        u, weight = _run_chain(device, plan, n_devices, rng, integrator, progress, max_step_s)
+        u, weight = _run_chain(device, plan, n_devices, rng, integrator, progress, max_step_s, backend)
         units = device.state_units
     ds = xr.Dataset(
         {
@@ -126,14 +130,30 @@ def run_protocol(device, protocol: ProtocolCard, n_devices: int = 1, seed: int =
         coords={"device": np.arange(n_devices), "time": ("time", plan.record_times, {"units": "s"}),
                 "compartment": np.arange(1, u.shape[2] + 1)},
         attrs={"device_name": device.name, "device_kind": device.kind, "readout": device.readout_name,
-               "protocol": protocol.name or "", "seed": seed, "integrator": integrator,
+               "protocol": protocol.name or "", "seed": seed, "integrator": integrator, "backend": backend,
                "n_events": int(plan.times.size)},
     )
     return ds
 
 
+def check_backend(device, protocol: ProtocolCard, integrator: str, backend: str) -> None:
+    """Refuse, before any work, what the ``cuda`` backend does not run: discrete (Markov)
+    devices, finite-width gate drives (square waves) and integrators other than ``eigen``."""
+    if backend == "cpu":
+        return
+    problem = None
+    if device.dynamics == "markov":
+        problem = f"device {device.name!r} is a discrete (binary/cascade) synapse; the GPU runs chain devices only"
+    elif any(getattr(segment, "square_wave", None) is not None for segment in protocol.segments):
+        problem = "the protocol drives the gate with square waves (finite-width pulses), which run on the CPU only"
+    elif integrator != "eigen":
+        problem = f"integrator {integrator!r} runs on the CPU only; the GPU runs the exact integrator 'eigen'"
+    if problem:
+        raise InvalidParameterError(f"--backend {backend}: {problem}; use --backend cpu", option="--backend")
+
+
 def _run_chain(device: Device, plan: ExpandedProtocol, n_devices, rng, integrator_name, progress,
-               max_step_s=None):
+               max_step_s=None, backend="cpu"):
     population = device.sample_population(n_devices, rng)
     if integrator_name != "eigen" and not population.shared_chain:
         raise InvalidParameterError(f"integrator {integrator_name!r} needs identical devices; this card has "
@@ -144,7 +164,7 @@ def _run_chain(device: Device, plan: ExpandedProtocol, n_devices, rng, integrato
             raise InvalidParameterError(f"the maximum step must be > 0 s, got {max_step_s}")
         options["max_dt"] = max_step_s / device.chain.time_unit_s
     chains = ChainPopulation(population.chains, n=n_devices, bounds=device.bounds, integrator=integrator_name,
-                             **options)
+                             backend=backend, **options)
     m = device.n_variables
     # event sizes are drawn up front (cycle-to-cycle noise); soft saturation enters via β·u_1
     event_device = plan.device_of_event()
