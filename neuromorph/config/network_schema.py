@@ -12,6 +12,7 @@ Network card::
     activation: relu                           # relu | tanh | sigmoid
     weights: ideal                             # float weights (the reference), or on arrays:
     # weights: {crossbar: crossbar_16x16_pt5.yaml, weight_decay: relaxation, ir_drop: false}
+    # weights: {crossbar: crossbar_compare_single.yaml, cells_per_weight: 8}  # mean of 8 arrays
     # or per layer: weights: [{crossbar: crossbar_16x16_pt5.yaml}, ideal]  (layer l: W_l and its feedback)
     # timing: {update_slot: 50 ms, between_epochs: 10 min}   # device time (default: the crossbar card's)
     batch_size: 64
@@ -39,16 +40,16 @@ Continual card::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from .device_schema import Strict
 from .quantities import NonNegativeQuantity, PositiveQuantity
 from .units import TIME
 from .yamlio import CardSource, ConfigError, read_card, validate_card
 
-__all__ = ["CrossbarWeights", "TrainingTiming", "DatasetSpec", "LearningRateSchedule", "WeightDecaySchedule", "RuleCard", "NetworkCard",
+__all__ = ["CrossbarWeights", "ComparisonSubstrate", "MAX_CELLS_PER_WEIGHT", "TrainingTiming", "DatasetSpec", "LearningRateSchedule", "WeightDecaySchedule", "RuleCard", "NetworkCard",
            "TaskSequence", "ContinualCard", "ComparisonCard", "load_network_card", "load_continual_card",
            "load_comparison_card", "layer_substrates", "on_arrays", "describe_substrates",
            "DATASET_SHAPES"]
@@ -115,15 +116,38 @@ class RuleCard(Strict):
         return self.label or self.kind
 
 
+#: the most replicas of one weight (``cells_per_weight``): every replica is a whole array
+MAX_CELLS_PER_WEIGHT = 64
+CELLS_PER_WEIGHT = ("m independent cells per weight (m arrays of the card, each its own seed), read as their mean "
+                    "and each written with its own pulses: the matched-variables baseline of Benna & Fusi (2016); "
+                    "1 = one cell per weight")
+
+
 class CrossbarWeights(Strict):
     """Every learned matrix on its own crossbar array: the card resized to the matrix, each array
-    its own seed. Weight decay on arrays: ``relaxation`` (the devices' leak plays λ; no decay
-    pulses) or ``explicit`` (pulses for −ηλW once per batch)."""
+    its own seed. ``cells_per_weight`` m > 1: every learned matrix is the mean of m such arrays
+    (:mod:`neuromorph.learning.replicated`). Weight decay on arrays: ``relaxation`` (the devices'
+    leak plays λ; no decay pulses) or ``explicit`` (pulses for −ηλW once per batch)."""
 
     crossbar: str = Field(description="crossbar card (circuits/crossbar_*.yaml), relative to the network card")
+    cells_per_weight: int = Field(1, ge=1, le=MAX_CELLS_PER_WEIGHT, description=CELLS_PER_WEIGHT)
     weight_decay: Literal["relaxation", "explicit"] = "relaxation"
     ir_drop: bool = False
     read_noise: bool = True
+
+
+def _by_shape(value) -> str:
+    """Which member of a substrate union a value means: a string (``ideal`` or a card path), a
+    mapping or a validated model (a substrate with options: serialisation asks too) or a list (one substrate per layer) — so that a bad value
+    is reported against the member it was meant as, not against every member. (Capitalised tags:
+    :func:`~neuromorph.config.yamlio.path_is_tag` leaves them out of the reported field path.)"""
+    if isinstance(value, list):
+        return "List"
+    return "Options" if isinstance(value, (dict, Strict)) else "Name"
+
+
+LayerSubstrate = Annotated[Union[Annotated[Literal["ideal"], Tag("Name")], Annotated[CrossbarWeights, Tag("Options")]],
+                           Discriminator(_by_shape)]
 
 
 class TrainingTiming(Strict):
@@ -141,7 +165,8 @@ class NetworkCard(Strict):
     dataset: DatasetSpec = DatasetSpec()
     layers: list[int] = Field(min_length=2)
     activation: Literal["relu", "tanh", "sigmoid"] = "relu"
-    weights: Literal["ideal"] | CrossbarWeights | list[Literal["ideal"] | CrossbarWeights] = "ideal"
+    weights: Annotated[Union[Annotated[Literal["ideal"], Tag("Name")], Annotated[CrossbarWeights, Tag("Options")],
+                             Annotated[list[LayerSubstrate], Tag("List")]], Discriminator(_by_shape)] = "ideal"
     timing: TrainingTiming = TrainingTiming()
     batch_size: int = Field(64, ge=1, le=65536)
     epochs: int = Field(ge=1, le=100_000)
@@ -271,7 +296,9 @@ def _resolve_crossbar(card: NetworkCard, source) -> NetworkCard:
 
 def describe_substrates(card: NetworkCard) -> str:
     """'ideal', 'crossbar X' or one entry per layer."""
-    names = ["ideal" if w == "ideal" else f"crossbar {w.crossbar}" for w in layer_substrates(card)]
+    names = ["ideal" if w == "ideal" else f"crossbar {w.crossbar}" + (f" x {w.cells_per_weight} cells per weight"
+                                                                       if w.cells_per_weight > 1 else "")
+             for w in layer_substrates(card)]
     return names[0] if len(set(names)) == 1 else "; ".join(f"layer {i + 1}: {n}" for i, n in enumerate(names))
 
 
@@ -304,6 +331,13 @@ def load_continual_card(path: str | Path, source: CardSource | None = None) -> t
     return card, network, net_path
 
 
+class ComparisonSubstrate(Strict):
+    """A comparison substrate on arrays with options: ``{crossbar: card, cells_per_weight: m}``."""
+
+    crossbar: str = Field(description="crossbar card (circuits/crossbar_*.yaml), relative to the comparison card")
+    cells_per_weight: int = Field(1, ge=1, le=MAX_CELLS_PER_WEIGHT, description=CELLS_PER_WEIGHT)
+
+
 class ComparisonCard(Strict):
     """The same continual run on several weight substrates, for several rules, each at its best
     learning rate from a small search (chosen on the validation split)::
@@ -311,8 +345,9 @@ class ComparisonCard(Strict):
         kind: continual_comparison
         continual: continual_permuted_digits_small.yaml   # task sequence + network (relative)
         substrates:                                       # label: ideal | crossbar card (relative)
-          float: ideal
+          float: ideal                                    #   | {crossbar: card, cells_per_weight: m}
           proton_transistor_m5: crossbar_16x16_pt5.yaml
+          single_timescale_m8: {crossbar: crossbar_compare_single.yaml, cells_per_weight: 8}
         rules: [bp, pfa]
         learning_rates: [0.03, 0.1, 0.3]
         seed: 0
@@ -322,7 +357,8 @@ class ComparisonCard(Strict):
     name: str | None = None
     description: str = ""
     continual: str = Field(description="continual card, relative to this card")
-    substrates: dict[str, str] = Field(min_length=1)
+    substrates: dict[str, Annotated[Union[Annotated[str, Tag("Name")], Annotated[ComparisonSubstrate, Tag("Options")]],
+                                    Discriminator(_by_shape)]] = Field(min_length=1)
     rules: list[Literal["bp", "fa", "dfa", "kp", "pfa"]] = Field(min_length=1)
     learning_rates: list[float] = Field(min_length=1)
     expansion: int = Field(10, ge=1, le=1000)
@@ -340,7 +376,9 @@ class ComparisonCard(Strict):
 
 def load_comparison_card(path: str | Path, source: CardSource | None = None):
     """Validate a comparison card, its continual card and network card, and resolve every
-    substrate's crossbar card; returns (card, continual, network, {label: crossbar path | None}).
+    substrate's crossbar card; returns (card, continual, network, {label: substrate}) with substrate
+    None (float weights), a crossbar card path, or ``{"crossbar": path, "cells_per_weight": m}``
+    for m > 1 cells per weight.
     ``source`` is the card's already read data (cards built from Python dicts, :mod:`neuromorph.api`)."""
     path = Path(path)
     source = read_card(path) if source is None else source
@@ -356,11 +394,14 @@ def load_comparison_card(path: str | Path, source: CardSource | None = None):
         if value == "ideal":
             substrates[label] = None
             continue
-        crossbar = Path(source.where(("substrates", label))[0]).parent / value
+        name = value if isinstance(value, str) else value.crossbar
+        where = ("substrates", label) if isinstance(value, str) else ("substrates", label, "crossbar")
+        crossbar = Path(source.where(where)[0]).parent / name
         if not crossbar.is_file():
-            problems.append(_problem(source, ("substrates", label), f"crossbar card {value!r} not found (resolved "
+            problems.append(_problem(source, where, f"crossbar card {name!r} not found (resolved "
                                      f"to {crossbar}); give 'ideal' or a crossbar card"))
-        substrates[label] = str(crossbar)
+        m = 1 if isinstance(value, str) else value.cells_per_weight
+        substrates[label] = str(crossbar) if m == 1 else {"crossbar": str(crossbar), "cells_per_weight": m}
     if problems:
         raise ConfigError(problems)
     return card, continual, network, substrates

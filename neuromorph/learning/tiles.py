@@ -80,6 +80,19 @@ class TileMatrix:
     def shape(self) -> tuple[int, int]:
         return self.array.n_in, self.array.n_out
 
+    @property
+    def arrays(self) -> list:
+        return [self.array]
+
+    def set_weights(self, matrix: np.ndarray) -> None:
+        self.array.set_weights(matrix)
+
+    def snapshot(self) -> dict[str, np.ndarray]:
+        return self.array.snapshot()
+
+    def restore(self, state: dict) -> None:
+        self.array.restore(state)
+
     def value(self) -> np.ndarray:
         return self.array.weights()
 
@@ -167,9 +180,10 @@ class FloatMatrix:
 @dataclass
 class TileNetwork:
     """An MLP whose learned matrices live on tiles made by ``make_tile(name, rows, columns, seed)``:
-    a callable returning a :class:`CrossbarArray` (with this network's options), a tuple
-    ``(array, options)`` (options: ``ir_drop``, ``noise``, ``weight_decay``, ``pulse_energy_j`` of
-    that tile) or None (the matrix stays float: :class:`FloatMatrix`). Initial values are
+    a callable returning a :class:`CrossbarArray` (with this network's options), a list of m ≥ 2
+    arrays (the matrix is their mean: :class:`~.replicated.ReplicatedTile`, ``cells_per_weight``),
+    a tuple ``(array or list, options)`` (options: ``ir_drop``, ``noise``, ``weight_decay``,
+    ``pulse_energy_j`` of that tile) or None (the matrix stays float: :class:`FloatMatrix`). Initial values are
     programmed with ``set_weights`` from the float network's initialisation of the same ``seed``."""
 
     sizes: list[int]
@@ -204,12 +218,20 @@ class TileNetwork:
             if made is None:
                 self.tiles[name] = FloatMatrix(matrix)
                 continue
-            array, options = made if isinstance(made, tuple) else (made, {})
-            array.set_weights(matrix)
+            made, options = made if isinstance(made, tuple) else (made, {})
             mode = options.get("weight_decay", self.weight_decay_mode)
-            self.tiles[name] = TileMatrix(array, self.counters, options.get("pulse_energy_j", self.pulse_energy_j),
-                                          options.get("ir_drop", self.ir_drop), options.get("noise", self.noise),
-                                          explicit_decay=mode == "explicit")
+            replicas = [TileMatrix(array, self.counters, options.get("pulse_energy_j", self.pulse_energy_j),
+                                   options.get("ir_drop", self.ir_drop), options.get("noise", self.noise),
+                                   explicit_decay=mode == "explicit")
+                        for array in (made if isinstance(made, list) else [made])]
+            if len(replicas) > 1:
+                from .replicated import ReplicatedTile
+
+                tile = ReplicatedTile(replicas)
+            else:
+                tile = replicas[0]
+            tile.set_weights(matrix)
+            self.tiles[name] = tile
         self.steps = 0
 
     @property
@@ -217,7 +239,7 @@ class TileNetwork:
         return len(self.sizes) - 1
 
     def arrays(self) -> list:
-        return [t.array for t in self.tiles.values() if isinstance(t, TileMatrix)]
+        return [a for t in self.tiles.values() if not isinstance(t, FloatMatrix) for a in t.arrays]
 
     def forward(self, x: np.ndarray) -> dict:
         cache = {"H0": x}
@@ -313,7 +335,7 @@ class TileNetwork:
             if isinstance(tile, FloatMatrix):
                 out[f"float/{name}"] = tile.m.copy()
             else:
-                out |= {f"tile/{name}/{k}": v for k, v in tile.array.snapshot().items()}
+                out |= {f"tile/{name}/{k}": v for k, v in tile.snapshot().items()}
         out |= {f"bias/{l}": b for l, b in self.biases.items()}
         out |= {f"count/{k}": np.array(v) for k, v in self.counters.as_dict().items()}
         return out | {"opt/steps": np.array(self.steps)}
@@ -324,7 +346,7 @@ class TileNetwork:
                 tile.m = np.array(state[f"float/{name}"])
                 continue
             prefix = f"tile/{name}/"
-            tile.array.restore({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+            tile.restore({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
         self.biases = {l: np.array(state[f"bias/{l}"]) for l in self.biases}
         for k in self.counters.as_dict():
             value = state[f"count/{k}"]

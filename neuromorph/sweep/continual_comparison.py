@@ -4,7 +4,9 @@ per (substrate, rule, learning rate) point, computed by
 process pool, Dask) and stored at once in a :class:`~neuromorph.sweep.store.PointStore`, so an
 interrupted comparison computes only its missing points when started again. Every point uses
 the card's seed (same data order and initial weights everywhere), so numbers do not depend on
-the executor. For every (substrate, rule) the learning rate with the best final average
+the executor. A substrate is float weights, a crossbar card, or a crossbar card with
+``cells_per_weight`` m > 1 (every weight the mean of m independent cells: the matched-variables
+baseline, :mod:`neuromorph.learning.replicated`). For every (substrate, rule) the learning rate with the best final average
 *validation* accuracy is selected; its test metrics are the comparison's result."""
 
 from __future__ import annotations
@@ -26,12 +28,22 @@ __all__ = ["continual_comparison", "comparison_tasks"]
 SCALARS = ("average_accuracy", "backward_transfer", "forward_transfer", "forgetting", "val_average_accuracy")
 
 
+def _substrate(value) -> dict:
+    """Task fields of one substrate of :func:`~neuromorph.config.network_schema.load_comparison_card`:
+    None (float), a crossbar path, or {crossbar, cells_per_weight}. ``cells_per_weight`` appears
+    only where m > 1, so the points (and stores) of one-cell substrates keep their fingerprint."""
+    if value is None or isinstance(value, str):
+        return {"crossbar": value}
+    m = int(value.get("cells_per_weight", 1))
+    return {"crossbar": value["crossbar"]} | ({"cells_per_weight": m} if m > 1 else {})
+
+
 def comparison_tasks(card, continual, network, substrates: dict, seed: int) -> list[dict]:
     grid = itertools.product(substrates.items(), card.rules, card.learning_rates)
-    return [{"index": i, "substrate": label, "crossbar": crossbar, "rule": rule, "learning_rate": lr,
+    return [{"index": i, "substrate": label, **_substrate(value), "rule": rule, "learning_rate": lr,
              "expansion": card.expansion, "seed": seed, "continual": continual.model_dump(mode="json"),
              "network": network.model_dump(mode="json")}
-            for i, ((label, crossbar), rule, lr) in enumerate(grid)]
+            for i, ((label, value), rule, lr) in enumerate(grid)]
 
 
 def continual_comparison(card, continual, network, substrates: dict, store_dir: str | Path, seed: int | None = None,
@@ -76,6 +88,9 @@ def _assemble(card, continual, substrates, tasks, results, seed) -> xr.Dataset:
     ds["best_learning_rate"] = ds["learning_rate"][best].drop_vars("learning_rate")
     for k in ("average_accuracy", "backward_transfer", "forward_transfer", "forgetting"):
         ds[f"best_{k}"] = ds[k].isel(learning_rate=best)
+    ds["cells_per_weight"] = ("substrate", [0 if substrates[k] is None else 1 if isinstance(substrates[k], str)
+                                            else int(substrates[k].get("cells_per_weight", 1)) for k in labels])
+    ds["cells_per_weight"].attrs["note"] = "replicas per weight, read as their mean (0: float weights)"
     ds.attrs.update({"card": card.name or "", "seed": seed, "tasks_kind": continual.tasks.kind,
                      "scenario": continual.tasks.scenario or "", "epochs_per_task": continual.epochs_per_task,
                      "dataset": continual.dataset or "", "substrate_cards": json.dumps(substrates),

@@ -152,7 +152,8 @@ def comparison_point(task: dict) -> dict:
     network = NetworkCard.model_validate(task["network"])
     rule = {"kind": task["rule"], "learning_rate": task["learning_rate"], "momentum": 0.0,
             "weight_decay": {"value": 0.0}, "expansion": task.get("expansion", 10)}
-    weights = "ideal" if task["crossbar"] is None else {"crossbar": task["crossbar"], "weight_decay": "relaxation"}
+    weights = "ideal" if task["crossbar"] is None else {"crossbar": task["crossbar"], "weight_decay": "relaxation",
+                                                         "cells_per_weight": task.get("cells_per_weight", 1)}
     network = NetworkCard.model_validate({**network.model_dump(mode="json"), "weights": weights, "rules": [rule]})
     out = {"index": int(task["index"]), "error": ""}
     try:

@@ -159,10 +159,13 @@ def _steps(net) -> int:
 def make_network(card: NetworkCard, settings: RuleSettings, seed: int):
     """The float :class:`Network`, or where any layer has ``weights: {crossbar: …}`` a
     :class:`TileNetwork` whose learned matrices of those layers (W_l and, for KP/PFA, its
-    feedback) are arrays of that layer's card resized to them (the other layers stay float)."""
+    feedback) are arrays of that layer's card resized to them (the other layers stay float);
+    with ``cells_per_weight`` m > 1 each such matrix is the mean of m arrays
+    (:mod:`neuromorph.learning.replicated`; replica 0 has the tile's own seed)."""
     if not on_arrays(card):
         return Network(list(card.layers), settings, card.activation, seed)
     from ..crossbar import CrossbarArray, load_crossbar
+    from ..learning.replicated import replica_seed
     from ..learning.tiles import TileNetwork
 
     substrates = layer_substrates(card)
@@ -179,10 +182,11 @@ def make_network(card: NetworkCard, settings: RuleSettings, seed: int):
         key = (layer.crossbar, rows, columns)
         if key not in configs:
             configs[key] = load_crossbar(layer.crossbar, rows=rows, columns=columns)
-        array = CrossbarArray(configs[key], seed=tile_seed)
+        arrays = [CrossbarArray(configs[key], seed=replica_seed(tile_seed, k)) for k in range(layer.cells_per_weight)]
         if card.timing.update_slot is not None:
-            array.t_update = float(card.timing.update_slot)
-        return array, {"ir_drop": layer.ir_drop, "noise": layer.read_noise, "weight_decay": layer.weight_decay,
+            for array in arrays:
+                array.t_update = float(card.timing.update_slot)
+        return (arrays if len(arrays) > 1 else arrays[0]), {"ir_drop": layer.ir_drop, "noise": layer.read_noise, "weight_decay": layer.weight_decay,
                        "pulse_energy_j": pulse_energy(configs[key])}
 
     for layer in substrates:               # every crossbar card checked before any work

@@ -47,3 +47,18 @@ def test_comparison_card_names_a_missing_crossbar_card(tmp_path):
     path = _cards(tmp_path, "{float: ideal, bad: nowhere.yaml}")
     with pytest.raises(ConfigError, match=r"cmp.yaml:4: substrates.bad: crossbar card 'nowhere.yaml' not found"):
         load_comparison_card(path)
+
+
+def test_comparison_runs_a_substrate_with_several_cells_per_weight(tmp_path):
+    """m = 3 single-timescale cells per weight next to the one-cell card: both run, the dataset
+    records m per substrate, and the replicated substrate's numbers are its own (not the one-cell
+    run's: its extra replicas draw their own pulses)."""
+    single = ROOT / "circuits" / "crossbar_compare_single.yaml"
+    path = _cards(tmp_path, f"{{float: ideal, one: {single}, three: {{crossbar: {single}, cells_per_weight: 3}}}}")
+    card, continual, network, subs = load_comparison_card(path)
+    ds = continual_comparison(card, continual, network, subs, tmp_path / "store", progress=False)
+    assert ds["cells_per_weight"].values.tolist() == [0, 1, 3]
+    assert (ds["error"].values == "").all()
+    one, three = (ds["accuracy_matrix"].sel(substrate=s).values for s in ("one", "three"))
+    assert np.isfinite(three).all() and not np.array_equal(one, three)
+    assert float(ds["best_average_accuracy"].sel(substrate="three", rule="bp")) > 0.1   # above chance
