@@ -22,7 +22,7 @@ from functools import cached_property
 import numpy as np
 import scipy.linalg
 
-__all__ = ["LinearChain", "ChainBatch", "ChainEigenbasis"]
+__all__ = ["LinearChain", "ChainBatch", "ChainEigenbasis", "ChainModes"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,23 @@ class ChainEigenbasis:
     @property
     def readout(self) -> np.ndarray:
         return self.to_state[..., 0, :]
+
+
+@dataclass(frozen=True)
+class ChainModes:
+    """The mode-space coefficients of N chains, (N, m) each: ``rates`` λ_i [1/time], ``kick``
+    (T e_1, the image of a unit change of u_1) and ``readout`` (row 0 of T⁻¹, u_1 = readout·z)."""
+
+    rates: np.ndarray
+    kick: np.ndarray
+    readout: np.ndarray
+
+
+def _zero_rounding_modes(rates: np.ndarray) -> None:
+    """A closed chain has an exact zero mode; rounding leaves ~1e-17 of either sign: set it to 0
+    (in place, per chain, relative to the chain's fastest rate)."""
+    scale = np.max(np.abs(rates), axis=1, keepdims=True)
+    rates[np.abs(rates) < 1e-13 * scale] = 0.0
 
 
 @dataclass(frozen=True)
@@ -221,6 +238,30 @@ class ChainBatch:
         return -(left + g) / c, g[:, :-1] / np.sqrt(c[:, :-1] * c[:, 1:])
 
     @cached_property
+    def modes(self) -> ChainModes:
+        """Rates (N, m), kick and readout (N, m) of every chain — all the O(m) integrator needs —
+        without the (N, m, m) eigenvectors (:func:`neuromorph.kernels.tridiagonal.modal_coefficients`,
+        O(N·m) memory); identical, bit for bit, to the same rows of :attr:`eigenbasis`."""
+        if "eigenbasis" in self.__dict__:  # already decomposed in full: take the rows from it
+            basis = self.eigenbasis
+            return ChainModes(basis.rates, np.ascontiguousarray(basis.kick), np.ascontiguousarray(basis.readout))
+        from ..kernels.tridiagonal import modal_coefficients
+
+        c = self.capacities
+        n, m = c.shape
+        diag, off = self.symmetric_tridiagonals()
+        rates, kick, readout = np.empty((n, m)), np.empty((n, m)), np.empty((n, m))
+        modal_coefficients(np.ascontiguousarray(diag), np.ascontiguousarray(off), np.sqrt(c[:, 0]), rates, kick,
+                           readout)
+        failed = np.flatnonzero(np.isnan(rates[:, 0]))
+        if failed.size:  # never seen: redo those chains with LAPACK, as eigenbasis does
+            r, vecs = np.linalg.eigh(self.symmetric_matrices()[failed])
+            root = np.sqrt(c[failed, :1])
+            _zero_rounding_modes(r)  # the kernel did this for the others
+            rates[failed], kick[failed], readout[failed] = r, vecs[:, 0, :] * root, vecs[:, 0, :] / root
+        return ChainModes(rates, kick, readout)
+
+    @cached_property
     def eigenbasis(self) -> ChainEigenbasis:
         """Batched eigenbasis: rates (N, m), to_modes and to_state (N, m, m).
 
@@ -238,8 +279,7 @@ class ChainBatch:
         failed = np.flatnonzero(np.isnan(rates[:, 0]))
         if failed.size:
             rates[failed], vecs[failed] = np.linalg.eigh(self.symmetric_matrices()[failed])
-        scale = np.max(np.abs(rates), axis=1, keepdims=True)
-        rates[np.abs(rates) < 1e-13 * scale] = 0.0
+        _zero_rounding_modes(rates)
         to_modes = np.empty_like(vecs)
         similarity_transforms(vecs, np.sqrt(c), to_modes)  # vecs becomes to_state, in place
         return ChainEigenbasis(rates=rates, to_modes=to_modes, to_state=vecs)

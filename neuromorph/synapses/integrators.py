@@ -85,15 +85,35 @@ class EigenIntegrator(_Base):
                     raise ValueError(f"all chains of a population need the same number of variables, "
                                      f"got {sorted(sizes)}")
                 chain = ChainBatch.from_chains(chains)
-            first, basis = chain.chain(0), chain.eigenbasis
-            rates, to_modes, to_state = basis.rates, basis.to_modes, basis.to_state
+            # rates, kick and readout only: the (N, m, m) transforms are decomposed when
+            # encode/decode first need them (a 1024² array never stores them)
+            first, modes = chain.chain(0), chain.modes
+            rates, to_modes, to_state = modes.rates, None, None
+            self._kick, self._readout = modes.kick, modes.readout
         super().__init__(first, bounds)
+        self._batch = None if isinstance(chain, LinearChain) else chain
         self.rates = np.ascontiguousarray(rates)
-        self.kick = np.ascontiguousarray(to_modes[:, :, 0])
-        self.readout = np.ascontiguousarray(to_state[:, 0, :])
-        self._to_modes = to_modes
-        self._to_state = to_state
+        if to_modes is not None:
+            self._kick, self._readout = to_modes[:, :, 0], to_state[:, 0, :]
+        self.kick = np.ascontiguousarray(self._kick)
+        self.readout = np.ascontiguousarray(self._readout)
+        self._transforms = None if to_modes is None else (to_modes, to_state)
         self._decay: dict[float, np.ndarray] = {}
+
+    def _basis(self) -> tuple[np.ndarray, np.ndarray]:
+        """(to_modes, to_state), decomposed on first use for a batch of chains."""
+        if self._transforms is None:
+            basis = self._batch.eigenbasis
+            self._transforms = (basis.to_modes, basis.to_state)
+        return self._transforms
+
+    @property
+    def _to_modes(self) -> np.ndarray:
+        return self._basis()[0]
+
+    @property
+    def _to_state(self) -> np.ndarray:
+        return self._basis()[1]
 
     def decay(self, dt: float) -> np.ndarray:
         """e^{λ dt} (1|N, m), cached per step length (most runs use a handful of distinct dt)."""
@@ -106,6 +126,8 @@ class EigenIntegrator(_Base):
 
     def encode(self, u):
         u = np.asarray(u, dtype=float)
+        if not u.any():  # rest is rest in every basis: no need to decompose a batch for it
+            return np.zeros(u.shape)
         return np.ascontiguousarray(np.einsum("nij,nj->ni", np.broadcast_to(self._to_modes, (u.shape[0],) + self._to_modes.shape[1:]), u))
 
     def decode(self, x):
