@@ -35,8 +35,10 @@ __all__ = ["SIMULATOR", "THREADS_PER_BLOCK", "blocks_for", "to_device_layout", "
 #: True when numba.cuda is the CUDA simulator (NUMBA_ENABLE_CUDASIM=1 before numba.cuda was imported)
 SIMULATOR = hasattr(cuda, "simulator") and cuda.to_device.__module__.startswith("numba.cuda.simulator")
 
-#: threads per block: a multiple of the warp size (32); 128 keeps several blocks resident per SM
-THREADS_PER_BLOCK = 128
+#: threads per block: a multiple of the warp size (32); 128 keeps several blocks resident per SM.
+#: The simulator runs every thread of a block as a Python thread, so there one warp per block
+#: (tiny test sizes then span several blocks, which also exercises the block indexing)
+THREADS_PER_BLOCK = 32 if SIMULATOR else 128
 
 _MASK64 = (1 << 64) - 1
 
