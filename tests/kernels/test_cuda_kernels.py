@@ -213,6 +213,21 @@ def test_other_integrators_are_refused_on_cuda_with_a_message():
         ChainPopulation(chain, n=4, integrator="implicit_euler", backend="cuda")
 
 
+def test_step_throughput_counts_the_bytes_of_a_resident_step_and_its_bandwidth():
+    """The GPU benchmark entry point: bytes per step = (16·m + 16)·N for shared parameters (state
+    read + written, α read, u_1 written), bandwidth = bytes / time, fraction = bandwidth / peak."""
+    from neuromorph.kernels.cuda.bench import cpu_step_throughput, step_bytes, step_throughput
+
+    result = step_throughput(40, 3, steps=2, peak=1e6)
+    assert result["bytes_per_step"] == step_bytes(40, 3) == 40 * (16 * 3 + 16)
+    assert step_bytes(40, 3, per_synapse=True) == 40 * (40 * 3 + 16)
+    assert result["bandwidth"] == pytest.approx(result["bytes_per_step"] / result["seconds_per_step"], rel=1e-12)
+    assert result["bandwidth_fraction"] == pytest.approx(result["bandwidth"] / 1e6, rel=1e-12)
+    assert result["synapse_variables_per_s"] == pytest.approx(120 / result["seconds_per_step"], rel=1e-12)
+    cpu = cpu_step_throughput(40, 3, steps=2)
+    assert cpu["bytes_per_step"] == result["bytes_per_step"] and cpu["seconds_per_step"] > 0
+
+
 # ---- where these tests run -------------------------------------------------------------------------
 _CUDA_HERE = cuda_status()[0]
 _CASES = sorted(name for name in list(globals()) if name.startswith("test_"))
