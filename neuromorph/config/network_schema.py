@@ -42,7 +42,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_serializer, model_validator
 
 from .device_schema import Strict
 from .quantities import NonNegativeQuantity, PositiveQuantity
@@ -134,6 +134,15 @@ class CrossbarWeights(Strict):
     weight_decay: Literal["relaxation", "explicit"] = "relaxation"
     ir_drop: bool = False
     read_noise: bool = True
+
+    @model_serializer(mode="wrap")
+    def _one_cell_as_before(self, handler):
+        """``cells_per_weight`` is written only where it is not 1, so the fingerprints of cards
+        (and so the checkpoints of runs) from before the field existed stay valid."""
+        data = handler(self)
+        if self.cells_per_weight == 1 and isinstance(data, dict):
+            data.pop("cells_per_weight", None)
+        return data
 
 
 def _by_shape(value) -> str:

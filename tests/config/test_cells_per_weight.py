@@ -96,3 +96,17 @@ def test_the_shipped_comparison_has_the_matched_variables_substrates():
     assert subs["single_timescale_m8"]["cells_per_weight"] == 8
     assert subs["single_timescale_m5"]["cells_per_weight"] == 5
     assert Path(subs["single_timescale_m8"]["crossbar"]).name == "crossbar_compare_single.yaml"
+
+
+def test_one_cell_per_weight_keeps_the_card_fingerprint_of_before_the_field(tmp_path):
+    """Checkpoints are keyed by the card's JSON dump: a card without ``cells_per_weight`` (or with
+    1) dumps exactly as before the field existed, so runs started then still resume."""
+    from neuromorph.tasks.training import card_fingerprint
+
+    plain, _ = load_network_card(_network(tmp_path, f"{{crossbar: {SINGLE}}}"))
+    assert "cells_per_weight" not in plain.model_dump(mode="json")["weights"]
+    explicit, _ = load_network_card(_network(tmp_path, f"{{crossbar: {SINGLE}, cells_per_weight: 1}}"))
+    assert card_fingerprint(explicit) == card_fingerprint(plain)
+    eight, _ = load_network_card(_network(tmp_path, f"{{crossbar: {SINGLE}, cells_per_weight: 8}}"))
+    assert eight.model_dump(mode="json")["weights"]["cells_per_weight"] == 8
+    assert card_fingerprint(eight) != card_fingerprint(plain)
