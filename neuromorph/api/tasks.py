@@ -21,7 +21,8 @@ from .experiments import _executor
 
 def familiarity(card: CardLike, /, seed: int | None = None, output: str | os.PathLike | None = None,
                 executor: str | ExecutorSpec = "serial", workers: int | None = None, restart: bool = False,
-                progress: bool = True, base_dir: str | os.PathLike | None = None, **overrides: Any) -> xr.Dataset:
+                progress: bool = True, base_dir: str | os.PathLike | None = None, backend: str = "cpu",
+                **overrides: Any) -> xr.Dataset:
     """Familiarity detection on complex-synapse networks — ``neuromorph familiarity``.
 
     Parameters
@@ -40,6 +41,9 @@ def familiarity(card: CardLike, /, seed: int | None = None, output: str | os.Pat
         Discard stored points / checkpoints in ``output``.
     progress
         Show progress bars.
+    backend
+        Experiment cards: ``cpu`` (default) or ``cuda`` — the Hebbian store runs on the GPU, same
+        numbers (docs/gpu.md); capacity and crossbar cards run on the CPU only.
     base_dir, **overrides
         As for `load_device` (``**{"protocol.fill_in": 512}``, ``models__0__neurons=32``).
 
@@ -51,11 +55,12 @@ def familiarity(card: CardLike, /, seed: int | None = None, output: str | os.Pat
     """
     import shutil
 
-    from ..tasks.familiarity.cards import load_familiarity_card, run_familiarity_card
+    from ..tasks.familiarity.cards import check_familiarity_backend, load_familiarity_card, run_familiarity_card
 
     source, loaded = _loaded(load_familiarity_card, card, overrides, base_dir)
     name = loaded.name or _name_of(card, source.data)
     seed_value = loaded.seed if seed is None else int(seed)
+    check_familiarity_backend(loaded.kind, backend)
     if loaded.kind == "familiarity_capacity":
         from ..sweep.familiarity_capacity import familiarity_capacity
 
@@ -70,7 +75,8 @@ def familiarity(card: CardLike, /, seed: int | None = None, output: str | os.Pat
         checkpoints = Path(output) if output is not None and loaded.checkpoint_every else None
         if restart and checkpoints is not None and checkpoints.exists():
             shutil.rmtree(checkpoints)
-        ds = run_familiarity_card(loaded, seed=seed_value, progress=progress, checkpoint_dir=checkpoints)
+        ds = run_familiarity_card(loaded, seed=seed_value, progress=progress, checkpoint_dir=checkpoints,
+                                  backend=backend)
     ds.attrs["card"] = _card_label(card)
     return ds
 

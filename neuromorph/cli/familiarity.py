@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import InvalidParameterError
+from ._backend import add_backend_option, resolve_backend_option
 from ._options import bounded_int, check_memory, output_prefix, seed
 
 EXAMPLE = """Examples:
@@ -44,6 +45,7 @@ def register(sub) -> None:
                         help="capacity cards: run the points on a Dask LocalCluster of N workers")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="capacity cards: run the points on a running Dask scheduler, e.g. tcp://host:8786")
+    add_backend_option(parser, "the Hebbian storage of experiment cards")
     parser.add_argument("--restart", action="store_true",
                         help="discard checkpoints / stored points of an earlier run and start over")
     parser.add_argument("--no-plot", action="store_true", help="write only the netCDF file")
@@ -86,9 +88,11 @@ def _check_memory(card) -> None:
 
 
 def run(args) -> int:
-    from ..tasks.familiarity.cards import load_familiarity_card
+    from ..tasks.familiarity.cards import check_familiarity_backend, load_familiarity_card
 
+    backend = resolve_backend_option(args)
     card = load_familiarity_card(args.card)
+    check_familiarity_backend(card.kind, backend)
     _check_memory(card)
     name = card.name or Path(args.card).stem
     target = output_prefix(args.output, Path("out/familiarity") / name)
@@ -100,7 +104,7 @@ def run(args) -> int:
     capacity = card.kind == "familiarity_capacity"
     ds = familiarity(args.card, seed=args.seed, output=target.path(".points" if capacity else ".ckpt"),
                      executor=_executor(args) if capacity else "serial", restart=args.restart,
-                     progress=not args.quiet)
+                     progress=not args.quiet, backend=backend)
     from ..outputs import write_netcdf
 
     nc = write_netcdf(ds, target.path(".nc"))

@@ -12,6 +12,9 @@ requirement) and ``cuda`` (numba CUDA kernels on an NVIDIA GPU, optional: ``pip 
                                      steps with: the CPU eigenbasis integrator itself, or its CUDA
                                      twin (:class:`neuromorph.kernels.cuda.integrator.CudaEigenIntegrator`)
                                      holding the state on the GPU
+``network_state(backend, …)``        a familiarity network's state on the GPU
+                                     (:class:`neuromorph.kernels.cuda.familiarity.DeviceNetworkState`),
+                                     None on cpu (the network keeps its host array)
 
 ``numba.cuda`` is imported only when the ``cuda`` backend is asked for: the CPU path never loads
 it. Whether it is the GPU or numba's CUDA simulator is fixed by ``NUMBA_ENABLE_CUDASIM`` when
@@ -26,7 +29,8 @@ from dataclasses import dataclass
 
 from ..errors import ResourceError
 
-__all__ = ["BACKENDS", "Backend", "available_backends", "cuda_status", "resolve_backend", "population_integrator"]
+__all__ = ["BACKENDS", "Backend", "available_backends", "cuda_status", "resolve_backend", "population_integrator",
+           "network_state"]
 
 #: every backend name the command line accepts
 BACKENDS = ("cpu", "cuda")
@@ -126,3 +130,14 @@ def population_integrator(backend: str | Backend, integrator):
     from .cuda.integrator import CudaEigenIntegrator
 
     return CudaEigenIntegrator(integrator)
+
+
+def network_state(backend: str | Backend, state, mask, lower, diag, upper):
+    """The device-resident state of a familiarity network on ``backend`` (None on cpu: the
+    network stores into its host array with :func:`neuromorph.kernels.familiarity.store_items`)."""
+    resolved = backend if isinstance(backend, Backend) else resolve_backend(backend)
+    if resolved.name == "cpu":
+        return None
+    from .cuda.familiarity import DeviceNetworkState
+
+    return DeviceNetworkState(state, mask, lower, diag, upper)

@@ -21,7 +21,7 @@ from numba import cuda
 
 from ._device import THREADS_PER_BLOCK, add, blocks_for, floor, mul, u64_add, u64_mul
 
-__all__ = ["store_items"]
+__all__ = ["store_items", "DeviceNetworkState"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -109,3 +109,28 @@ def store_items(state, mask, items, first_item, key, lower, diag, upper, q, leve
     n = state.shape[1]
     _store_items[blocks_for(n * n), THREADS_PER_BLOCK](state, mask, items, np.int64(first_item), np.uint64(key),
                                                        lower, diag, upper, float(q), int(levels), float(bound))
+
+
+class DeviceNetworkState:
+    """The state of a familiarity network resident on the GPU: ``state`` (m, N, N), the mask and the
+    per-item transition T; :meth:`store` runs :func:`store_items` without any host transfer
+    except the items; :meth:`to_host` / :meth:`from_host` copy the state in the host layout
+    (N, N, m) — only when the network is read (probes, checkpoints)."""
+
+    def __init__(self, state: np.ndarray, mask: np.ndarray, lower: np.ndarray, diag: np.ndarray, upper: np.ndarray):
+        self.state = cuda.to_device(np.ascontiguousarray(np.moveaxis(state, 2, 0)))
+        self.mask = cuda.to_device(np.ascontiguousarray(mask, dtype=np.uint8))
+        self.lower, self.diag, self.upper = (cuda.to_device(np.ascontiguousarray(a, float)) for a in (lower, diag, upper))
+
+    def store(self, items: np.ndarray, first_item: int, key, q: float, levels: int, bound: float) -> None:
+        """Store ``items`` (n, N) int8 ±1, the first being item ``first_item`` of the stream."""
+        store_items(self.state, self.mask, cuda.to_device(np.ascontiguousarray(items, np.int8)), first_item, key,
+                    self.lower, self.diag, self.upper, q, levels, bound)
+
+    def to_host(self, out: np.ndarray) -> None:
+        """Copy the state into ``out`` (N, N, m)."""
+        out[...] = np.moveaxis(self.state.copy_to_host(), 0, 2)
+
+    def from_host(self, state: np.ndarray) -> None:
+        """Replace the device state by ``state`` (N, N, m) (a restored checkpoint)."""
+        self.state.copy_to_device(np.ascontiguousarray(np.moveaxis(state, 2, 0)))

@@ -9,7 +9,7 @@ import xarray as xr
 
 from ...config.familiarity_schema import FamiliarityCapacityCard, FamiliarityCard
 from ...config.yamlio import CardSource, read_card, validate_card
-from ...errors import ConfigError
+from ...errors import ConfigError, InvalidParameterError
 from .experiment import ModelSpec, ProtocolSpec, familiarity_experiment
 
 __all__ = ["load_familiarity_card", "model_specs", "protocol_spec", "run_familiarity_card", "summary", "CARD_KINDS"]
@@ -48,13 +48,25 @@ def model_specs(card: FamiliarityCard) -> list[ModelSpec]:
             for m in card.models]
 
 
+def check_familiarity_backend(kind: str, backend: str) -> None:
+    """Refuse, before any work, a card the ``cuda`` backend does not run: only experiment cards
+    (``kind: familiarity``) store on the GPU; capacity sweeps (worker processes) and crossbar
+    networks (the crossbar write path) run on the CPU."""
+    if backend not in ("cpu", "cuda"):
+        raise InvalidParameterError(f"--backend {backend!r}: expected cpu or cuda", option="--backend")
+    if backend != "cpu" and kind != "familiarity":
+        raise InvalidParameterError(f"--backend {backend}: a {kind!r} card runs on the CPU only (the GPU stores items "
+                                    "for 'familiarity' experiment cards); use --backend cpu", option="--backend")
+
+
 def run_familiarity_card(card: FamiliarityCard, seed: int | None = None, progress: bool = True,
-                         checkpoint_dir: str | Path | None = None) -> xr.Dataset:
-    """The experiment a ``kind: familiarity`` card describes (``seed`` overrides the card's)."""
+                         checkpoint_dir: str | Path | None = None, backend: str = "cpu") -> xr.Dataset:
+    """The experiment a ``kind: familiarity`` card describes (``seed`` overrides the card's;
+    ``backend`` cpu|cuda: where items are stored)."""
     ds = familiarity_experiment(model_specs(card), protocol_spec(card), patterns=card.patterns,
                                 seed=card.seed if seed is None else seed, real_faces=card.real_face_probes,
                                 progress=progress, theory=card.theory, checkpoint_dir=checkpoint_dir,
-                                checkpoint_every=card.checkpoint_every)
+                                checkpoint_every=card.checkpoint_every, backend=backend)
     ds.attrs["name"] = card.name or ""
     return ds
 

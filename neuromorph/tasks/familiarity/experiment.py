@@ -106,14 +106,15 @@ def _fingerprint(model: ModelSpec, protocol: ProtocolSpec, source: str, real: bo
 
 def run_model(model: ModelSpec, protocol: ProtocolSpec, patterns: str = "rand", seed: int = 0,
               real_faces: bool = False, progress: bool = True, checkpoint: str | Path | None = None,
-              checkpoint_every: int = 0, network=None, burn_in: int | None = None) -> dict:
+              checkpoint_every: int = 0, network=None, burn_in: int | None = None, backend: str = "cpu") -> dict:
     """Burn-in and protocol 2 for one model; returns the raw signals (kind -> (r, io) arrays of
     shape (ages, H)), the schedule and the burn-in length. Resumes from ``checkpoint`` if it exists
     (written every ``checkpoint_every`` items; 0 = only at the end of the burn-in).
 
     ``network``: any object with ``store(items, learning)``, ``probe(probes) -> (r, io)`` and
     ``items_stored`` (default: a :class:`FamiliarityNetwork` of ``model``; e.g. the crossbar
-    network of :mod:`.crossbar`); ``burn_in`` overrides the protocol's."""
+    network of :mod:`.crossbar`); ``burn_in`` overrides the protocol's; ``backend`` (cpu|cuda) is
+    where the default network stores items."""
     half = protocol.test_items // 2
     schedule: ProbeSchedule = protocol2_schedule(half, protocol.fill_in, protocol.block)
     source = make_source(patterns, model.neurons, seed)
@@ -121,7 +122,7 @@ def run_model(model: ModelSpec, protocol: ProtocolSpec, patterns: str = "rand", 
         raise InvalidParameterError("real_face_probes: needs patterns: genface")
     tests, never_seen = _test_patterns(source, half, real_faces)
     net = network if network is not None else FamiliarityNetwork(model.neurons, model.synapse(), model.connectivity,
-                                                                 seed)
+                                                                 seed, backend=backend)
     burn = burn_in_items(model, protocol) if burn_in is None else int(burn_in)
     n_ages = schedule.ages.size
     signals = np.full((3, 2, n_ages, half), np.nan)   # kind, (r, io), age, item
@@ -211,10 +212,11 @@ def run_model(model: ModelSpec, protocol: ProtocolSpec, patterns: str = "rand", 
 def familiarity_experiment(models: list[ModelSpec], protocol: ProtocolSpec, patterns: str = "rand", seed: int = 0,
                            real_faces: bool = False, progress: bool = True, theory: bool = True,
                            checkpoint_dir: str | Path | None = None, checkpoint_every: int = 0,
-                           rate_hz: float | None = None) -> xr.Dataset:
+                           rate_hz: float | None = None, backend: str = "cpu") -> xr.Dataset:
     """Run protocol 2 for every model; Dataset with dims (model, age, item).
 
-    ``rate_hz``: items per second of the stream (adds ``age_s``)."""
+    ``rate_hz``: items per second of the stream (adds ``age_s``); ``backend`` where items are
+    stored (cpu|cuda, same numbers)."""
     if not models:
         raise InvalidParameterError("models: give at least one synapse model")
     labels = [m.label for m in models]
@@ -223,7 +225,8 @@ def familiarity_experiment(models: list[ModelSpec], protocol: ProtocolSpec, patt
     results = []
     for index, model in enumerate(models):
         ckpt = Path(checkpoint_dir) / f"{_slug(model.label)}.npz" if checkpoint_dir else None
-        results.append(run_model(model, protocol, patterns, seed, real_faces, progress, ckpt, checkpoint_every))
+        results.append(run_model(model, protocol, patterns, seed, real_faces, progress, ckpt, checkpoint_every,
+                                 backend=backend))
     theory_curves, theory_lives = None, None
     if theory:
         theory_curves, theory_lives = [], []

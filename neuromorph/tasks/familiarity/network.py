@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import InvalidParameterError, StoreError
+from ...kernels.backend import network_state
 from ...kernels.familiarity import recurrent_readout, store_items
 from ...synapses.chain import LinearChain
 
@@ -96,9 +97,14 @@ class FamiliarityNetwork:
     """N neurons, dense chain synapses (state (N, N, m) float64, biases on the diagonal).
 
     ``connectivity`` < 1: every neuron receives synapses from round(N·connectivity) − 1 randomly
-    chosen other neurons (the authors' ``pre_feature_ratio``)."""
+    chosen other neurons (the authors' ``pre_feature_ratio``).
 
-    def __init__(self, n_neurons: int, synapse: SynapseModel, connectivity: float = 1.0, seed: int = 0):
+    ``backend`` ``cuda``: the state lives on the GPU and items are stored there
+    (:func:`neuromorph.kernels.cuda.familiarity.store_items`, the same numbers bit for bit); it is
+    copied back to ``state`` only when read (probes, weights, checkpoints)."""
+
+    def __init__(self, n_neurons: int, synapse: SynapseModel, connectivity: float = 1.0, seed: int = 0,
+                 backend: str = "cpu"):
         if n_neurons < 2:
             raise InvalidParameterError(f"neurons: expected >= 2, got {n_neurons}")
         if not 0.0 < connectivity <= 1.0:
@@ -122,10 +128,19 @@ class FamiliarityNetwork:
         self.state = np.zeros((n, n, synapse.n_variables))
         self.items_stored = 0
         self._diag, self._lower, self._upper = synapse.tridiagonal()
+        self._device = network_state(backend, self.state, mask, self._lower, self._diag, self._upper)
+        self._host_stale = False
+
+    def _sync(self) -> None:
+        """Bring ``state`` up to date with the GPU copy (cuda backend; nothing on cpu)."""
+        if self._host_stale:
+            self._device.to_host(self.state)
+            self._host_stale = False
 
     @property
     def weights(self) -> np.ndarray:
         """w_ij = u_1,ij (N×N; diagonal: biases)."""
+        self._sync()
         return self.state[:, :, 0]
 
     def store(self, items: np.ndarray, learning: bool = True) -> None:
@@ -138,14 +153,19 @@ class FamiliarityNetwork:
             return
         syn = self.synapse
         q = syn.q if (learning or syn.q_in_burn_in) else 1.0
-        store_items(self.state, self.mask, items, self.items_stored, self.key, self._lower, self._diag,
-                    self._upper, float(q), int(syn.levels), float(syn.bound))
+        if self._device is not None:
+            self._device.store(items, self.items_stored, self.key, float(q), int(syn.levels), float(syn.bound))
+            self._host_stale = True
+        else:
+            store_items(self.state, self.mask, items, self.items_stored, self.key, self._lower, self._diag,
+                        self._upper, float(q), int(syn.levels), float(syn.bound))
         self.items_stored += items.shape[0]
 
     def probe(self, probes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(r, io) for each row of ``probes`` (P, N) ±1: r-signal 1 − 2·Hamming fraction between the
         probe and the memory after one recurrent step; io-signal mean over synapses of w_ij·y_i·y_j."""
         probes = np.ascontiguousarray(np.atleast_2d(probes), dtype=np.int8)
+        self._sync()
         return recurrent_readout(self.state, self.mask, probes, float(self.n_connections))
 
     # checkpoints ---------------------------------------------------------------------------------
@@ -153,6 +173,7 @@ class FamiliarityNetwork:
         """Write the state atomically (``.npz``) so a long stream can resume."""
         from ...outputs import write_npz
 
+        self._sync()
         write_npz({"state": self.state, "mask": self.mask, "items_stored": self.items_stored,
                    "key": np.array(self.key, dtype=np.uint64), **(extra or {})}, Path(path))
 
@@ -168,6 +189,9 @@ class FamiliarityNetwork:
                 or np.uint64(arrays["key"]) != self.key:
             raise StoreError(f"{path}: checkpoint belongs to another network or seed; delete it or use another output")
         self.state[...] = arrays.pop("state")
+        if self._device is not None:
+            self._device.from_host(self.state)
+            self._host_stale = False
         self.items_stored = int(arrays.pop("items_stored"))
         arrays.pop("mask"), arrays.pop("key")
         return arrays
