@@ -33,6 +33,19 @@ def _scale_modes(z, decay):
         z[i, n] *= decay[i, cd]
 
 
+@cuda.jit
+def _read_u1(z, readout, out):
+    """out[n] = Σ_i readout[i, n or 0]·z[i, n]: u_1 of every synapse, summed in the CPU's order."""
+    n = cuda.grid(1)
+    if n >= z.shape[1]:
+        return
+    cr = n if readout.shape[1] > 1 else 0
+    u1 = 0.0
+    for i in range(z.shape[0]):
+        u1 += readout[i, cr] * z[i, n]
+    out[n] = u1
+
+
 def _vector(values, n: int):
     """α or β as a device vector of 1 or n float64 (a scalar is shared)."""
     arr = np.ascontiguousarray(np.atleast_1d(np.asarray(values, dtype=float)))
@@ -70,8 +83,10 @@ class CudaEigenIntegrator:
         return self.host.decode(from_device_layout(x))
 
     def read_u1(self, x) -> np.ndarray:
-        """u_1 (N,) on the host (the state is copied back once; u_1 = r·z)."""
-        return self.host.read_u1(from_device_layout(x))
+        """u_1 = r·z (N,) computed on the device; only the N values are copied to the host."""
+        out = cuda.device_array(x.shape[1])
+        _read_u1[blocks_for(x.shape[1]), THREADS_PER_BLOCK](x, self._readout, out)
+        return out.copy_to_host()
 
     def decay(self, dt: float):
         """e^{λ dt} (m, 1|N) on the device, cached per step length."""
