@@ -3,8 +3,8 @@
 # Run from the repository root:   bash scripts/gpu_check.sh [--no-install]
 #
 # 1. installs the cuda extra (numba-cuda[cu12]); on a machine without network access this step
-#    fails and the script goes on with whatever numba.cuda finds (numba's built-in CUDA target
-#    plus a system CUDA toolkit), saying so;
+#    fails (unless WHEELHOUSE names a directory of wheels) and the script goes on with whatever
+#    numba.cuda finds (numba's built-in CUDA target plus a system CUDA toolkit), saying so;
 # 2. runs the cuda tests on the GPU (simulator off): every CUDA kernel against its CPU twin;
 # 3. times the exact chain step at N·m = 1e8 and 1e9 synapse-variables (m = 8), GPU vs the CPU
 #    kernel, and prints the speedup and the fraction of the GPU's peak memory bandwidth.
@@ -16,7 +16,8 @@ PY=${PYTHON:-python}
 
 if [[ "${1:-}" != "--no-install" ]]; then
   echo "== installing the cuda extra"
-  if ! timeout 240 "$PY" -m pip install -q -e '.[cuda]'; then
+  # an offline GPU host can install from wheels carried along: WHEELHOUSE=dir bash scripts/gpu_check.sh
+  if ! timeout 240 "$PY" -m pip install -q ${WHEELHOUSE:+--no-index --find-links "$WHEELHOUSE"} -e '.[cuda]'; then
     echo "!! could not install the cuda extra (offline?); continuing with the numba.cuda already installed"
   fi
 fi
