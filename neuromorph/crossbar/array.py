@@ -18,6 +18,7 @@ import numpy as np
 
 from ..synapses.population import ChainPopulation
 from . import write as _write
+from .batch_write import BatchUpdateResult, write_batch
 from .card import CrossbarConfig, cell_channel, delta_w_min, load_crossbar
 from .cells import CellLayout, cell_conductance, inverse_transfer, sample_cells
 from .irdrop import WireParameters
@@ -37,19 +38,6 @@ class UpdateResult:
     learning_rate: float
     scheme: str
     clipped: int = 0
-
-
-@dataclass
-class BatchUpdateResult:
-    """A mini-batch of B outer-product updates: signed pulse counts per sample and weight
-    (B, N_in, N_out), the pulses written to cells (Σ|count| over cells and samples) and the
-    weight updates whose intended pulse count exceeded the bit length (clipped)."""
-
-    counts: np.ndarray
-    learning_rate: float
-    scheme: str
-    pulses: int
-    clipped: int
 
 
 def _adc(config: CrossbarConfig, layout: CellLayout, dac: DAC, fan_in: int) -> ADC:
@@ -295,7 +283,8 @@ class CrossbarArray:
     def update(self, x, delta, learning_rate: float | None = None, scheme: str | None = None) -> UpdateResult:
         """Outer-product update ΔW = η x δᵀ (x ∈ [−1, 1]^N_in, δ ∈ [−1, 1]^N_out) as pulses on
         the first compartment of every cell (see :mod:`neuromorph.crossbar.write`); the chains
-        then evolve for one update slot (``timing.update``)."""
+        then evolve for one update slot (``timing.update``). The same write as
+        :meth:`update_batch` with B = 1 (same kernel, same draws)."""
         eta = self.learning_rate if learning_rate is None else float(learning_rate)
         scheme = scheme or self.write_scheme
         x = np.asarray(x, float)
@@ -303,25 +292,20 @@ class CrossbarArray:
         if x.shape != (self.n_in,) or delta.shape != (self.n_out,):
             raise ValueError(f"update needs x of shape ({self.n_in},) and delta of shape ({self.n_out},), "
                              f"got {x.shape} and {delta.shape}")
-        counts = self.pulse_counts(x, delta, eta, scheme)
-        self.apply_pulses(self.cell_counts(counts))
+        result = self.update_batch(x[None], delta[None], eta, scheme)
         intended = eta * np.multiply.outer(x, delta)
-        clipped = int(np.count_nonzero(np.abs(intended / self.delta_w_min) > self.bit_length + 0.5))
-        return UpdateResult(counts, intended, eta, scheme, clipped)
+        return UpdateResult(result.counts[0], intended, eta, scheme, result.clipped)
 
     def update_batch(self, x, delta, learning_rate: float | None = None, scheme: str | None = None,
                      fused: bool = True, keep_counts: bool = True) -> BatchUpdateResult:
         """A mini-batch of B outer-product updates, as hardware applies them: sample b's rank-1
         write η x_b δ_bᵀ (x (B, N_in), δ (B, N_out), entries in [−1, 1]) lands in update slot b,
-        the chains relaxing exactly between the writes; the array ends B slots later. Same
-        numbers (same random draws, in the same order) as B calls of :meth:`update`. ``fused``
-        runs all B writes in one call of :func:`neuromorph.kernels.training.batch_pulse_step`;
-        otherwise its NumPy reference. ``keep_counts`` False skips the (B, N_in, N_out) pulse
-        counts of the result (``counts`` is then None; training does not need them). Buffers of (B, N_cells) entries are bounded (~8 M): a larger
-        batch runs in consecutive calls of whole writes (identical numbers)."""
-        from ..kernels import training as tkern
-        from ..synapses.population import PULSE_MODE_CODES
-
+        the chains relaxing exactly between the writes; the array ends B slots later
+        (:mod:`neuromorph.crossbar.batch_write`). Same numbers (same draws) as B calls of
+        :meth:`update`. ``fused`` runs all B writes in one call of
+        :func:`neuromorph.kernels.training.batch_write`; otherwise its NumPy reference.
+        ``keep_counts`` False skips the (B, N_in, N_out) pulse counts of the result (``counts``
+        is then None; training does not need them)."""
         eta = self.learning_rate if learning_rate is None else float(learning_rate)
         scheme = scheme or self.write_scheme
         x = np.asarray(x, float)
@@ -330,54 +314,21 @@ class CrossbarArray:
                 or x.shape[0] != delta.shape[0]:
             raise ValueError(f"update_batch needs x of shape (B, {self.n_in}) and delta of shape (B, {self.n_out}), "
                              f"got {x.shape} and {delta.shape}")
-        n_batch = x.shape[0]
-        model = self.pulse_model
-        noisy = bool(model.cycle_noise) and model.mode != "ideal"
-        # whole writes per kernel call: all B at once unless (B, N_cells) buffers would pass ~8 M entries
-        chunk = max(1, min(n_batch, (1 << 23) // self.n_cells))
-        weight_counts = (np.empty((n_batch, self.n_in, self.n_out), dtype=np.int32) if keep_counts
-                         else np.empty((1, self.n_in, self.n_out), dtype=np.int32))
-        # work buffers kept between batches (fresh 10-100 MB allocations cost page faults every call)
-        buffers = getattr(self, "_batch_buffers", None)
-        if buffers is None or buffers[0].shape[0] < chunk:
-            buffers = (np.empty((chunk, self.n_cells), dtype=np.int32),
-                       np.zeros((chunk, self.n_cells) if noisy else (chunk, 1)), np.empty(self.n_cells))
-            self._batch_buffers = buffers
-        cells, xi, u1_out = buffers
-        stuck = getattr(self, "_stuck_mask", None)
-        if stuck is None:
-            stuck = np.zeros(self.n_cells, dtype=bool)
-            stuck[self._cells.stuck] = True
-            self._stuck_mask = stuck
-        integ, pop = self.integrator, self.population
-        first = (self.time_s - pop.time_s) / self.time_unit_s
-        decay_first = np.exp(integ.rates * first) if first > 0 else np.ones((1, pop.x.shape[1]))
-        log_slot = np.ascontiguousarray(integ.rates * (self.t_update / self.time_unit_s))
-        decay_slot = np.exp(log_slot)
-        target = model.event_size if model.mode == "ideal" else model.target_v
-        kernel = tkern.batch_pulse_step if fused else tkern.batch_pulse_step_reference
-        limit = (self.bit_length + 0.5) * self.delta_w_min / eta
-        pulses = clipped = 0
-        for start in range(0, n_batch, chunk):
-            stop = min(start + chunk, n_batch)
-            for k, b in enumerate(range(start, stop)):  # random draws, in the order B update() calls make them
-                counts_b = weight_counts[b if keep_counts else 0]
-                counts_b[...] = self.pulse_counts(x[b], delta[b], eta, scheme)
-                # = cell_counts() and pulse_noise() (same cells, same draws), without (N,) temporaries
-                pulsed, total = tkern.scatter_cell_counts(counts_b, self.differential, stuck, cells[k])
-                pulses += total
-                if noisy and pulsed:
-                    tkern.fill_pulse_noise(cells[k], self._write_rng.standard_normal(pulsed), xi[k])
-                if np.abs(x[b]).max(initial=0.0) * np.abs(delta[b]).max(initial=0.0) > limit:
-                    clipped += int(np.count_nonzero(np.abs(np.multiply.outer(x[b], delta[b])) > limit))
-            used = stop - start
-            kernel(pop.x, np.ascontiguousarray(decay_first if start == 0 else decay_slot), log_slot, integ.kick,
-                   integ.readout, cells[:used], self._rate, float(target), PULSE_MODE_CODES[model.mode],
-                   float(model.cycle_noise), xi[:used], integ.clip, float(integ.lower), float(integ.upper), u1_out)
-        pop.time_s = self.time_s + (n_batch - 1) * self.t_update
-        self.time_s += n_batch * self.t_update
+        result, u1 = write_batch(self, x, delta, eta, scheme, fused=fused, keep_counts=keep_counts)
         self._version += 1
-        return BatchUpdateResult(weight_counts if keep_counts else None, eta, scheme, pulses, clipped)
+        # every cell was brought to the array's time by the write: u_1 is current until the next change
+        self._u1, self._u1_version = u1, self._version
+        return result
+
+    @property
+    def stuck_mask(self) -> np.ndarray:
+        """Boolean mask of the stuck cells (N_cells,)."""
+        mask = getattr(self, "_stuck_mask", None)
+        if mask is None:
+            mask = np.zeros(self.n_cells, dtype=bool)
+            mask[self._cells.stuck] = True
+            self._stuck_mask = mask
+        return mask
 
     # ---- checkpoints ------------------------------------------------------ #
     def snapshot(self) -> dict[str, np.ndarray]:

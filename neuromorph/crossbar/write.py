@@ -53,9 +53,10 @@ import numpy as np
 from ..errors import InvalidParameterError
 from ..devices.linear_model import LinearEventModel
 from ..kernels import crossbar as xkern
+from ..kernels import pulse_streams as pstreams
 
-__all__ = ["PulseModel", "pulse_model", "stochastic_counts", "deterministic_counts", "pulse_noise",
-           "pulse_coefficients"]
+__all__ = ["PulseModel", "pulse_model", "write_keys", "probability_scale", "pulse_trains", "stochastic_counts",
+           "deterministic_counts", "check_inputs", "pulse_noise", "pulse_coefficients"]
 
 
 @dataclass(frozen=True)
@@ -87,36 +88,72 @@ def pulse_model(linear: LinearEventModel) -> PulseModel:
                       pulse_width_s=linear.pulse_width_s)
 
 
-def _check_inputs(x, delta) -> tuple[np.ndarray, np.ndarray]:
+def check_inputs(x, delta) -> tuple[np.ndarray, np.ndarray]:
+    """x and δ as float arrays, refused unless finite and within [−1, 1] (any shape)."""
     x = np.asarray(x, dtype=float)
     delta = np.asarray(delta, dtype=float)
-    if x.ndim != 1 or delta.ndim != 1:
-        raise ValueError(f"x and delta must be 1-D vectors, got shapes {x.shape} and {delta.shape}")
     for name, v in (("x", x), ("delta", delta)):
         if not np.all(np.isfinite(v)) or np.any(np.abs(v) > 1.0):
             raise ValueError(f"{name} must be finite and within [-1, 1] (got max |{name}| = {np.max(np.abs(v)):.4g})")
     return x, delta
 
 
-def stochastic_counts(x, delta, learning_rate: float, dw_min: float, bit_length: int,
-                      rng: np.random.Generator) -> np.ndarray:
-    """Signed coincidence counts (N_in, N_out) int32 of the Gokmen–Vlasov stochastic update."""
-    x, delta = _check_inputs(x, delta)
+def _check_inputs(x, delta) -> tuple[np.ndarray, np.ndarray]:
+    x, delta = check_inputs(x, delta)
+    if x.ndim != 1 or delta.ndim != 1:
+        raise ValueError(f"x and delta must be 1-D vectors, got shapes {x.shape} and {delta.shape}")
+    return x, delta
+
+
+def write_keys(rng: np.random.Generator, n: int) -> np.ndarray:
+    """The 64-bit write keys of ``n`` consecutive rank-1 writes: one raw word each from the
+    array's write stream, in order (so n writes at once draw what n single writes draw)."""
+    return np.asarray(rng.bit_generator.random_raw(int(n)), dtype=np.uint64).reshape(int(n))
+
+
+def probability_scale(x_max: float, d_max: float, learning_rate: float, dw_min: float, bit_length: int) -> float:
+    """C = sqrt(η / (BL·Δw_min)) of the stochastic update, after checking that the pulse
+    probabilities C·|x|, C·|δ| of inputs up to ``x_max``, ``d_max`` stay ≤ 1."""
     if not (learning_rate > 0 and dw_min > 0 and bit_length >= 1):
         raise InvalidParameterError(f"need learning_rate > 0, dw_min > 0, bit_length >= 1; got {learning_rate}, {dw_min}, {bit_length}")
     c = np.sqrt(learning_rate / (bit_length * dw_min))
-    p, q = c * np.abs(x), c * np.abs(delta)
-    worst = max(float(p.max(initial=0.0)), float(q.max(initial=0.0)))
+    worst = c * max(x_max, d_max)
     if worst > 1.0:
-        limit = bit_length * dw_min / max(float(np.abs(x).max()) ** 2, float(np.abs(delta).max()) ** 2)
+        limit = bit_length * dw_min / max(x_max, d_max) ** 2
         raise InvalidParameterError(
             f"learning rate {learning_rate:g} needs pulse probabilities up to {worst:.3g} > 1 with bit length "
             f"{bit_length} and Δw_min = {dw_min:.4g}: use a learning rate <= {limit:.4g} or a longer bit length")
-    rows = rng.random((x.size, bit_length)) < p[:, None]
-    cols = rng.random((delta.size, bit_length)) < q[:, None]
+    return float(c)
+
+
+def pulse_trains(x, delta, c: float, bit_length: int, subkeys: np.ndarray, fused: bool = True):
+    """Packed row and column pulse trains of B writes (x (B, N_in), δ (B, N_out)) with firing
+    probabilities C|x_i|, C|δ_j| (:mod:`neuromorph.kernels.pulse_streams`; ``subkeys`` (B, 3)
+    from :func:`~neuromorph.kernels.pulse_streams.write_subkeys`). Returns row words
+    (B, N_in, W), column words (B, N_out, W) and the polarities sign(x), sign(δ) as int8."""
+    n_words = pstreams.train_words(bit_length)
+    trains = pstreams.pulse_trains if fused else pstreams.pulse_trains_reference
+    out = []
+    for v, s in ((x, 0), (delta, 1)):
+        words = np.empty(v.shape + (n_words,), dtype=np.uint64)
+        trains(np.ascontiguousarray(c * np.abs(v)), np.ascontiguousarray(subkeys[:, s]), int(bit_length), words)
+        out.append(words)
+    return out[0], out[1], np.sign(x).astype(np.int8), np.sign(delta).astype(np.int8)
+
+
+def stochastic_counts(x, delta, learning_rate: float, dw_min: float, bit_length: int,
+                      rng: np.random.Generator) -> np.ndarray:
+    """Signed coincidence counts (N_in, N_out) int32 of the Gokmen–Vlasov stochastic update: one
+    write key from ``rng``, the trains of :func:`pulse_trains`, the popcount of their AND — the
+    counts :meth:`CrossbarArray.update` writes for the same state of the write stream."""
+    x, delta = _check_inputs(x, delta)
+    c = probability_scale(float(np.abs(x).max(initial=0.0)), float(np.abs(delta).max(initial=0.0)), learning_rate,
+                          dw_min, bit_length)
+    subkeys = np.empty((1, 3), dtype=np.uint64)
+    pstreams.write_subkeys(write_keys(rng, 1), subkeys)
+    rows, cols, rs, cs = pulse_trains(x[None], delta[None], c, bit_length, subkeys)
     counts = np.empty((x.size, delta.size), dtype=np.int32)
-    xkern.coincidence_counts(xkern.pack_bits(rows), xkern.pack_bits(cols), np.sign(x).astype(np.int8),
-                             np.sign(delta).astype(np.int8), counts)
+    xkern.coincidence_counts(rows[0], cols[0], rs[0], cs[0], counts)
     return counts
 
 

@@ -1,22 +1,37 @@
-r"""The fused per-tile, per-batch update kernel of crossbar training (numba), with its NumPy
-reference.
+r"""The fused per-tile, per-batch write of crossbar training (numba), with its NumPy reference.
 
-A mini-batch of B samples updates a tile as hardware does: B rank-1 pulse writes, one per
-sample, each in its own update slot, the chains relaxing exactly between them. For every cell n
-(state layout and pulse models as in :mod:`neuromorph.kernels.crossbar`):
+A mini-batch of B samples updates a tile as hardware does: B rank-1 pulse writes η x_b δ_bᵀ, one
+per update slot, the chains relaxing exactly between them. :func:`batch_write` does the whole
+batch in one call, parallel over the array's rows (each row's cells are independent, so the
+result does not depend on the thread count):
 
-    for b = 0 … B−1:
-        z_n ← D_b ⊙ z_n            D_0 = e^{λ Δt_0} (time since the cell was last advanced),
-                                    D_b = e^{λ Δt_slot} for b ≥ 1 (one update slot)
-        u_1 ← r·z_n
-        Δu_1 = event(counts[b, n], ξ[b, n])   (ideal / linear / soft gate model)
-        Δu_1 ← clip(u_1 + Δu_1, lower, upper) − u_1   (if the device is bounded)
+1. pulse counts of weight (i, j) in write b, computed where they are used:
+   ``stochastic``     n = sign(x_i δ_j)·|R_b,i AND C_b,j|, the coincidences of the packed row and
+                      column pulse trains (:mod:`neuromorph.kernels.pulse_streams`, Gokmen &
+                      Vlasov 2016), counted from the set bits (rows and columns that fire
+                      nothing cost nothing);
+   ``deterministic``  n = clip(rint(η x_i δ_j / Δw_min), −BL, BL);
+   cell counts: differential pairs (+n on column 2j, −n on 2j+1), a reference-column array n on
+   column j; stuck cells get none.
+2. lazy exact relaxation: between writes a cell only decays, linearly per eigenmode
+   (z ← e^{λ Δt} ⊙ z), so a cell is brought to time only when it is pulsed — at slot b, having
+   last been brought to slot b' (or, before its first pulse of the batch, to the time the
+   population was last advanced), it decays by e^{λ (b − b') Δt_slot} (times e^{λ Δt_0} for the
+   time Δt_0 the population owed before slot 0) — and once at the end, to slot B (the time after
+   the batch). (e^{λ Δt_slot})^g is taken by binary powering of the per-slot factor: it
+   differs from g successive slot decays by a few ulp. Then the pulse event:
+
+        u_1 ← r·z_n,   Δu_1 = event(n, ξ)   (ideal / linear / soft gate model, pulse_delta)
+        Δu_1 ← clip(u_1 + Δu_1, lower, upper) − u_1   (bounded devices)
         z_n ← z_n + Δu_1 · kick_n
 
-One call covers the whole batch (no Python loop over samples, no (B, N) state temporaries), and
-it is event-driven per cell: the slots without a pulse are applied as one factor e^{g λ Δt_slot}
-at the cell's next pulse, so sparse stochastic updates cost little more than their pulses. ``batch_pulse_step_reference``
-does the same with B calls of :func:`neuromorph.kernels.crossbar.pulse_step_reference`.
+   ξ is the cell's cycle-noise normal of that write (counter-based, per cell and write key).
+
+Cost: O(set row bits + coincidences) to find the counts, O(pulsed cells·m) for the events and
+O(N_cells·m) for the final advance, instead of the O(B·N_in·N_out) coincidence products and
+O(B·N_cells·m) of slot-by-slot relaxation. :func:`batch_write_reference` does the same slot by
+slot with NumPy (every cell decayed every slot, counts by unpacked bit products): the two agree
+to rounding (products of per-slot factors vs one e^{gλΔt}).
 """
 
 from __future__ import annotations
@@ -27,20 +42,46 @@ import numpy as np
 from numba import prange
 
 from ._jit import inline_helper, population_kernel, serial_kernel
-from .crossbar import pulse_delta, pulse_step_reference
+from .crossbar import coincidence_counts_reference, pulse_delta, pulse_step_reference
+from .pulse_streams import cycle_normal, cycle_normal_pair, cycle_normal_reference
 
-__all__ = ["batch_pulse_step", "batch_pulse_step_reference", "scatter_cell_counts", "scatter_cell_counts_reference",
-           "fill_pulse_noise", "fill_pulse_noise_reference"]
+__all__ = ["batch_write", "batch_write_reference", "scatter_cell_counts", "scatter_cell_counts_reference"]
+
+_M1 = np.uint64(0x5555555555555555)
+_M2 = np.uint64(0x3333333333333333)
+_M4 = np.uint64(0x0F0F0F0F0F0F0F0F)
+_H01 = np.uint64(0x0101010101010101)
+_S1, _S2, _S4, _S56 = np.uint64(1), np.uint64(2), np.uint64(4), np.uint64(56)
 
 
 @inline_helper
-def _catch_up_and_read_u1(z, n, pending, first_done, decay_first, sf, log_decay_slot, ss, readout, sr):
-    """Apply the decay cell n owes — e^{λ Δt_0} if it was not yet advanced this batch, times
-    e^{g λ Δt_slot} for its ``pending`` = g slots without a pulse — and return u_1 = r·z_n."""
+def _popcount(x):
+    x = x - ((x >> _S1) & _M1)
+    x = (x & _M2) + ((x >> _S2) & _M2)
+    x = (x + (x >> _S4)) & _M4
+    return np.int64((x * _H01) >> _S56)
+
+
+@inline_helper
+def _power(f, g):
+    """f**g for an integer g ≥ 0 by binary powering (≤ 2·log2(g) products)."""
+    out = 1.0
+    while g > 0:
+        if g & 1:
+            out *= f
+        f *= f
+        g >>= 1
+    return out
+
+
+@inline_helper
+def _bring_to_slot(z, n, slots, first, decay_first, sf, decay_slot, ss, readout, sr):
+    """z_n ← (e^{λ Δt_slot})^slots (× e^{λ Δt_0} if ``first``: the cell's first advance this
+    batch) ⊙ z_n; returns u_1 = r·z_n."""
     u1 = 0.0
     for i in range(z.shape[1]):
-        f = math.exp(log_decay_slot[n * ss, i] * pending) if pending > 0 else 1.0
-        if not first_done:
+        f = _power(decay_slot[n * ss, i], slots)
+        if first:
             f *= decay_first[n * sf, i]
         zi = z[n, i] * f
         z[n, i] = zi
@@ -48,51 +89,225 @@ def _catch_up_and_read_u1(z, n, pending, first_done, decay_first, sf, log_decay_
     return u1
 
 
-@population_kernel
-def batch_pulse_step(z, decay_first, log_decay_slot, kick, readout, counts, rate, target, mode, sigma, xi, clip,
-                     lower, upper, u1_out):
-    """B sequential pulse events per cell with exact relaxation between them (module docstring).
-    ``counts`` and ``xi`` are (B, N) (``xi`` is read only when σ ≠ 0; pass (B, 1) otherwise);
-    ``log_decay_slot`` = λ·Δt_slot (1|N, m); ``u1_out`` (N,) receives u_1 after the last write.
+@inline_helper
+def _pulse_cell(z, n, b, c, xi, last, l, decay_first, sf, decay_slot, ss, kick, sk, readout, sr, rate, sq,
+                target, mode, sigma, clip, lower, upper):
+    """Bring cell n (row-local index l, last advanced at slot last[l], −1: not yet this batch)
+    to slot b and apply c signed pulses with cycle-noise draw ξ."""
+    prev = last[l]
+    u1 = _bring_to_slot(z, n, b - prev if prev >= 0 else b, prev < 0, decay_first, sf, decay_slot, ss, readout, sr)
+    last[l] = b
+    delta = pulse_delta(c, u1, rate[n * sq], target, mode, sigma, xi, clip, lower, upper)
+    for i in range(z.shape[1]):
+        z[n, i] += delta * kick[n * sk, i]
 
-    Event-driven per cell: the g slots without a pulse since the cell's last event are applied
-    as one factor e^{g λ Δt_slot} when the next pulse (or the end of the batch) comes, so a cell
-    costs O(B) integer tests plus O(m) per pulse — the same state as slot-by-slot decay, to
-    rounding."""
-    n_cell, m = z.shape
-    n_batch = counts.shape[0]
+
+@inline_helper
+def _pulse_weight(z, i, j, b, c, lines, differential, stuck, noisy, key, last, decay_first, sf, decay_slot, ss, kick,
+                  sk, readout, sr, rate, sq, target, mode, sigma, clip, lower, upper):
+    """c signed pulses on weight (i, j) in write b: its cell pair (+c, −c) or its one cell, stuck
+    cells skipped. Returns the pulses written (Σ|cell count|)."""
+    pulses = 0
+    if differential:
+        n = i * lines + 2 * j       # even: the pair (n, n + 1) shares one Box–Muller draw
+        xi_plus, xi_minus = cycle_normal_pair(key, n // 2) if noisy else (0.0, 0.0)
+        if not stuck[n]:
+            pulses += abs(c)
+            _pulse_cell(z, n, b, c, xi_plus, last, 2 * j, decay_first, sf, decay_slot, ss, kick, sk, readout, sr,
+                        rate, sq, target, mode, sigma, clip, lower, upper)
+        if not stuck[n + 1]:
+            pulses += abs(c)
+            _pulse_cell(z, n + 1, b, -c, xi_minus, last, 2 * j + 1, decay_first, sf, decay_slot, ss, kick, sk,
+                        readout, sr, rate, sq, target, mode, sigma, clip, lower, upper)
+    else:
+        n = i * lines + j
+        if not stuck[n]:
+            pulses += abs(c)
+            _pulse_cell(z, n, b, c, cycle_normal(key, n) if noisy else 0.0, last, j, decay_first, sf, decay_slot,
+                        ss, kick, sk, readout, sr, rate, sq, target, mode, sigma, clip, lower, upper)
+    return pulses
+
+
+@inline_helper
+def _lowest_bit(word):
+    """(index of the lowest set bit of a non-zero uint64, word without that bit)."""
+    low = word & (~word + np.uint64(1))
+    return _popcount(low - np.uint64(1)), word ^ low
+
+
+@serial_kernel
+def _column_bit_lists(col_words, ptr, idx):
+    """For every write b and train bit t, the columns whose train fires bit t, in column order:
+    idx[ptr[b·L + t] : ptr[b·L + t + 1]] (L = 64·W). ``ptr`` (B·L + 1,) int64 and ``idx``
+    (≥ set bits,) int32 are filled."""
+    n_batch, n_out, n_words = col_words.shape
+    n_bits = 64 * n_words
+    ptr[:] = 0
+    for b in range(n_batch):
+        for j in range(n_out):
+            for w in range(n_words):
+                word = col_words[b, j, w]
+                while word != 0:
+                    t, word = _lowest_bit(word)
+                    ptr[b * n_bits + w * 64 + t + 1] += 1
+    for k in range(n_batch * n_bits):
+        ptr[k + 1] += ptr[k]
+    cursor = ptr[:-1].copy()
+    for b in range(n_batch):
+        for j in range(n_out):
+            for w in range(n_words):
+                word = col_words[b, j, w]
+                while word != 0:
+                    t, word = _lowest_bit(word)
+                    k = b * n_bits + w * 64 + t
+                    idx[cursor[k]] = j
+                    cursor[k] += 1
+
+
+@population_kernel
+def batch_write(z, decay_first, decay_slot, decay_batch, kick, readout, rate, target, mode, sigma, clip, lower,
+                upper, stochastic, row_words, col_words, row_sign, col_sign, x, d, d_max, eta, dw_min, bit_length,
+                col_list, col_count, noise_keys, differential, stuck, keep, counts_out, pulses_out, clipped_out,
+                u1_out):
+    """All B writes of a batch on one array (module docstring), in place on ``z`` (N_cells, m).
+
+    Chain data: ``decay_first`` e^{λ Δt_0}, ``decay_slot`` e^{λ Δt_slot} and ``decay_batch``
+    e^{λ (Δt_0 + B Δt_slot)} (the whole batch, for the cells no write pulses) (1|N, m), ``kick``,
+    ``readout`` (1|N, m); pulse model ``rate`` (1|N), ``target``, ``mode``, ``sigma``; bounds
+    ``clip``, ``lower``, ``upper``. Writes: ``x`` (B, N_in), ``d`` (B, N_out), ``d_max`` (B,)
+    = max_j |d_bj|, ``eta``, ``dw_min``, ``bit_length``; ``stochastic`` selects the counts:
+    packed trains ``row_words`` (B, N_in, W), ``col_words`` (B, N_out, W) uint64 and their
+    polarities ``row_sign``, ``col_sign`` (int8), or (deterministic; the word arrays are then
+    unused) the rounded products over the columns ``col_list[b, :col_count[b]]`` (δ_bj ≠ 0).
+    ``noise_keys`` (B,) the cycle-noise sub-keys, ``stuck`` (N_cells,) bool. Outputs:
+    ``counts_out`` (B, N_in, N_out) int32 signed weight counts if ``keep``; per row
+    ``pulses_out`` Σ|cell count| and ``clipped_out`` the number of (b, j) with
+    |η x_i δ_j|/Δw_min > BL + ½ (int64 (N_in,)); ``u1_out`` (N_cells,) u_1 at slot B.
+
+    Stochastic coincidences are found from the set bits: for each bit t a row fires, the columns
+    firing bit t (per-write bit lists built once per call) each gain one coincidence — work
+    ∝ set row bits + coincidences, not N_in·N_out."""
+    n_batch, n_in = x.shape
+    n_out = d.shape[1]
+    lines = 2 * n_out if differential else n_out
+    n_words = row_words.shape[2]
+    n_bits = 64 * n_words
     sf = 1 if decay_first.shape[0] > 1 else 0
-    ss = 1 if log_decay_slot.shape[0] > 1 else 0
+    ss = 1 if decay_slot.shape[0] > 1 else 0
+    sb = 1 if decay_batch.shape[0] > 1 else 0
     sk = 1 if kick.shape[0] > 1 else 0
     sr = 1 if readout.shape[0] > 1 else 0
     sq = 1 if rate.shape[0] > 1 else 0
-    for n in prange(n_cell):
-        first_done = False
-        pending = 0                     # slots of decay not yet applied (after the first decay)
+    limit = bit_length + 0.5
+    noisy = sigma != 0.0 and mode != 2
+    if stochastic:
+        ptr = np.empty(n_batch * n_bits + 1, dtype=np.int64)
+        idx = np.empty(n_batch * n_out * n_bits, dtype=np.int32)
+        _column_bit_lists(col_words, ptr, idx)
+    else:
+        ptr = np.zeros(1, dtype=np.int64)
+        idx = np.zeros(1, dtype=np.int32)
+    for i in prange(n_in):
+        last = np.full(lines, -1, dtype=np.int64)
+        acc = np.zeros(n_out, dtype=np.int64)
+        touched = np.empty(n_out, dtype=np.int64)
+        pulses = 0
+        clipped = 0
         for b in range(n_batch):
-            c = counts[b, n]
-            if b > 0:
-                pending += 1
-            if c == 0:
+            xi_b = x[b, i]
+            if keep:
+                for j in range(n_out):
+                    counts_out[b, i, j] = 0
+            if xi_b == 0.0:
                 continue
-            u1 = _catch_up_and_read_u1(z, n, pending, first_done, decay_first, sf, log_decay_slot, ss, readout, sr)
-            first_done = True
-            pending = 0
-            delta = pulse_delta(c, u1, rate[n * sq], target, mode, sigma, xi[b, n] if sigma != 0.0 else 0.0,
-                                clip, lower, upper)
-            for i in range(m):
-                z[n, i] += delta * kick[n * sk, i]
-        u1_out[n] = _catch_up_and_read_u1(z, n, pending, first_done, decay_first, sf, log_decay_slot, ss, readout, sr)
+            if eta * (abs(xi_b) * d_max[b]) / dw_min > limit:
+                for j in range(n_out):
+                    if abs(eta * (xi_b * d[b, j])) / dw_min > limit:
+                        clipped += 1
+            key = noise_keys[b]
+            if stochastic:
+                n_touched = 0
+                for w in range(n_words):
+                    word = row_words[b, i, w]
+                    while word != 0:
+                        t, word = _lowest_bit(word)
+                        k = b * n_bits + w * 64 + t
+                        for q in range(ptr[k], ptr[k + 1]):
+                            j = idx[q]
+                            if acc[j] == 0:
+                                touched[n_touched] = j
+                                n_touched += 1
+                            acc[j] += 1
+                sign = row_sign[b, i]
+                for jj in range(n_touched):
+                    j = touched[jj]
+                    c = acc[j] * sign * col_sign[b, j]
+                    acc[j] = 0
+                    if keep:
+                        counts_out[b, i, j] = c
+                    pulses += _pulse_weight(z, i, j, b, c, lines, differential, stuck, noisy, key, last, decay_first,
+                                            sf, decay_slot, ss, kick, sk, readout, sr, rate, sq, target, mode, sigma,
+                                            clip, lower, upper)
+            else:
+                for jj in range(col_count[b]):
+                    j = col_list[b, jj]
+                    c = int(min(max(np.rint(eta * (xi_b * d[b, j]) / dw_min), -bit_length), bit_length))
+                    if c == 0:
+                        continue
+                    if keep:
+                        counts_out[b, i, j] = c
+                    pulses += _pulse_weight(z, i, j, b, c, lines, differential, stuck, noisy, key, last, decay_first,
+                                            sf, decay_slot, ss, kick, sk, readout, sr, rate, sq, target, mode, sigma,
+                                            clip, lower, upper)
+        for l in range(lines):
+            n = i * lines + l
+            prev = last[l]
+            if prev >= 0:
+                u1_out[n] = _bring_to_slot(z, n, n_batch - prev, False, decay_first, sf, decay_slot, ss, readout, sr)
+            else:
+                u1 = 0.0
+                for k in range(z.shape[1]):
+                    zk = z[n, k] * decay_batch[n * sb, k]
+                    z[n, k] = zk
+                    u1 += readout[n * sr, k] * zk
+                u1_out[n] = u1
+        pulses_out[i] = pulses
+        clipped_out[i] = clipped
 
 
-def batch_pulse_step_reference(z, decay_first, log_decay_slot, kick, readout, counts, rate, target, mode, sigma, xi,
-                               clip, lower, upper, u1_out):
-    """NumPy reference: B calls of :func:`~neuromorph.kernels.crossbar.pulse_step_reference`,
-    decaying every cell slot by slot."""
-    decay_slot = np.exp(log_decay_slot)
-    for b in range(counts.shape[0]):
-        pulse_step_reference(z, decay_first if b == 0 else decay_slot, kick, readout, counts[b], rate, target, mode,
-                             sigma, xi[b], clip, lower, upper, u1_out)
+def batch_write_reference(z, decay_first, decay_slot, decay_batch, kick, readout, rate, target, mode, sigma, clip, lower,
+                          upper, stochastic, row_words, col_words, row_sign, col_sign, x, d, d_max, eta, dw_min,
+                          bit_length, col_list, col_count, noise_keys, differential, stuck, keep, counts_out,
+                          pulses_out, clipped_out, u1_out):
+    """NumPy reference of :func:`batch_write`, slot by slot: counts of every weight (unpacked bit
+    products or rounded products), cell counts, every cell's noise normal, then
+    :func:`~neuromorph.kernels.crossbar.pulse_step_reference` decaying every cell each slot."""
+    n_batch, n_in = x.shape
+    n_out = d.shape[1]
+    lines = 2 * n_out if differential else n_out
+    n_cells = z.shape[0]
+    cells = np.empty(n_cells, dtype=np.int32)
+    counts = np.empty((n_in, n_out), dtype=np.int32)
+    pulses_out[:] = 0
+    clipped_out[:] = 0
+    scratch = np.empty(n_cells)
+    for b in range(n_batch):
+        product = eta * np.multiply.outer(x[b], d[b])
+        if stochastic:
+            coincidence_counts_reference(row_words[b], col_words[b], row_sign[b], col_sign[b], counts)
+        else:
+            counts[:] = np.clip(np.rint(product / dw_min), -bit_length, bit_length)
+        scatter_cell_counts_reference(counts, differential, stuck, cells)
+        noisy = sigma != 0.0 and mode != 2
+        xi = cycle_normal_reference(noise_keys[b], np.arange(n_cells)) if noisy else np.zeros(n_cells)
+        pulse_step_reference(z, decay_first if b == 0 else decay_slot, kick, readout, cells, rate, target, mode,
+                             sigma, xi, clip, lower, upper, scratch)
+        pulses_out += np.abs(cells).reshape(n_in, lines).sum(axis=1)
+        clipped_out += np.count_nonzero(np.abs(product) / dw_min > bit_length + 0.5, axis=1)
+        if keep:
+            counts_out[b] = counts
+    z *= decay_slot if n_batch > 0 else decay_first
+    u1_out[:] = np.einsum("nm,nm->n", z, np.broadcast_to(readout, z.shape))
 
 
 @serial_kernel
@@ -140,17 +355,3 @@ def scatter_cell_counts_reference(weight_counts, differential, stuck, cells_out)
     return int(np.count_nonzero(flat)), int(np.abs(flat).sum())
 
 
-@serial_kernel
-def fill_pulse_noise(cells, draws, xi_out):
-    """ξ of one write: the standard normals ``draws`` go to the pulsed cells in cell order (as
-    :func:`neuromorph.crossbar.write.pulse_noise` assigns them); other entries are left as they
-    are (the batch kernel reads ξ only where a cell is pulsed)."""
-    k = 0
-    for n in range(cells.shape[0]):
-        if cells[n] != 0:
-            xi_out[n] = draws[k]
-            k += 1
-
-
-def fill_pulse_noise_reference(cells, draws, xi_out):
-    xi_out[np.flatnonzero(cells)] = draws

@@ -1,7 +1,8 @@
 """Write path: stochastic pulse coincidence delivers the intended outer product on average;
 deterministic counts are exact; k compounded pulses equal k single pulses of the device model;
-pulse noise variance grows as k; the fused numba kernels equal their NumPy references and the
-NumPy write path (core eigen_step)."""
+pulse noise variance grows as k; coincidence counts are Binomial(BL, pq); the counter-based pulse
+trains and cycle-noise normals have the right statistics; the fused numba kernels equal their
+NumPy references and the NumPy write path (core eigen_step)."""
 
 from pathlib import Path
 
@@ -224,6 +225,106 @@ def test_coincidence_counts_kernel_matches_references(length):
     direct = (rows.astype(int) @ cols.T.astype(int)) * np.multiply.outer(rs, cs)  # plain 0/1 product
     np.testing.assert_array_equal(out, direct)
     np.testing.assert_array_equal(ref, direct)
+
+
+def test_coincidence_counts_are_binomial():
+    """R = 4000 writes of the same x, δ: n_ij ~ Binomial(BL, p_i q_j) with p = C|x|, q = C|δ|.
+    Per cell, the sample mean within 5 standard errors of BL·pq and the sample variance within
+    5 of its standard errors (σ²·sqrt(2/(R−1) + γ₂/R), γ₂ = (1 − 6pq(1 − pq))/(BL·pq(1 − pq))
+    the binomial's excess kurtosis) of BL·pq(1 − pq); over the 48 cells the
+    standardised mean errors have mean square 1 ± 0.6 (χ²/dof, 48 dof: ≈ 3σ)."""
+    x = np.array([1.0, -0.8, 0.55, 0.3, -0.1, 0.0])
+    d = np.array([1.0, -0.7, 0.4, 0.12, -0.05, 0.9, 0.25, -0.33])
+    eta, dw, bl, reps = 0.1, 0.004, 31, 4000
+    rng = np.random.default_rng(21)
+    counts = np.array([write.stochastic_counts(x, d, eta, dw, bl, rng) for _ in range(reps)])
+    c = write.probability_scale(1.0, 1.0, eta, dw, bl)
+    pq = np.multiply.outer(c * np.abs(x), c * np.abs(d))
+    mean, var = bl * pq, bl * pq * (1 - pq)
+    n = np.abs(counts)
+    live = var > 0
+    z_mean = (n.mean(axis=0) - mean)[live] / np.sqrt(var[live] / reps)
+    assert np.abs(z_mean).max() < 5
+    assert 0.4 < np.mean(z_mean**2) < 1.6
+    kurtosis = (1 - 6 * pq * (1 - pq))[live] / var[live]
+    se_var = var[live] * np.sqrt(2 / (reps - 1) + kurtosis / reps)
+    assert np.all(np.abs(n.var(axis=0, ddof=1)[live] - var[live]) < 5 * se_var)
+    assert np.all(n[:, ~live] == 0)           # x_i = 0: the row never fires
+    # and E[ΔW] = η x δᵀ: mean signed count × Δw_min
+    signed = counts.mean(axis=0) * dw
+    se = dw * np.sqrt(var / reps)
+    assert np.all(np.abs(signed - eta * np.multiply.outer(x, d)) < 5 * se + 1e-15)
+
+
+def test_pulse_trains_kernel_matches_reference_and_fires_with_probability_p():
+    """Trains of the numba kernel and the NumPy reference are bit-identical (integer hash, exact
+    comparisons), bits beyond BL are zero, and each bit fires with probability p (2000 writes ×
+    31 bits per line: the fraction within 5 binomial standard errors)."""
+    from neuromorph.kernels import pulse_streams as ps
+
+    rng = np.random.default_rng(4)
+    for bl in (1, 31, 64, 65, 100):
+        probs = np.tile(np.array([0.0, 0.05, 0.5, 0.93, 1.0]), (3, 1))
+        keys = rng.integers(0, 2**63, size=3).astype(np.uint64)
+        fast = np.empty((3, 5, ps.train_words(bl)), np.uint64)
+        ref = np.empty_like(fast)
+        ps.pulse_trains(probs, keys, bl, fast)
+        ps.pulse_trains_reference(probs, keys, bl, ref)
+        np.testing.assert_array_equal(fast, ref)
+        bits = np.unpackbits(fast.view(np.uint8), axis=2, bitorder="little")
+        assert not bits[:, :, bl:].any() and not bits[:, 0].any() and bits[:, 4, :bl].all()
+    n_writes, bl = 2000, 31
+    probs = np.tile(np.array([0.05, 0.5, 0.93]), (n_writes, 1))
+    words = np.empty((n_writes, 3, 1), np.uint64)
+    ps.pulse_trains(probs, rng.integers(0, 2**63, size=n_writes).astype(np.uint64), bl, words)
+    bits = np.unpackbits(words.view(np.uint8), axis=2, bitorder="little")[:, :, :bl]
+    frac = bits.mean(axis=(0, 2))
+    p = probs[0]
+    assert np.all(np.abs(frac - p) < 5 * np.sqrt(p * (1 - p) / (n_writes * bl)))
+
+
+def test_cycle_noise_normals_match_reference_and_are_standard_normal():
+    """Kernel vs NumPy (libm log/cos/sin vs NumPy's: 1e-14 relative), the 2·10⁵ draws of a write
+    key have mean 0 ± 5·SE, variance 1 ± 5·sqrt(2/n), kurtosis 3 ± 0.05 (≈ 5·sqrt(24/n)), and
+    the pair members (cos, sin of one Box–Muller draw) are uncorrelated (|r| < 5/sqrt(n/2))."""
+    from numba import njit
+
+    from neuromorph.kernels import pulse_streams as ps
+
+    @njit
+    def draw(key, n):
+        out = np.empty(n)
+        for k in range(n):
+            out[k] = ps.cycle_normal(key, k)
+        return out
+
+    n = 200_000
+    key = np.uint64(0x1234_5678_9ABC_DEF1)
+    fast = draw(key, n)
+    np.testing.assert_allclose(fast, ps.cycle_normal_reference(key, np.arange(n)), rtol=1e-14, atol=1e-14)
+    assert abs(fast.mean()) < 5 / np.sqrt(n)
+    assert abs(fast.var() - 1) < 5 * np.sqrt(2 / n)
+    assert abs(np.mean(fast**4) / fast.var() ** 2 - 3) < 0.05
+    assert abs(np.corrcoef(fast[0::2], fast[1::2])[0, 1]) < 5 / np.sqrt(n / 2)
+
+
+def test_write_subkeys_kernel_matches_reference():
+    from neuromorph.kernels import pulse_streams as ps
+
+    keys = np.random.default_rng(0).integers(0, 2**63, size=5).astype(np.uint64)
+    fast, ref = np.empty((5, 3), np.uint64), np.empty((5, 3), np.uint64)
+    ps.write_subkeys(keys, fast)
+    ps.write_subkeys_reference(keys, ref)
+    np.testing.assert_array_equal(fast, ref)
+    assert len(np.unique(fast)) == 15
+
+
+def test_stochastic_counts_are_those_update_writes(tmp_path):
+    """pulse_counts() and update() take the same write key from the same stream position."""
+    a, b = linear_array(tmp_path, seed=5), linear_array(tmp_path, seed=5)
+    rng = np.random.default_rng(6)
+    x, d = rng.uniform(-1, 1, 16), rng.uniform(-1, 1, 16)
+    np.testing.assert_array_equal(a.pulse_counts(x, d), b.update(x, d).counts)
 
 
 def test_stochastic_counts_are_reproducible_and_bounded():

@@ -1,5 +1,6 @@
-"""The fused per-batch tile update: kernel vs NumPy reference, and update_batch vs B sequential
-update() calls of the same array (same draws, same relaxation between the writes)."""
+"""The fused per-batch tile write: kernel vs NumPy reference (same trains, same noise, lazy vs
+slot-by-slot relaxation), update_batch vs B sequential update() calls of the same array (same
+draws), independence of the thread count, and relaxation between the writes of a batch."""
 
 import copy
 from pathlib import Path
@@ -7,41 +8,116 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neuromorph.crossbar import CrossbarArray, load_crossbar
-from neuromorph.kernels.training import batch_pulse_step, batch_pulse_step_reference
+from neuromorph.crossbar import CrossbarArray, load_crossbar, write
+from neuromorph.kernels import set_thread_count, thread_count
+from neuromorph.kernels.pulse_streams import write_subkeys
+from neuromorph.kernels.training import batch_write, batch_write_reference
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("mode", [0, 1, 2])
-@pytest.mark.parametrize("clip", [False, True])
-def test_batch_kernel_matches_numpy_reference(mode, clip):
-    rng = np.random.default_rng(mode)
-    n, m, b = 300, 4, 7
+def _batch_case(rng, mode, clip, differential, stochastic, shared, n_in=40, n_out=7, b=9, m=4, bl=31):
+    """Kernel arguments of one batch on a synthetic array: chains with a kick normalised so that an
+    event of size Δ moves u_1 = r·z by Δ (r·kick = 1, as in a chain), 10 % stuck cells, inputs
+    with zeros (rows and columns that fire nothing)."""
+    lines = 2 * n_out if differential else n_out
+    n = n_in * lines
+    rows = 1 if shared else n
     z = rng.normal(size=(n, m))
-    decay_first = np.exp(-rng.uniform(0, 0.5, size=(1, m)))
-    log_decay_slot = -rng.uniform(0, 0.1, size=(n, m))            # per-cell (variation)
+    decay_first = np.exp(-rng.uniform(0, 0.5, size=(rows, m)))
+    decay_slot = np.exp(-rng.uniform(0, 0.1, size=(rows, m)))
+    decay_batch = decay_first * decay_slot**b
     readout = rng.normal(size=(1, m))
     kick = rng.normal(size=(n, m))
-    kick /= kick @ readout.T          # an event of size Δ moves u_1 = r·z by Δ (r·kick = 1), as in a chain
-    counts = rng.integers(-5, 6, size=(b, n)).astype(np.int32)
-    counts[rng.random((b, n)) < 0.6] = 0                            # sparse, as stochastic updates are
-    rate = rng.uniform(0.01, 0.2, size=n)
-    xi = rng.normal(size=(b, n))
-    args = (decay_first, log_decay_slot, kick, readout, counts, rate, 0.7, mode, 0.05, xi, clip, -1.5, 1.5)
-    z_ref, u_ref = z.copy(), np.empty(n)
-    batch_pulse_step_reference(z_ref, *args, u_ref)
-    z_fast, u_fast = z.copy(), np.empty(n)
-    batch_pulse_step(z_fast, *args, u_fast)
-    # slot-by-slot products vs one e^{g λ Δt} per gap, einsum vs loop: rounding only
-    np.testing.assert_allclose(z_fast, z_ref, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(u_fast, u_ref, rtol=1e-12, atol=1e-12)
-    assert not np.allclose(z_fast, z)
+    kick /= kick @ readout.T
+    rate = rng.uniform(0.01, 0.2, size=rows)
+    x = rng.uniform(-1, 1, size=(b, n_in)) * (rng.random((b, n_in)) < 0.7)
+    d = rng.uniform(-1, 1, size=(b, n_out)) * (rng.random((b, n_out)) < 0.8)
+    dw, eta = 0.01, 0.2
+    keys = np.empty((b, 3), np.uint64)
+    write_subkeys(rng.integers(0, 2**63, size=b).astype(np.uint64), keys)
+    if stochastic:
+        c = write.probability_scale(1.0, 1.0, eta, dw, bl)
+        rows_w, cols_w, rs, cs = write.pulse_trains(x, d, c, bl, keys)
+    else:
+        rows_w = cols_w = np.zeros((1, 1, 1), np.uint64)
+        rs = cs = np.zeros((1, 1), np.int8)
+    nonzero = d != 0
+    col_list = np.ascontiguousarray(np.argsort(~nonzero, axis=1, kind="stable").astype(np.int32))
+    stuck = rng.random(n) < 0.1
+    head = (decay_first, decay_slot, decay_batch, kick, readout, rate, 0.7, mode, 0.05, clip, -1.5, 1.5,
+            stochastic, rows_w, cols_w, rs, cs, x, d, np.abs(d).max(axis=1), eta, dw, bl, col_list,
+            nonzero.sum(axis=1), np.ascontiguousarray(keys[:, 2]), differential, stuck, True)
+    return z, head, (b, n_in, n_out)
+
+
+def _run(kernel, z, head, shape):
+    z = z.copy()
+    counts = np.empty(shape, np.int32)
+    pulses, clipped, u1 = np.empty(shape[1], np.int64), np.empty(shape[1], np.int64), np.empty(z.shape[0])
+    kernel(z, *head, counts, pulses, clipped, u1)
+    return z, counts, pulses, clipped, u1
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2])
+@pytest.mark.parametrize("clip", [False, True])
+@pytest.mark.parametrize("differential,stochastic,shared", [(True, True, False), (False, True, True),
+                                                            (True, False, True), (False, False, False)])
+def test_batch_kernel_matches_numpy_reference(mode, clip, differential, stochastic, shared):
+    """Same pulse counts, pulses and clipped counters (integers: exact); states and u_1 to 1e-12
+    relative, 1e-12 absolute (one (e^{λΔt})^g by binary powering per gap vs g slot products,
+    einsum vs loop: rounding only, a few ulp per slot of terms |r_i z_i| ≲ 10 — u_1 near zero is
+    a cancellation, hence the absolute floor)."""
+    rng = np.random.default_rng(mode + 3 * clip + 7 * differential + 11 * stochastic)
+    z, head, shape = _batch_case(rng, mode, clip, differential, stochastic, shared)
+    fast = _run(batch_write, z, head, shape)
+    ref = _run(batch_write_reference, z, head, shape)
+    for a, b in zip(fast[1:4], ref[1:4]):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(fast[0], ref[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fast[4], ref[4], rtol=1e-12, atol=1e-12)
+    assert fast[2].sum() > 0 and np.count_nonzero(fast[1]) > 0
+    assert not np.allclose(fast[0], z)
+    if not stochastic:  # η·|x δ|/Δw_min reaches 20 > BL + ½ for none, so the counts are the rounded products
+        assert fast[3].sum() == 0
+
+
+def test_clipped_weights_are_counted_as_the_intended_count_over_the_bit_length():
+    rng = np.random.default_rng(5)
+    z, head, shape = _batch_case(rng, 1, True, True, False, True, bl=6)
+    head = list(head)
+    fast = _run(batch_write, z, head, shape)
+    ref = _run(batch_write_reference, z, head, shape)
+    x, d, eta, dw = head[17], head[18], head[20], head[21]
+    expected = np.count_nonzero(np.abs(eta * x[:, :, None] * d[:, None, :]) / dw > 6.5)
+    assert fast[3].sum() == ref[3].sum() == expected > 0
+    assert np.abs(fast[1]).max() == 6
+
+
+def test_batch_kernel_does_not_depend_on_the_thread_count():
+    """The parallel build (≥ 4096 cells) with 1 and with all threads: bit-identical."""
+    rng = np.random.default_rng(8)
+    z, head, shape = _batch_case(rng, 1, True, True, True, False, n_in=400, n_out=8)
+    assert z.shape[0] >= 4096
+    before = thread_count()
+    try:
+        set_thread_count(1)
+        one = _run(batch_write.parallel, z, head, shape)
+        set_thread_count(None)
+        many = _run(batch_write.parallel, z, head, shape)
+    finally:
+        set_thread_count(before)
+    for a, b in zip(one, many):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("card", ["crossbar_16x16_pt5.yaml", "crossbar_32x32_bf8.yaml"])
 @pytest.mark.parametrize("fused", [True, False])
-def test_update_batch_equals_sequential_rank_one_updates(card, fused):
+@pytest.mark.parametrize("scheme", ["stochastic", "deterministic"])
+def test_update_batch_equals_sequential_rank_one_updates(card, fused, scheme):
+    """Write b of a batch takes the b-th write key of the stream, as the b-th update() call does:
+    the same counts (exact) and, relaxation by one (e^{λΔt})^g per gap instead of slot by slot,
+    the same weights to rounding (1e-10 relative, 1e-12 absolute on |w| ≲ 1)."""
     config = load_crossbar(ROOT / "circuits" / card, rows=8, columns=5)
     rng = np.random.default_rng(1)
     w0 = rng.uniform(-0.3, 0.3, size=(8, 5))
@@ -52,16 +128,46 @@ def test_update_batch_equals_sequential_rank_one_updates(card, fused):
     for arr in (one, batch):
         arr.set_weights(w0)
         arr.wait(3.0)
-    pulses = 0
+    pulses, counts = 0, []
     for b in range(6):
-        result = one.update(x[b], d[b], eta)
+        result = one.update(x[b], d[b], eta, scheme)
+        counts.append(result.counts)
         pulses += int(np.abs(one.cell_counts(result.counts)).sum())
-    got = batch.update_batch(x, d, eta, fused=fused)
+    got = batch.update_batch(x, d, eta, scheme, fused=fused)
+    np.testing.assert_array_equal(got.counts, np.array(counts))
     assert batch.time_s == pytest.approx(one.time_s, rel=1e-15)
     assert got.pulses == pulses > 0
-    # decay factors for one slot are computed once instead of from accumulated times: rounding only
     np.testing.assert_allclose(batch.weights(), one.weights(), rtol=1e-10, atol=1e-12)
     assert not np.allclose(batch.weights(), w0, atol=1e-3)
+    # and the streams continue identically: one more write on each
+    np.testing.assert_array_equal(one.update(x[0], d[0], eta, scheme).counts,
+                                  batch.update_batch(x[:1], d[:1], eta, scheme).counts[0])
+
+
+def test_update_batch_without_counts_writes_the_same():
+    config = load_crossbar(ROOT / "circuits" / "crossbar_16x16_pt5.yaml", rows=12, columns=6)
+    rng = np.random.default_rng(2)
+    x, d = rng.uniform(0, 1, size=(10, 12)), rng.uniform(-1, 1, size=(10, 6))
+    a, b = CrossbarArray(config, seed=1), CrossbarArray(config, seed=1)
+    ra = a.update_batch(x, d, 0.05)
+    rb = b.update_batch(x, d, 0.05, keep_counts=False)
+    assert rb.counts is None and (ra.pulses, ra.clipped) == (rb.pulses, rb.clipped)
+    np.testing.assert_array_equal(a.u1(), b.u1())
+
+
+def test_u1_after_a_batch_is_the_advanced_state():
+    """The u_1 the write kernel leaves (cached for the next read) equals advancing the chains to
+    the array's time afresh (restore a snapshot: the cache is dropped): 1e-13 absolute of |u| ≲ 1 V."""
+    config = load_crossbar(ROOT / "circuits" / "crossbar_16x16_pt5.yaml", rows=12, columns=6)
+    rng = np.random.default_rng(3)
+    array = CrossbarArray(config, seed=2)
+    array.wait(5.0)
+    array.update_batch(rng.uniform(0, 1, size=(16, 12)), rng.uniform(-1, 1, size=(16, 6)), 0.05)
+    cached = array.u1()
+    fresh = CrossbarArray(config, seed=2)
+    fresh.restore(copy.deepcopy(array.snapshot()))
+    np.testing.assert_allclose(fresh.u1(), cached, rtol=0, atol=1e-13)
+    assert np.abs(cached).max() > 0.01
 
 
 def test_update_batch_relaxes_between_writes():
@@ -71,7 +177,7 @@ def test_update_batch_relaxes_between_writes():
     a, b = CrossbarArray(config, seed=0), CrossbarArray(config, seed=0)
     x = np.full((8, 4), 0.5)
     d = np.full((8, 3), 0.5)
-    result = a.update_batch(x, d, 0.2)          # 0.2 * 0.25 / dw_min(0.05) = 1 pulse per weight and write
+    result = a.update_batch(x, d, 0.2, "deterministic")  # 0.2 * 0.25 / dw_min(0.05) = 1 pulse per weight and write
     assert np.all(result.counts == 1)
     wa = a.weights()
     b.apply_pulses(b.cell_counts(np.full((4, 3), 8)))   # the same 8 pulses in one slot
@@ -83,9 +189,8 @@ def test_update_batch_relaxes_between_writes():
 
 
 @pytest.mark.parametrize("differential", [True, False])
-def test_cell_scatter_and_noise_fill_match_their_references(differential):
-    from neuromorph.kernels.training import (fill_pulse_noise, fill_pulse_noise_reference, scatter_cell_counts,
-                                             scatter_cell_counts_reference)
+def test_cell_scatter_matches_its_reference(differential):
+    from neuromorph.kernels.training import scatter_cell_counts, scatter_cell_counts_reference
 
     rng = np.random.default_rng(3)
     counts = rng.integers(-3, 4, size=(7, 5)).astype(np.int32)
@@ -95,8 +200,3 @@ def test_cell_scatter_and_noise_fill_match_their_references(differential):
     assert scatter_cell_counts(counts, differential, stuck, fast) == \
         scatter_cell_counts_reference(counts, differential, stuck, ref)
     np.testing.assert_array_equal(fast, ref)
-    draws = rng.normal(size=np.count_nonzero(ref))
-    xi_fast, xi_ref = np.zeros(n), np.zeros(n)
-    fill_pulse_noise(fast, draws, xi_fast)
-    fill_pulse_noise_reference(ref, draws, xi_ref)
-    np.testing.assert_array_equal(xi_fast, xi_ref)

@@ -1,0 +1,123 @@
+r"""The write path of :class:`~neuromorph.crossbar.array.CrossbarArray` for B ≥ 1 rank-1 writes
+(``update`` is the case B = 1): pulse counts, cycle noise and the exact relaxation between the
+writes in one call of :func:`neuromorph.kernels.training.batch_write` (or its NumPy reference).
+
+Random numbers: write b takes one 64-bit key K_b from the array's write stream (B writes take
+K_1 … K_B in order, so a batch draws what B single writes draw); everything random in the
+write — both scheme's cycle-noise normals, the stochastic scheme's row and column pulse trains —
+is a counter-based function of K_b and of the line or cell it belongs to
+(:mod:`neuromorph.kernels.pulse_streams`). The numbers therefore do not depend on the thread
+count or on how writes are grouped into calls.
+
+Timing: write b is applied at the start of update slot b (array time t + b·Δt_slot); the batch
+leaves every cell advanced to t + B·Δt_slot, the array's time after the batch, and its u_1 is
+kept for the next read (:meth:`CrossbarArray.u1`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..kernels import pulse_streams as pstreams
+from ..kernels import training as tkern
+from ..synapses.population import PULSE_MODE_CODES
+from . import write as _write
+
+__all__ = ["BatchUpdateResult", "write_batch"]
+
+
+@dataclass
+class BatchUpdateResult:
+    """A mini-batch of B outer-product updates: signed pulse counts per sample and weight
+    (B, N_in, N_out; None unless asked for), the pulses written to cells (Σ|count| over cells
+    and samples) and the weight updates whose intended pulse count |η x_i δ_j|/Δw_min exceeded
+    the bit length + ½ (clipped)."""
+
+    counts: np.ndarray | None
+    learning_rate: float
+    scheme: str
+    pulses: int
+    clipped: int
+
+
+def _pulsed_columns(nonzero: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per write, the columns that can be pulsed first (in column order) and their number."""
+    order = np.argsort(~nonzero, axis=1, kind="stable").astype(np.int32)
+    return np.ascontiguousarray(order), nonzero.sum(axis=1).astype(np.int64)
+
+
+def _decay(array, which: str, dt: float) -> np.ndarray:
+    """e^{λ dt} per mode (1|N_cells, m), dt in the chains' time unit, cached per array for the
+    last ``first`` and ``slot`` step (with variation every cell has its own rates: N·m
+    exponentials). Keyed on 12 significant digits as :meth:`ChainPopulation._decay` (times
+    accumulated from different sums repeat a step length only up to rounding)."""
+    key = float(f"{dt:.12g}") if dt > 0 else 0.0
+    cache = array.__dict__.setdefault("_write_decay_cache", {})
+    hit = cache.get(which)
+    if hit is None or hit[0] != key:
+        rates = array.integrator.rates
+        decay = np.exp(rates * key) if key > 0 else np.ones((1, rates.shape[1]))
+        hit = cache[which] = (key, np.ascontiguousarray(decay))
+    return hit[1]
+
+
+def _batch_decay(array, decay_first: np.ndarray, decay_slot: np.ndarray, n_batch: int) -> np.ndarray:
+    """e^{λ Δt_0}·(e^{λ Δt_slot})^B, the decay of a cell no write of the batch pulses, cached for
+    the last (Δt_0, Δt_slot, B) (the same arrays from :func:`_decay` and the same B)."""
+    cache = array.__dict__.setdefault("_write_decay_cache", {})
+    hit = cache.get("batch")
+    if hit is None or hit[0] is not decay_first or hit[1] is not decay_slot or hit[2] != n_batch:
+        hit = cache["batch"] = (decay_first, decay_slot, n_batch,
+                                np.ascontiguousarray(decay_first * decay_slot ** n_batch))
+    return hit[3]
+
+
+def write_batch(array, x: np.ndarray, delta: np.ndarray, eta: float, scheme: str, fused: bool = True,
+                keep_counts: bool = True) -> tuple[BatchUpdateResult, np.ndarray]:
+    """B writes η x_b δ_bᵀ (x (B, N_in), δ (B, N_out), checked by the caller for shape) on
+    ``array`` in consecutive update slots (module docstring). ``fused`` runs the numba kernel,
+    otherwise the NumPy reference (same numbers to rounding). Returns the result and u_1 of
+    every cell after the batch (N_cells,)."""
+    if scheme not in ("stochastic", "deterministic"):
+        raise ValueError(f"unknown write scheme {scheme!r}; expected 'stochastic' or 'deterministic'")
+    x, delta = (np.ascontiguousarray(v) for v in _write.check_inputs(x, delta))
+    n_batch = x.shape[0]
+    bl, dw = int(array.bit_length), float(array.delta_w_min)
+    stochastic = scheme == "stochastic"
+    x_max = np.abs(x).max(axis=1, initial=0.0)
+    d_max = np.abs(delta).max(axis=1, initial=0.0)
+    if stochastic:
+        c = _write.probability_scale(float(x_max.max(initial=0.0)), float(d_max.max(initial=0.0)), eta, dw, bl)
+    elif not (eta > 0 and dw > 0):
+        raise ValueError(f"need learning_rate > 0 and dw_min > 0; got {eta}, {dw}")
+    subkeys = np.empty((n_batch, 3), dtype=np.uint64)
+    (pstreams.write_subkeys if fused else pstreams.write_subkeys_reference)(
+        _write.write_keys(array._write_rng, n_batch), subkeys)
+    if stochastic:
+        rows, cols, row_sign, col_sign = _write.pulse_trains(x, delta, c, bl, subkeys, fused=fused)
+        col_list, col_count = _pulsed_columns(np.any(cols != 0, axis=2))
+    else:
+        rows = cols = np.zeros((1, 1, 1), dtype=np.uint64)
+        row_sign = col_sign = np.zeros((1, 1), dtype=np.int8)
+        col_list, col_count = _pulsed_columns(delta != 0)
+
+    model, pop, integ = array.pulse_model, array.population, array.integrator
+    decay_first = _decay(array, "first", (array.time_s - pop.time_s) / array.time_unit_s)
+    decay_slot = _decay(array, "slot", array.t_update / array.time_unit_s)
+    decay_batch = _batch_decay(array, decay_first, decay_slot, n_batch)
+    target = model.event_size if model.mode == "ideal" else model.target_v
+    counts = np.empty((n_batch, array.n_in, array.n_out) if keep_counts else (1, 1, 1), dtype=np.int32)
+    pulses = np.zeros(array.n_in, dtype=np.int64)
+    clipped = np.zeros(array.n_in, dtype=np.int64)
+    u1 = np.empty(array.n_cells)
+    kernel = tkern.batch_write if fused else tkern.batch_write_reference
+    kernel(pop.x, decay_first, decay_slot, decay_batch, integ.kick, integ.readout, array._rate, float(target),
+           PULSE_MODE_CODES[model.mode], float(model.cycle_noise), integ.clip, float(integ.lower), float(integ.upper),
+           stochastic, rows, cols, row_sign, col_sign, x, delta, d_max, float(eta), dw, bl, col_list, col_count,
+           np.ascontiguousarray(subkeys[:, 2]), array.differential, array.stuck_mask, keep_counts, counts,
+           pulses, clipped, u1)
+    array.time_s += n_batch * array.t_update
+    pop.time_s = array.time_s
+    return BatchUpdateResult(counts if keep_counts else None, eta, scheme, int(pulses.sum()), int(clipped.sum())), u1
