@@ -17,11 +17,21 @@ Cases (all exact, same chain, same events: every synapse gets a ±Δ event with 
 
 On the 2-core reference machine the single-step kernel is compute-bound, not memory-bound:
 fusing steps saves no time there (it reads per-step event arrays with a stride instead).
+
+``--peer brian2`` adds, in the same run, the same network simulated by Brian2 (forward Euler and
+Brian2's exact linear method, numpy and cython runtime targets, one thread; see
+:mod:`neuromorph.bench._brian2_peer`), the O(m) step on one numba thread, and the largest error of
+each against the exact solution (dense propagator ``scipy.linalg.expm(A dt)``) after
+``--peer-steps`` steps on the first ``--peer-subset`` synapses.
+
+``--scaling`` instead measures seconds per step against N at fixed m and against m at fixed N and
+writes the log–log figure (:mod:`neuromorph.bench._scaling`).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
@@ -45,18 +55,58 @@ def add_arguments(parser) -> None:
                         help="steps per call in the fused cases (default 20)")
     parser.add_argument("--repeats", type=int, default=5, help="timing rounds, best is kept (default 5)")
     parser.add_argument("--seed", type=int, default=0)
+    peer = parser.add_argument_group("peer simulator (same network, same events, same run)")
+    peer.add_argument("--peer", choices=["brian2"], default=None,
+                      help="also simulate the network with Brian2 (needs the `bench` extra in its own virtual "
+                           "environment: Brian2 2.9 needs NumPy < 2.3; see docs/performance.md)")
+    peer.add_argument("--peer-steps", type=int, default=20,
+                      help="steps checked against the exact solution, then timed (default 20)")
+    peer.add_argument("--peer-subset", type=int, default=1000,
+                      help="synapses whose error is checked against the exact solution (default 1000)")
+    peer.add_argument("--peer-methods", nargs="+", choices=list(PEER_METHODS), default=list(PEER_METHODS),
+                      help="Brian2 integration methods (default: euler exact)")
+    peer.add_argument("--peer-targets", nargs="+", choices=list(PEER_TARGETS), default=list(PEER_TARGETS),
+                      help="Brian2 runtime code-generation targets (default: numpy cython)")
+    peer.add_argument("--peer-timeout", type=float, default=180.0,
+                      help="seconds allowed to each Brian2 case, code generation included (default 180)")
+    from ._scaling import add_scaling_arguments
+
+    add_scaling_arguments(parser)
+
+
+#: Brian2 methods and targets (:mod:`neuromorph.bench._brian2_peer`; listed here so that --help
+#: works without Brian2)
+PEER_METHODS = ("euler", "exact")
+PEER_TARGETS = ("numpy", "cython")
 
 
 def step_bytes(args) -> float:
     """Memory of one ``bench step`` run: z, u (N x m), w, alpha (N), and the fused run's alpha_run,
     w_run and random draws (steps x N, a few copies), float64."""
     n, m, steps = float(args.synapses), float(args.variables), float(args.fused_steps)
-    return 8.0 * n * (2.0 * m + 3.0) + 8.0 * steps * n * 4.0
+    total = 8.0 * n * (2.0 * m + 3.0) + 8.0 * steps * n * 4.0
+    if getattr(args, "peer", None):  # the events of 2 x peer-steps steps, held by us and by the Brian2 child
+        total += 2 * 8.0 * 2 * float(args.peer_steps) * n + 8.0 * n * m
+    return total
+
+
+def _chain(m: int) -> LinearChain:
+    """The benchmark chain: C_k = 2^(k-1), g_k,k+1 = 0.25·2^-(k-1) (the last one the leak)."""
+    return LinearChain(2.0 ** np.arange(m), 0.25 * 0.5 ** np.arange(m))
 
 
 def run(args) -> int:
+    if getattr(args, "scaling", False):
+        from ._scaling import run_scaling
+
+        return run_scaling(args)
+    peer_version = None
+    if args.peer == "brian2":
+        from ._brian2_peer import require_brian2
+
+        peer_version = require_brian2()  # exit 2 naming the `bench` extra before any work
     n, m = args.synapses, args.variables
-    chain = LinearChain(2.0 ** np.arange(m), 0.25 * 0.5 ** np.arange(m))
+    chain = _chain(m)
     basis = chain.eigenbasis
     dt = 1.0
     rng = np.random.default_rng(args.seed)
@@ -100,7 +150,11 @@ def run(args) -> int:
     meta = {"synapses": n, "variables": m, "event_fraction": args.event_fraction, "fused_steps": steps,
             "repeats": args.repeats, "dt": dt, "cpu_count": os.cpu_count(), "numba_threads": thread_count()}
     figures = _figures(results)
-    if emit(args, "step", {"config": meta, "results": results, "bandwidth": bandwidth, "figures": figures}):
+    payload = {"config": meta, "results": results, "bandwidth": bandwidth, "figures": figures}
+    if args.peer:
+        payload["peer"] = _peer(args, chain, dt, peer_version, results)
+        figures.extend(_peer_figures(payload["peer"]))
+    if emit(args, "step", payload):
         return 0
     print(f"chain stepping, N = {n:,} synapses x m = {m} variables, {meta['cpu_count']} CPUs, "
           f"{meta['numba_threads']} numba threads")
@@ -115,8 +169,100 @@ def run(args) -> int:
     single = results["eigen numba"]["updates_per_second"] / results["eigen numpy"]["updates_per_second"]
     print(f"O(m) numba kernel vs its NumPy reference: {single:.2f}x per single step, "
           f"{fused:.2f}x fused over {steps} steps")
+    if args.peer:
+        _print_peer(payload["peer"])
     print(figure_table(figures))
     return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# the Brian2 peer
+
+
+def _peer(args, chain: LinearChain, dt: float, version: str, results: dict) -> dict:
+    """Brian2 on the same network and events, and our O(m) step on one thread, each with its
+    largest error against the exact solution after ``--peer-steps`` steps."""
+    import scipy.linalg
+
+    from ..kernels import set_thread_count
+    from ._brian2_peer import exact_reference, run_case
+
+    n, m, steps = args.synapses, args.variables, args.peer_steps
+    subset = min(args.peer_subset, n)
+    rng = np.random.default_rng(args.seed + 1)
+    draw = rng.random((2 * steps, n)) < args.event_fraction
+    events = np.where(draw, rng.choice([-1.0, 1.0], size=(2 * steps, n)), 0.0)
+    del draw
+    exact = exact_reference(scipy.linalg.expm(chain.operator() * dt), events[:steps, :subset])
+    basis = chain.eigenbasis
+    decay = np.exp(basis.rates * dt)[None, :]
+    # our O(m) step on the same events: error after `steps` steps (each synapse's arithmetic does not
+    # depend on N or on the threads, so the subset gives the same numbers as the full run)
+    z = np.zeros((subset, m))
+    w = np.empty(subset)
+    for t in range(steps):
+        kern.eigen_step(z, decay, basis.kick[None, :], basis.readout[None, :], np.ascontiguousarray(events[t, :subset]),
+                        np.zeros(1), False, 0.0, 0.0, w)
+    ours_error = float(np.max(np.abs(z @ basis.to_state.T - exact)))
+    z_full, w_full, alpha = np.zeros((n, m)), np.empty(n), np.ascontiguousarray(events[0])
+    threads = thread_count()
+    set_thread_count(1)
+    try:
+        one_thread = best_time(lambda: kern.eigen_step(z_full, decay, basis.kick[None, :], basis.readout[None, :],
+                                                       alpha, np.zeros(1), False, 0.0, 0.0, w_full),
+                               repeats=args.repeats)
+    finally:
+        set_thread_count(threads)
+    del z_full
+    cases = []
+    for target in args.peer_targets:
+        for method in args.peer_methods:
+            print(f"brian2 {method} ({target} target): running {2 * steps} steps of N = {n:,} ...",
+                  file=sys.stderr, flush=True)
+            cases.append(run_case(chain.capacities, chain.couplings, dt, events, steps, method, target, subset,
+                                  exact, args.peer_timeout))
+    return {"simulator": "brian2", "version": version, "runtime_mode": "runtime", "threads": 1, "steps": steps,
+            "checked_synapses": subset, "dt": dt, "max_abs_u_exact": float(np.max(np.abs(exact))),
+            "reference": "dense propagator scipy.linalg.expm(A dt), stepped in float64",
+            "neuromorph": {"eigen numba": {"seconds_per_step": results["eigen numba"]["seconds_per_step"],
+                                           "threads": threads, "max_abs_error": ours_error},
+                           "eigen numba 1 thread": {"seconds_per_step": one_thread, "threads": 1,
+                                                    "max_abs_error": ours_error}},
+            "cases": cases}
+
+
+def _peer_figures(peer: dict) -> list[dict]:
+    """Each Brian2 case that ran: our O(m) step (all threads, and one thread) against it, in
+    seconds per step and in max error against the exact solution."""
+    ours = peer["neuromorph"]
+    out = []
+    for case in peer["cases"]:
+        if case["status"] != "ok":
+            continue
+        label = f"brian2 {case['method']} {case['target']}"
+        for name in ("eigen numba", "eigen numba 1 thread"):
+            out.append(figure(name, ours[name]["seconds_per_step"], "s/step", label, case["seconds_per_step"]))
+        out.append(figure("eigen numba error", ours["eigen numba"]["max_abs_error"], "max|du|", f"{label} error",
+                          case["max_abs_error"], note="largest |u - u_exact| after the checked steps"))
+    return out
+
+
+def _print_peer(peer: dict) -> None:
+    ours = peer["neuromorph"]
+    print(f"peer: Brian2 {peer['version']}, runtime mode, 1 thread; same chain, same events; error = max |u - "
+          f"u_exact| over all variables of {peer['checked_synapses']} synapses after {peer['steps']} steps "
+          f"(max |u_exact| = {peer['max_abs_u_exact']:.3g})")
+    print(f"{'simulator':<32} {'ms/step':>10} {'setup s':>9} {'max error':>11}  note")
+    for name, res in ours.items():
+        print(f"{'neuromorph ' + name + ' (' + str(res['threads']) + ' thr)':<32} {res['seconds_per_step'] * 1e3:>10.3f} "
+              f"{'-':>9} {res['max_abs_error']:>11.2e}")
+    for case in peer["cases"]:
+        label = f"brian2 {case['method']} ({case['target']})"
+        if case["status"] == "ok":
+            print(f"{label:<32} {case['seconds_per_step'] * 1e3:>10.3f} {case['setup_s']:>9.2f} "
+                  f"{case['max_abs_error']:>11.2e}")
+        else:
+            print(f"{label:<32} {'-':>10} {'-':>9} {'-':>11}  {case['status']}: {case['note']}")
 
 
 def _figures(results: dict) -> list[dict]:

@@ -86,14 +86,18 @@ def _harness_options(parser) -> None:
 
 
 def _step_bytes(args) -> float:
-    """bench step: :func:`neuromorph.bench.step.step_bytes`."""
+    """bench step: :func:`neuromorph.bench.step.step_bytes`; with ``--scaling`` the smallest point
+    of the sweep (:func:`neuromorph.bench._scaling.scaling_bytes`; larger points that do not fit
+    are capped one by one, before the work starts)."""
+    from ..bench._scaling import scaling_bytes
     from ..bench.step import step_bytes
 
-    return step_bytes(args)
+    return scaling_bytes(args) if getattr(args, "scaling", False) else step_bytes(args)
 
 
 #: cases whose arrays are sized by options: estimate (bytes) and the options to change
-MEMORY_ESTIMATES = {"step": (_step_bytes, "lower --synapses, --variables or --fused-steps")}
+MEMORY_ESTIMATES = {"step": (_step_bytes, "lower --synapses, --variables or --fused-steps (with --scaling: "
+                                          "--scaling-synapses, --scaling-variables)")}
 
 
 def _harness(case: str, run):
