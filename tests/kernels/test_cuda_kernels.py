@@ -182,13 +182,17 @@ def test_store_items_reproduces_the_cpu_kernel_bit_for_bit(m, levels, bound, q):
 
 def test_a_population_on_cuda_keeps_its_state_on_the_device_and_matches_cpu():
     from neuromorph.synapses.chain import LinearChain
-    from neuromorph.synapses.population import ChainPopulation, run_event_lists, run_per_step
+    from neuromorph.synapses.population import (
+        ChainPopulation,
+        run_event_lists,
+        run_per_step,
+    )
 
     chain = LinearChain(capacities=[1.0, 2.0, 4.0, 8.0], couplings=[0.5, 0.25, 0.125, 0.05])
     pops = {b: ChainPopulation(chain, n=32, bounds=(-1.0, 1.0), backend=b) for b in ("cpu", "cuda")}
     assert not isinstance(pops["cuda"].x, np.ndarray)  # a device array, not a host copy
     u0 = np.random.default_rng(16).uniform(-0.3, 0.3, (32, 4))
-    for backend, pop in pops.items():
+    for pop in pops.values():
         rng = np.random.default_rng(17)
         pop.set_state(u0)
         pop.apply(rng.choice([-0.4, 0.4], 32), 0.1)
@@ -216,7 +220,11 @@ def test_other_integrators_are_refused_on_cuda_with_a_message():
 def test_step_throughput_counts_the_bytes_of_a_resident_step_and_its_bandwidth():
     """The GPU benchmark entry point: bytes per step = (16·m + 16)·N for shared parameters (state
     read + written, α read, u_1 written), bandwidth = bytes / time, fraction = bandwidth / peak."""
-    from neuromorph.kernels.cuda.bench import cpu_step_throughput, step_bytes, step_throughput
+    from neuromorph.kernels.cuda.bench import (
+        cpu_step_throughput,
+        step_bytes,
+        step_throughput,
+    )
 
     result = step_throughput(40, 3, steps=2, peak=1e6)
     assert result["bytes_per_step"] == step_bytes(40, 3) == 40 * (16 * 3 + 16)
@@ -242,8 +250,8 @@ if not _CUDA_HERE:
         env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
         proc = subprocess.run([sys.executable, "-m", "pytest", str(Path(__file__)), "-q", "-p", "no:cacheprovider",
                                "-o", "addopts=", "-W", "error::RuntimeWarning"],
-                              capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[2],
-                              timeout=600)
+                              check=False, capture_output=True, text=True, env=env,
+                              cwd=Path(__file__).resolve().parents[2], timeout=600)
         tail = proc.stdout[-4000:] + proc.stderr[-2000:]
         assert proc.returncode == 0, tail
         summary = proc.stdout.strip().splitlines()[-1]

@@ -33,7 +33,7 @@ __all__ = ["SIMULATOR", "THREADS_PER_BLOCK", "blocks_for", "to_device_layout", "
            "u64_mul", "u64_add", "floor"]
 
 #: True when numba.cuda is the CUDA simulator (NUMBA_ENABLE_CUDASIM=1 before numba.cuda was imported)
-SIMULATOR = hasattr(cuda, "simulator") and cuda.to_device.__module__.startswith("numba.cuda.simulator")
+SIMULATOR = "simulator" in getattr(cuda.to_device, "__module__", "")
 
 #: threads per block: a multiple of the warp size (32); 128 keeps several blocks resident per SM.
 #: The simulator runs every thread of a block as a Python thread, so there one warp per block
@@ -81,19 +81,19 @@ if SIMULATOR:
 else:  # pragma: no cover - needs a GPU
     from numba.cuda import libdevice
 
-    @cuda.jit(device=True, inline=True)
+    @cuda.jit(device=True)
     def mul(a, b):
         return libdevice.dmul_rn(a, b)
 
-    @cuda.jit(device=True, inline=True)
+    @cuda.jit(device=True)
     def add(a, b):
         return libdevice.dadd_rn(a, b)
 
-    @cuda.jit(device=True, inline=True)
+    @cuda.jit(device=True)
     def u64_mul(a, b):
         return a * b
 
-    @cuda.jit(device=True, inline=True)
+    @cuda.jit(device=True)
     def u64_add(a, b):
         return a + b
 
@@ -103,6 +103,6 @@ if SIMULATOR:
     def floor(x):
         return np.floor(x)
 else:  # pragma: no cover - needs a GPU
-    @cuda.jit(device=True, inline=True)
+    @cuda.jit(device=True)
     def floor(x):
         return libdevice.floor(x)

@@ -120,7 +120,8 @@ class DeviceNetworkState:
     def __init__(self, state: np.ndarray, mask: np.ndarray, lower: np.ndarray, diag: np.ndarray, upper: np.ndarray):
         self.state = cuda.to_device(np.ascontiguousarray(np.moveaxis(state, 2, 0)))
         self.mask = cuda.to_device(np.ascontiguousarray(mask, dtype=np.uint8))
-        self.lower, self.diag, self.upper = (cuda.to_device(np.ascontiguousarray(a, float)) for a in (lower, diag, upper))
+        self.lower, self.diag, self.upper = (cuda.to_device(np.ascontiguousarray(a, float))
+                                             for a in (lower, diag, upper))
 
     def store(self, items: np.ndarray, first_item: int, key, q: float, levels: int, bound: float) -> None:
         """Store ``items`` (n, N) int8 ±1, the first being item ``first_item`` of the stream."""
