@@ -10,7 +10,13 @@ periphery, resized), and the fused per-batch update kernel against its NumPy ref
               ``--tile-samples`` images (default 60,000; the rate is per sample, so a shorter
               run measures the same rate)
 * ``kernel``  one batch (64 writes) of ``CrossbarArray.update_batch`` on a 784 × 256 tile: the
-              numba kernel vs the NumPy reference (same pulses, same draws)
+              fused numba write (:func:`neuromorph.kernels.training.batch_write`: pulse trains,
+              coincidences, cycle noise and lazy relaxation) vs its NumPy reference (the same
+              trains and draws, slot-by-slot relaxation)
+
+``--json [FILE]`` (added by :mod:`neuromorph.cli.bench`) writes the common report of
+:mod:`neuromorph.bench.report`: tile vs float samples/s per rule (ratio = tiles/float, the
+target is ≥ 0.1) and the fused update vs its reference.
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from ..kernels import thread_count
-from ..outputs import dumps_strict
 from . import best_time
+from .report import emit, figure, figure_table
 
 DESCRIPTION = "training samples/s: 784-256-256-10 BP and PFA on float weights vs proton-transistor tiles; fused batch update kernel vs NumPy"
 EXAMPLE = "Example: neuromorph bench train --tile-samples 2048"
@@ -38,7 +44,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
     parser.add_argument("--repeats", type=int, default=3, help="kernel timing rounds, best kept (default 3)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
 def _train(net, x, y, batch: int) -> float:
@@ -90,8 +95,12 @@ def run(args) -> int:
               "speedup": ref_s / fused_s}
     meta = {"card": str(args.card), "cpu_count": os.cpu_count(), "numba_threads": thread_count(),
             "layers": LAYERS, "batch": args.batch}
-    if args.json:
-        print(dumps_strict({"config": meta, "rules": results, "kernel": kernel}))
+    figures = [figure(f"{kind} tile training", r["tile_samples_per_s"], "samples/s", f"{kind} float weights",
+                      r["float_samples_per_s"], lower_is_better=False,
+                      note="target: tiles within 10x of float (ratio >= 0.1)") for kind, r in results.items()]
+    figures.append(figure("fused batch update", fused_s, "s/batch", "NumPy reference", ref_s,
+                          note="target >= 5x"))
+    if emit(args, "train", {"config": meta, "results": {"rules": results, "kernel": kernel}, "figures": figures}):
         return 0
     print(f"training throughput, Fashion-MNIST {'-'.join(map(str, LAYERS))}, batch {args.batch}, "
           f"{Path(args.card).name} tiles, {meta['cpu_count']} CPUs, {meta['numba_threads']} numba threads")
@@ -104,4 +113,5 @@ def run(args) -> int:
     print(f"fused batch update ({kernel['writes']} rank-1 writes on {kernel['cells']:,} cells): numba "
           f"{kernel['fused_s'] * 1e3:.1f} ms, NumPy reference {kernel['reference_s'] * 1e3:.1f} ms -> "
           f"{kernel['speedup']:.1f}x")
+    print(figure_table(figures))
     return 0
