@@ -128,7 +128,7 @@ def memory_experiment(devices: list, config: MemoryConfig, method: str = "both",
             ds[name].attrs.update({"long_name": long_name, "units": "s" if "lifetime" in name else "1"})
     ds.attrs.update({"title": "neuromorph memory-signal experiment", "n_synapses": config.n_synapses,
                      "trials": config.trials, "rate_hz": config.rate, "events": config.events,
-                     "criterion": config.criterion, "method": method, "seed": int(seed),
+                     "criterion": config.criterion, "method": method, "seed": int(seed), "backend": backend,
                      "definitions": "overlap h = mean_n xi_n*pi*(w_n - w_rest); signal = E[h]; noise = "
                                     "sqrt(E[(w - w_rest)^2]/N) (stationary, never-stored pattern); SNR = signal/noise"})
     return ds
