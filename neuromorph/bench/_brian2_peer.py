@@ -37,6 +37,7 @@ import multiprocessing
 import tempfile
 import time
 import traceback
+from pathlib import Path
 
 import numpy as np
 
@@ -44,7 +45,13 @@ from ..errors import InvalidParameterError
 
 __all__ = ["INSTALL", "METHODS", "TARGETS", "require_brian2", "chain_equations", "exact_reference", "run_case"]
 
-INSTALL = ("python -m venv /tmp/venv-brian2 && /tmp/venv-brian2/bin/pip install -e '/path/to/neuromorph[bench]' "
+def _source_tree() -> str:
+    root = Path(__file__).resolve().parents[2]
+    return str(root) if (root / "pyproject.toml").is_file() else "neuromorph"
+
+
+#: the exact install command of the peer's environment
+INSTALL = (f"python -m venv /tmp/venv-brian2 && /tmp/venv-brian2/bin/pip install -e '{_source_tree()}[bench]' "
            "and run /tmp/venv-brian2/bin/neuromorph bench step --peer brian2")
 METHODS = ("euler", "exact")
 TARGETS = ("numpy", "cython")

@@ -95,16 +95,22 @@ def _chain(m: int) -> LinearChain:
     return LinearChain(2.0 ** np.arange(m), 0.25 * 0.5 ** np.arange(m))
 
 
+def check(args) -> str | None:
+    """Before any work (called by the harness): with ``--peer brian2``, Brian2's version, or exit 2
+    naming the `bench` extra and the install command when Brian2 cannot be imported."""
+    if getattr(args, "peer", None) == "brian2" and not getattr(args, "scaling", False):
+        from ._brian2_peer import require_brian2
+
+        return require_brian2()
+    return None
+
+
 def run(args) -> int:
     if getattr(args, "scaling", False):
         from ._scaling import run_scaling
 
         return run_scaling(args)
-    peer_version = None
-    if args.peer == "brian2":
-        from ._brian2_peer import require_brian2
-
-        peer_version = require_brian2()  # exit 2 naming the `bench` extra before any work
+    peer_version = check(args)
     n, m = args.synapses, args.variables
     chain = _chain(m)
     basis = chain.eigenbasis

@@ -16,7 +16,8 @@ Every case gets, from this module:
   (default every CPU this process may use) and ``--blas-threads K`` BLAS/OpenMP threads
   (default 1), N × K <= the available CPUs, applied for the whole case, printed in the table
   header and recorded in the JSON;
-* the memory check of :data:`MEMORY_ESTIMATES` before any array is allocated.
+* the case's own ``check(args)`` (optional; e.g. ``bench step --peer brian2`` without Brian2) and
+  the memory check of :data:`MEMORY_ESTIMATES`, before any array is allocated.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def register(sub) -> None:
         module.add_arguments(case)
         _common_validation(case)
         _harness_options(case)
-        case.set_defaults(func=_harness(name, module.run))
+        case.set_defaults(func=_harness(name, module))
 
 
 #: a whole-number bench option above this is refused at parse time (sizes, repeats, counts)
@@ -100,9 +101,11 @@ MEMORY_ESTIMATES = {"step": (_step_bytes, "lower --synapses, --variables or --fu
                                           "--scaling-synapses, --scaling-variables)")}
 
 
-def _harness(case: str, run):
-    """Wrap a case's ``run``: check --json FILE and memory, then run under the thread policy."""
+def _harness(case: str, module):
+    """Wrap a case's ``run``: check --json FILE, the case's own ``check(args)`` (optional: raises a
+    NeuromorphError, exit 2) and memory, then run under the thread policy."""
     estimate = MEMORY_ESTIMATES.get(case)
+    run, check = module.run, getattr(module, "check", None)
 
     def wrapped(args) -> int:
         target = getattr(args, "json", None)
@@ -110,6 +113,8 @@ def _harness(case: str, run):
             out = output_file(target, f"bench_{case}.json", option="--json")
             path = out.path(out.suffixes[0])
             args.json, args._json_replaces = str(path), path in out.existing
+        if check is not None:
+            check(args)
         if estimate is not None:
             check_memory(estimate[0](args), f"bench {case}", estimate[1])
         try:
