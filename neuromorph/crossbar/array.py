@@ -88,6 +88,8 @@ class CrossbarArray:
         self._u1, self._u1_version = None, -1
         self._g_cache = None
         self._g2_cache = None
+        self._stuck_mask = None
+        self._write_decay_cache = {}    # e^{λ dt} tables of the batch write (neuromorph.crossbar.batch_write)
         self.time_unit_s = self.population.time_unit_s
         self.time_s = 0.0
 
@@ -323,12 +325,10 @@ class CrossbarArray:
     @property
     def stuck_mask(self) -> np.ndarray:
         """Boolean mask of the stuck cells (N_cells,)."""
-        mask = getattr(self, "_stuck_mask", None)
-        if mask is None:
-            mask = np.zeros(self.n_cells, dtype=bool)
-            mask[self._cells.stuck] = True
-            self._stuck_mask = mask
-        return mask
+        if self._stuck_mask is None:
+            self._stuck_mask = np.zeros(self.n_cells, dtype=bool)
+            self._stuck_mask[self._cells.stuck] = True
+        return self._stuck_mask
 
     # ---- checkpoints ------------------------------------------------------ #
     def snapshot(self) -> dict[str, np.ndarray]:

@@ -54,7 +54,7 @@ def _decay(array, which: str, dt: float) -> np.ndarray:
     exponentials). Keyed on 12 significant digits as :meth:`ChainPopulation._decay` (times
     accumulated from different sums repeat a step length only up to rounding)."""
     key = float(f"{dt:.12g}") if dt > 0 else 0.0
-    cache = array.__dict__.setdefault("_write_decay_cache", {})
+    cache = array._write_decay_cache
     hit = cache.get(which)
     if hit is None or hit[0] != key:
         rates = array.integrator.rates
@@ -66,7 +66,7 @@ def _decay(array, which: str, dt: float) -> np.ndarray:
 def _batch_decay(array, decay_first: np.ndarray, decay_slot: np.ndarray, n_batch: int) -> np.ndarray:
     """e^{λ Δt_0}·(e^{λ Δt_slot})^B, the decay of a cell no write of the batch pulses, cached for
     the last (Δt_0, Δt_slot, B) (the same arrays from :func:`_decay` and the same B)."""
-    cache = array.__dict__.setdefault("_write_decay_cache", {})
+    cache = array._write_decay_cache
     hit = cache.get("batch")
     if hit is None or hit[0] is not decay_first or hit[1] is not decay_slot or hit[2] != n_batch:
         hit = cache["batch"] = (decay_first, decay_slot, n_batch,
