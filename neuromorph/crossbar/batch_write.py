@@ -48,18 +48,25 @@ def _pulsed_columns(nonzero: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(order), nonzero.sum(axis=1).astype(np.int64)
 
 
+#: a cached e^{λ dt'} serves a step dt when |λ|·|dt − dt'| ≤ this for every rate: the factors
+#: then differ by at most ~2 ulp (steps between the same events, computed as differences of
+#: growing clock readings, repeat only up to the clock's rounding)
+_REUSE = 4 * 2.0 ** -52
+
+
 def _decay(array, which: str, dt: float) -> np.ndarray:
     """e^{λ dt} per mode (1|N_cells, m), dt in the chains' time unit, cached per array for the
     last ``first`` and ``slot`` step (with variation every cell has its own rates: N·m
-    exponentials). Keyed on 12 significant digits as :meth:`ChainPopulation._decay` (times
-    accumulated from different sums repeat a step length only up to rounding)."""
-    key = float(f"{dt:.12g}") if dt > 0 else 0.0
+    exponentials per table)."""
     cache = array._write_decay_cache
+    rates = array.integrator.rates
+    if "lambda_max" not in cache:
+        cache["lambda_max"] = float(np.abs(rates).max(initial=0.0))
+    dt = max(float(dt), 0.0)
     hit = cache.get(which)
-    if hit is None or hit[0] != key:
-        rates = array.integrator.rates
-        decay = np.exp(rates * key) if key > 0 else np.ones((1, rates.shape[1]))
-        hit = cache[which] = (key, np.ascontiguousarray(decay))
+    if hit is None or abs(dt - hit[0]) * cache["lambda_max"] > _REUSE:
+        decay = np.exp(rates * dt) if dt > 0 else np.ones((1, rates.shape[1]))
+        hit = cache[which] = (dt, np.ascontiguousarray(decay))
     return hit[1]
 
 

@@ -135,9 +135,10 @@ def pulse_trains(x, delta, c: float, bit_length: int, subkeys: np.ndarray, fused
     trains = pstreams.pulse_trains if fused else pstreams.pulse_trains_reference
     out = []
     for v, s in ((x, 0), (delta, 1)):
-        words = np.empty(v.shape + (n_words,), dtype=np.uint64)
-        trains(np.ascontiguousarray(c * np.abs(v)), np.ascontiguousarray(subkeys[:, s]), int(bit_length), words)
-        out.append(words)
+        words = np.empty((v.size, n_words), dtype=np.uint64)
+        trains(np.ascontiguousarray(c * np.abs(v)).reshape(-1), np.ascontiguousarray(subkeys[:, s]), int(bit_length),
+               words)
+        out.append(words.reshape(v.shape + (n_words,)))
     return out[0], out[1], np.sign(x).astype(np.int8), np.sign(delta).astype(np.int8)
 
 

@@ -31,6 +31,8 @@ import math
 
 import numpy as np
 
+from numba import prange
+
 from ._jit import inline_helper, population_kernel
 from .familiarity import splitmix64, splitmix64_reference
 
@@ -66,28 +68,30 @@ def write_subkeys_reference(keys, out):
 
 @population_kernel
 def pulse_trains(probs, keys, bit_length, words_out):
-    """Packed Bernoulli pulse trains of every line of every write (module docstring): ``probs``
-    (B, N) firing probabilities, ``keys`` (B,) the line sub-keys (K_row or K_col) of the writes,
-    ``words_out`` (B, N, W) uint64 receives the trains (W = :func:`train_words`)."""
-    n_batch, n_lines = probs.shape
-    n_words = words_out.shape[2]
+    """Packed Bernoulli pulse trains of every line of every write (module docstring), parallel
+    over (write, line): ``probs`` (B·N,) firing probabilities, write-major (entry b·N + ℓ is line
+    ℓ of write b), ``keys`` (B,) the line sub-keys (K_row or K_col) of the writes, ``words_out``
+    (B·N, W) uint64 receives the trains (W = :func:`train_words`)."""
+    n_total = probs.shape[0]
+    n_lines = n_total // keys.shape[0]
+    n_words = words_out.shape[1]
     half = np.uint64((bit_length + 1) // 2)
-    for b in range(n_batch):
-        key = keys[b]
-        for line in range(n_lines):
-            p = probs[b, line]
-            for w in range(n_words):
-                words_out[b, line, w] = np.uint64(0)
-            if p <= 0.0:
-                continue
-            base = np.uint64(line) * half
-            for t2 in range((bit_length + 1) // 2):
-                z = splitmix64(key, base + np.uint64(t2))
-                t = 2 * t2
-                if np.float64(z >> _S32) * _TO_UNIT32 < p:
-                    words_out[b, line, t // 64] |= np.uint64(1) << np.uint64(t % 64)
-                if t + 1 < bit_length and np.float64(z & _LOW32) * _TO_UNIT32 < p:
-                    words_out[b, line, (t + 1) // 64] |= np.uint64(1) << np.uint64((t + 1) % 64)
+    for k in prange(n_total):
+        line = k % n_lines
+        key = keys[k // n_lines]
+        p = probs[k]
+        for w in range(n_words):
+            words_out[k, w] = np.uint64(0)
+        if p <= 0.0:
+            continue
+        base = np.uint64(line) * half
+        for t2 in range((bit_length + 1) // 2):
+            z = splitmix64(key, base + np.uint64(t2))
+            t = 2 * t2
+            if np.float64(z >> _S32) * _TO_UNIT32 < p:
+                words_out[k, t // 64] |= np.uint64(1) << np.uint64(t % 64)
+            if t + 1 < bit_length and np.float64(z & _LOW32) * _TO_UNIT32 < p:
+                words_out[k, (t + 1) // 64] |= np.uint64(1) << np.uint64((t + 1) % 64)
 
 
 def pulse_trains_reference(probs, keys, bit_length, words_out):
@@ -95,7 +99,8 @@ def pulse_trains_reference(probs, keys, bit_length, words_out):
     :func:`neuromorph.kernels.crossbar.pack_bits`."""
     from .crossbar import pack_bits
 
-    n_batch, n_lines = probs.shape
+    n_batch = keys.shape[0]
+    n_lines = probs.shape[0] // n_batch
     half = (bit_length + 1) // 2
     counters = (np.arange(n_lines, dtype=np.uint64)[:, None] * np.uint64(half)
                 + np.arange(half, dtype=np.uint64)[None, :])
@@ -104,7 +109,7 @@ def pulse_trains_reference(probs, keys, bit_length, words_out):
         u = np.empty((n_lines, 2 * half))
         u[:, 0::2] = (z >> _S32).astype(np.float64) * _TO_UNIT32
         u[:, 1::2] = (z & _LOW32).astype(np.float64) * _TO_UNIT32
-        words_out[b] = pack_bits(u[:, :bit_length] < probs[b][:, None])
+        words_out[b * n_lines:(b + 1) * n_lines] = pack_bits(u[:, :bit_length] < probs[b * n_lines:(b + 1) * n_lines, None])
 
 
 @inline_helper

@@ -264,22 +264,21 @@ def test_pulse_trains_kernel_matches_reference_and_fires_with_probability_p():
 
     rng = np.random.default_rng(4)
     for bl in (1, 31, 64, 65, 100):
-        probs = np.tile(np.array([0.0, 0.05, 0.5, 0.93, 1.0]), (3, 1))
+        probs = np.tile(np.array([0.0, 0.05, 0.5, 0.93, 1.0]), 3)       # 3 writes x 5 lines
         keys = rng.integers(0, 2**63, size=3).astype(np.uint64)
-        fast = np.empty((3, 5, ps.train_words(bl)), np.uint64)
+        fast = np.empty((15, ps.train_words(bl)), np.uint64)
         ref = np.empty_like(fast)
         ps.pulse_trains(probs, keys, bl, fast)
         ps.pulse_trains_reference(probs, keys, bl, ref)
         np.testing.assert_array_equal(fast, ref)
-        bits = np.unpackbits(fast.view(np.uint8), axis=2, bitorder="little")
+        bits = np.unpackbits(fast.reshape(3, 5, -1).view(np.uint8), axis=2, bitorder="little")
         assert not bits[:, :, bl:].any() and not bits[:, 0].any() and bits[:, 4, :bl].all()
     n_writes, bl = 2000, 31
-    probs = np.tile(np.array([0.05, 0.5, 0.93]), (n_writes, 1))
-    words = np.empty((n_writes, 3, 1), np.uint64)
-    ps.pulse_trains(probs, rng.integers(0, 2**63, size=n_writes).astype(np.uint64), bl, words)
-    bits = np.unpackbits(words.view(np.uint8), axis=2, bitorder="little")[:, :, :bl]
+    p = np.array([0.05, 0.5, 0.93])
+    words = np.empty((n_writes * 3, 1), np.uint64)     # ≥ 4096 rows: the parallel build
+    ps.pulse_trains(np.tile(p, n_writes), rng.integers(0, 2**63, size=n_writes).astype(np.uint64), bl, words)
+    bits = np.unpackbits(words.reshape(n_writes, 3, 1).view(np.uint8), axis=2, bitorder="little")[:, :, :bl]
     frac = bits.mean(axis=(0, 2))
-    p = probs[0]
     assert np.all(np.abs(frac - p) < 5 * np.sqrt(p * (1 - p) / (n_writes * bl)))
 
 
