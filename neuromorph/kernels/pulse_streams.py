@@ -80,18 +80,18 @@ def pulse_trains(probs, keys, bit_length, words_out):
         line = k % n_lines
         key = keys[k // n_lines]
         p = probs[k]
-        for w in range(n_words):
-            words_out[k, w] = np.uint64(0)
-        if p <= 0.0:
-            continue
         base = np.uint64(line) * half
-        for t2 in range((bit_length + 1) // 2):
-            z = splitmix64(key, base + np.uint64(t2))
-            t = 2 * t2
-            if np.float64(z >> _S32) * _TO_UNIT32 < p:
-                words_out[k, t // 64] |= np.uint64(1) << np.uint64(t % 64)
-            if t + 1 < bit_length and np.float64(z & _LOW32) * _TO_UNIT32 < p:
-                words_out[k, (t + 1) // 64] |= np.uint64(1) << np.uint64((t + 1) % 64)
+        for w in range(n_words):
+            word = np.uint64(0)
+            if p > 0.0:
+                # 64 is even: the two uniforms of one hash never straddle two words
+                for t in range(64 * w, min(bit_length, 64 * w + 64), 2):
+                    z = splitmix64(key, base + np.uint64(t // 2))
+                    if np.float64(z >> _S32) * _TO_UNIT32 < p:
+                        word |= np.uint64(1) << np.uint64(t - 64 * w)
+                    if t + 1 < bit_length and np.float64(z & _LOW32) * _TO_UNIT32 < p:
+                        word |= np.uint64(1) << np.uint64(t + 1 - 64 * w)
+            words_out[k, w] = word
 
 
 def pulse_trains_reference(probs, keys, bit_length, words_out):
