@@ -67,6 +67,9 @@ def add_arguments(parser) -> None:
                       help="Brian2 integration methods (default: euler exact)")
     peer.add_argument("--peer-targets", nargs="+", choices=list(PEER_TARGETS), default=list(PEER_TARGETS),
                       help="Brian2 runtime code-generation targets (default: numpy cython)")
+    peer.add_argument("--peer-substeps", type=int, nargs="+", default=[1], metavar="K",
+                      help="Brian2 Euler steps of dt/K per step dt, one case per K, to see what accuracy costs "
+                           "(default 1; e.g. 1 10 100)")
     peer.add_argument("--peer-timeout", type=float, default=180.0,
                       help="seconds allowed to each Brian2 case, code generation included (default 180)")
     from ._scaling import add_scaling_arguments
@@ -85,8 +88,8 @@ def step_bytes(args) -> float:
     w_run and random draws (steps x N, a few copies), float64."""
     n, m, steps = float(args.synapses), float(args.variables), float(args.fused_steps)
     total = 8.0 * n * (2.0 * m + 3.0) + 8.0 * steps * n * 4.0
-    if getattr(args, "peer", None):  # the events of 2 x peer-steps steps, held by us and by the Brian2 child
-        total += 2 * 8.0 * 2 * float(args.peer_steps) * n + 8.0 * n * m
+    if getattr(args, "peer", None):  # the events of 4 x peer-steps steps (and their draws), Brian2's state
+        total += 3 * 8.0 * 4 * float(args.peer_steps) * n + 2 * 8.0 * n * m
     return total
 
 
@@ -196,8 +199,8 @@ def _peer(args, chain: LinearChain, dt: float, version: str, results: dict) -> d
     n, m, steps = args.synapses, args.variables, args.peer_steps
     subset = min(args.peer_subset, n)
     rng = np.random.default_rng(args.seed + 1)
-    draw = rng.random((2 * steps, n)) < args.event_fraction
-    events = np.where(draw, rng.choice([-1.0, 1.0], size=(2 * steps, n)), 0.0)
+    draw = rng.random((4 * steps, n)) < args.event_fraction
+    events = np.where(draw, rng.choice([-1.0, 1.0], size=(4 * steps, n)), 0.0)
     del draw
     exact = exact_reference(scipy.linalg.expm(chain.operator() * dt), events[:steps, :subset])
     basis = chain.eigenbasis
@@ -212,27 +215,36 @@ def _peer(args, chain: LinearChain, dt: float, version: str, results: dict) -> d
     ours_error = float(np.max(np.abs(z @ basis.to_state.T - exact)))
     z_full, w_full, alpha = np.zeros((n, m)), np.empty(n), np.ascontiguousarray(events[0])
     threads = thread_count()
-    set_thread_count(1)
-    try:
-        one_thread = best_time(lambda: kern.eigen_step(z_full, decay, basis.kick[None, :], basis.readout[None, :],
-                                                       alpha, np.zeros(1), False, 0.0, 0.0, w_full),
-                               repeats=args.repeats)
-    finally:
-        set_thread_count(threads)
-    del z_full
+    expm_sub = {k: scipy.linalg.expm(chain.operator() * dt / k) for k in sorted(set(args.peer_substeps)) if k > 1}
+
+    def ours_one_thread() -> float:
+        set_thread_count(1)
+        try:
+            return best_time(lambda: kern.eigen_step(z_full, decay, basis.kick[None, :], basis.readout[None, :],
+                                                     alpha, np.zeros(1), False, 0.0, 0.0, w_full), repeats=args.repeats)
+        finally:
+            set_thread_count(threads)
+
     cases = []
     for target in args.peer_targets:
         for method in args.peer_methods:
-            print(f"brian2 {method} ({target} target): running {2 * steps} steps of N = {n:,} ...",
-                  file=sys.stderr, flush=True)
-            cases.append(run_case(chain.capacities, chain.couplings, dt, events, steps, method, target, subset,
-                                  exact, args.peer_timeout))
+            for k in sorted(set(args.peer_substeps)) if method == "euler" else [1]:
+                print(f"brian2 {method} ({target} target, {k} substep(s) per step): running {(1 + 3 * args.repeats) * steps} steps of "
+                      f"N = {n:,} ...", file=sys.stderr, flush=True)
+                reference = exact if k == 1 else exact @ expm_sub[k].T
+                case = run_case(chain.capacities, chain.couplings, dt, events, steps, method, target, subset,
+                                reference, args.peer_timeout, substeps=k, rounds=args.repeats)
+                # our one-thread step again, right after the Brian2 case: the same machine load
+                case["neuromorph_1_thread_seconds_per_step"] = ours_one_thread()
+                cases.append(case)
+    del z_full
     return {"simulator": "brian2", "version": version, "runtime_mode": "runtime", "threads": 1, "steps": steps,
             "checked_synapses": subset, "dt": dt, "max_abs_u_exact": float(np.max(np.abs(exact))),
             "reference": "dense propagator scipy.linalg.expm(A dt), stepped in float64",
             "neuromorph": {"eigen numba": {"seconds_per_step": results["eigen numba"]["seconds_per_step"],
                                            "threads": threads, "max_abs_error": ours_error},
-                           "eigen numba 1 thread": {"seconds_per_step": one_thread, "threads": 1,
+                           "eigen numba 1 thread": {"seconds_per_step": min(c["neuromorph_1_thread_seconds_per_step"]
+                                                                            for c in cases), "threads": 1,
                                                     "max_abs_error": ours_error}},
             "cases": cases}
 
@@ -243,11 +255,14 @@ def _peer_figures(peer: dict) -> list[dict]:
     ours = peer["neuromorph"]
     out = []
     for case in peer["cases"]:
-        if case["status"] != "ok":
+        if case["status"] not in ("ok", "unresolved"):
             continue
-        label = f"brian2 {case['method']} {case['target']}"
-        for name in ("eigen numba", "eigen numba 1 thread"):
-            out.append(figure(name, ours[name]["seconds_per_step"], "s/step", label, case["seconds_per_step"]))
+        label = f"brian2 {case['method']} {case['target']}" + (f" dt/{case['substeps']}" if case["substeps"] > 1 else "")
+        if case["status"] == "ok":
+            out.append(figure("eigen numba", ours["eigen numba"]["seconds_per_step"], "s/step", label,
+                              case["seconds_per_step"]))
+            out.append(figure("eigen numba 1 thread", case["neuromorph_1_thread_seconds_per_step"], "s/step", label,
+                              case["seconds_per_step"], note="ours on one thread, measured right after this case"))
         out.append(figure("eigen numba error", ours["eigen numba"]["max_abs_error"], "max|du|", f"{label} error",
                           case["max_abs_error"], note="largest |u - u_exact| after the checked steps"))
     return out
@@ -263,10 +278,12 @@ def _print_peer(peer: dict) -> None:
         print(f"{'neuromorph ' + name + ' (' + str(res['threads']) + ' thr)':<32} {res['seconds_per_step'] * 1e3:>10.3f} "
               f"{'-':>9} {res['max_abs_error']:>11.2e}")
     for case in peer["cases"]:
-        label = f"brian2 {case['method']} ({case['target']})"
+        label = f"brian2 {case['method']} ({case['target']}" + (f", dt/{case['substeps']})" if case["substeps"] > 1
+                                                               else ")")
         if case["status"] == "ok":
             print(f"{label:<32} {case['seconds_per_step'] * 1e3:>10.3f} {case['setup_s']:>9.2f} "
-                  f"{case['max_abs_error']:>11.2e}")
+                  f"{case['max_abs_error']:>11.2e}  ours on 1 thread right after: "
+                  f"{case['neuromorph_1_thread_seconds_per_step'] * 1e3:.3f} ms")
         else:
             print(f"{label:<32} {'-':>10} {'-':>9} {'-':>11}  {case['status']}: {case['note']}")
 

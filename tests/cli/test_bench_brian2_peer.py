@@ -41,7 +41,9 @@ def test_brian2_euler_and_exact_against_the_exact_solution(run_cli):
     doc = json.loads(out)
     peer = doc["peer"]
     cases = {case["method"]: case for case in peer["cases"]}
-    assert set(cases) == {"euler", "exact"} and all(c["status"] == "ok" for c in cases.values()), cases
+    # "unresolved": at this tiny N Brian2's per-run overhead may vary more than the steps cost, so
+    # no time per step can be given; the accuracy is checked all the same
+    assert set(cases) == {"euler", "exact"} and all(c["status"] in ("ok", "unresolved") for c in cases.values())
     ours = peer["neuromorph"]["eigen numba"]["max_abs_error"]
     # the eigen step is exact up to float64 rounding accumulated over 6 steps of |u| <= a few units
     assert ours < 1e-12
@@ -52,8 +54,8 @@ def test_brian2_euler_and_exact_against_the_exact_solution(run_cli):
     # per time unit leaves errors of order 1e-2 after a few steps
     assert cases["euler"]["max_abs_error"] > 1e-3
     names = {(f["name"], f["baseline"]) for f in doc["figures"]}
-    assert ("eigen numba 1 thread", "brian2 euler numpy") in names
     assert ("eigen numba error", "brian2 exact numpy error") in names
+    assert ("eigen numba 1 thread", "brian2 euler numpy") in names or cases["euler"]["status"] == "unresolved"
 
 
 @NEEDS_BRIAN2
