@@ -316,10 +316,8 @@ class CrossbarArray:
                 or x.shape[0] != delta.shape[0]:
             raise ValueError(f"update_batch needs x of shape (B, {self.n_in}) and delta of shape (B, {self.n_out}), "
                              f"got {x.shape} and {delta.shape}")
-        result, u1 = write_batch(self, x, delta, eta, scheme, fused=fused, keep_counts=keep_counts)
+        result = write_batch(self, x, delta, eta, scheme, fused=fused, keep_counts=keep_counts)
         self._version += 1
-        # every cell was brought to the array's time by the write: u_1 is current until the next change
-        self._u1, self._u1_version = u1, self._version
         return result
 
     @property

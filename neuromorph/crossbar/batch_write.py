@@ -9,9 +9,11 @@ is a counter-based function of K_b and of the line or cell it belongs to
 (:mod:`neuromorph.kernels.pulse_streams`). The numbers therefore do not depend on the thread
 count or on how writes are grouped into calls.
 
-Timing: write b is applied at the start of update slot b (array time t + b·Δt_slot); the batch
-leaves every cell advanced to t + B·Δt_slot, the array's time after the batch, and its u_1 is
-kept for the next read (:meth:`CrossbarArray.u1`).
+Timing: write b is applied at the start of update slot b (array time t + b·Δt_slot); the array's
+time after the batch is t + B·Δt_slot. The population's clock t_0 does not move: pulsed cells are
+written in its frame (:mod:`neuromorph.kernels.training`) and the next read advances every cell
+from t_0, as it would after any wait. Only when the batch would reach |λ|·(t − t_0) > 40 (long
+writing without reads) is the population advanced to t first.
 """
 
 from __future__ import annotations
@@ -54,39 +56,36 @@ def _pulsed_columns(nonzero: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 _REUSE = 4 * 2.0 ** -52
 
 
+#: largest |λ|·(t − t_0) a batch may span in the population's frame (1/F ≤ e^40 ≈ 2·10^17)
+MAX_FRAME = 40.0
+
+
+def _lambda_max(array) -> float:
+    cache = array._write_decay_cache
+    if "lambda_max" not in cache:
+        cache["lambda_max"] = float(np.abs(array.integrator.rates).max(initial=0.0))
+    return cache["lambda_max"]
+
+
 def _decay(array, which: str, dt: float) -> np.ndarray:
     """e^{λ dt} per mode (1|N_cells, m), dt in the chains' time unit, cached per array for the
     last ``first`` and ``slot`` step (with variation every cell has its own rates: N·m
     exponentials per table)."""
     cache = array._write_decay_cache
     rates = array.integrator.rates
-    if "lambda_max" not in cache:
-        cache["lambda_max"] = float(np.abs(rates).max(initial=0.0))
     dt = max(float(dt), 0.0)
     hit = cache.get(which)
-    if hit is None or abs(dt - hit[0]) * cache["lambda_max"] > _REUSE:
+    if hit is None or abs(dt - hit[0]) * _lambda_max(array) > _REUSE:
         decay = np.exp(rates * dt) if dt > 0 else np.ones((1, rates.shape[1]))
         hit = cache[which] = (dt, np.ascontiguousarray(decay))
     return hit[1]
 
 
-def _batch_decay(array, decay_first: np.ndarray, decay_slot: np.ndarray, n_batch: int) -> np.ndarray:
-    """e^{λ Δt_0}·(e^{λ Δt_slot})^B, the decay of a cell no write of the batch pulses, cached for
-    the last (Δt_0, Δt_slot, B) (the same arrays from :func:`_decay` and the same B)."""
-    cache = array._write_decay_cache
-    hit = cache.get("batch")
-    if hit is None or hit[0] is not decay_first or hit[1] is not decay_slot or hit[2] != n_batch:
-        hit = cache["batch"] = (decay_first, decay_slot, n_batch,
-                                np.ascontiguousarray(decay_first * decay_slot ** n_batch))
-    return hit[3]
-
-
 def write_batch(array, x: np.ndarray, delta: np.ndarray, eta: float, scheme: str, fused: bool = True,
-                keep_counts: bool = True) -> tuple[BatchUpdateResult, np.ndarray]:
+                keep_counts: bool = True) -> BatchUpdateResult:
     """B writes η x_b δ_bᵀ (x (B, N_in), δ (B, N_out), checked by the caller for shape) on
     ``array`` in consecutive update slots (module docstring). ``fused`` runs the numba kernel,
-    otherwise the NumPy reference (same numbers to rounding). Returns the result and u_1 of
-    every cell after the batch (N_cells,)."""
+    otherwise the NumPy reference (same numbers to rounding)."""
     if scheme not in ("stochastic", "deterministic"):
         raise ValueError(f"unknown write scheme {scheme!r}; expected 'stochastic' or 'deterministic'")
     x, delta = (np.ascontiguousarray(v) for v in _write.check_inputs(x, delta))
@@ -111,20 +110,22 @@ def write_batch(array, x: np.ndarray, delta: np.ndarray, eta: float, scheme: str
         col_list, col_count = _pulsed_columns(delta != 0)
 
     model, pop, integ = array.pulse_model, array.population, array.integrator
-    decay_first = _decay(array, "first", (array.time_s - pop.time_s) / array.time_unit_s)
+    # cells stay in the frame of the population's clock t_0 (kernels.training): keep the decay
+    # e^{λ (t − t_0)} of the batch's last slot above e^{-MAX_FRAME} so that 1/F stays finite
+    last_slot = array.time_s + (n_batch - 1) * array.t_update
     decay_slot = _decay(array, "slot", array.t_update / array.time_unit_s)
-    decay_batch = _batch_decay(array, decay_first, decay_slot, n_batch)
+    if _lambda_max(array) * (last_slot - pop.time_s) / array.time_unit_s > MAX_FRAME:
+        pop.advance(array.time_s)
+    decay_first = _decay(array, "first", (array.time_s - pop.time_s) / array.time_unit_s)
     target = model.event_size if model.mode == "ideal" else model.target_v
     counts = np.empty((n_batch, array.n_in, array.n_out) if keep_counts else (1, 1, 1), dtype=np.int32)
     pulses = np.zeros(array.n_in, dtype=np.int64)
     clipped = np.zeros(array.n_in, dtype=np.int64)
-    u1 = np.empty(array.n_cells)
     kernel = tkern.batch_write if fused else tkern.batch_write_reference
-    kernel(pop.x, decay_first, decay_slot, decay_batch, integ.kick, integ.readout, array._rate, float(target),
+    kernel(pop.x, decay_first, decay_slot, integ.kick, integ.readout, array._rate, float(target),
            PULSE_MODE_CODES[model.mode], float(model.cycle_noise), integ.clip, float(integ.lower), float(integ.upper),
            stochastic, rows, cols, row_sign, col_sign, x, delta, d_max, float(eta), dw, bl, col_list, col_count,
            np.ascontiguousarray(subkeys[:, 2]), array.differential, array.stuck_mask, keep_counts, counts,
-           pulses, clipped, u1)
+           pulses, clipped)
     array.time_s += n_batch * array.t_update
-    pop.time_s = array.time_s
-    return BatchUpdateResult(counts if keep_counts else None, eta, scheme, int(pulses.sum()), int(clipped.sum())), u1
+    return BatchUpdateResult(counts if keep_counts else None, eta, scheme, int(pulses.sum()), int(clipped.sum()))

@@ -14,24 +14,26 @@ result does not depend on the thread count):
    cell counts: differential pairs (+n on column 2j, −n on 2j+1), a reference-column array n on
    column j; stuck cells get none.
 2. lazy exact relaxation: between writes a cell only decays, linearly per eigenmode
-   (z ← e^{λ Δt} ⊙ z), so a cell is brought to time only when it is pulsed — at slot b, having
-   last been brought to slot b' (or, before its first pulse of the batch, to the time the
-   population was last advanced), it decays by e^{λ (b − b') Δt_slot} (times e^{λ Δt_0} for the
-   time Δt_0 the population owed before slot 0) — and once at the end, to slot B (the time after
-   the batch). (e^{λ Δt_slot})^g is taken by binary powering of the per-slot factor: it
-   differs from g successive slot decays by a few ulp. Then the pulse event:
+   (z ← e^{λ Δt} ⊙ z), so the state is kept in the frame of the time t_0 the population was last
+   advanced to, and a cell is touched only when it is pulsed. At slot b (time t_b = t_s +
+   b·Δt_slot, t_s the array's time at slot 0) the cell's true state is F_b ⊙ z_n with
+   F_b = e^{λ (t_s − t_0)}·(e^{λ Δt_slot})^b (binary powering of the per-slot factor: a few ulp
+   from b successive slot decays). The pulse event at slot b:
 
-        u_1 ← r·z_n,   Δu_1 = event(n, ξ)   (ideal / linear / soft gate model, pulse_delta)
+        u_1 = r·(F_b ⊙ z_n),   Δu_1 = event(n, ξ)   (ideal / linear / soft gate model, pulse_delta)
         Δu_1 ← clip(u_1 + Δu_1, lower, upper) − u_1   (bounded devices)
-        z_n ← z_n + Δu_1 · kick_n
+        z_n ← z_n + Δu_1 · kick_n ⊘ F_b
 
+   (the kick, added at t_b, expressed at t_0). Cells no write pulses are not touched at all; the
+   next read advances every cell from t_0 as it would have anyway. Exact: the flow is linear and
+   F_b > 0; the caller keeps λ·(t − t_0) bounded so that 1/F_b stays far from overflow.
    ξ is the cell's cycle-noise normal of that write (counter-based, per cell and write key).
 
-Cost: O(set row bits + coincidences) to find the counts, O(pulsed cells·m) for the events and
-O(N_cells·m) for the final advance, instead of the O(B·N_in·N_out) coincidence products and
+Cost: O(set row bits + coincidences) to find the counts and O(pulsed cells·m) for the events —
+no pass over the unpulsed cells — instead of the O(B·N_in·N_out) coincidence products and
 O(B·N_cells·m) of slot-by-slot relaxation. :func:`batch_write_reference` does the same slot by
-slot with NumPy (every cell decayed every slot, counts by unpacked bit products): the two agree
-to rounding (products of per-slot factors vs one e^{gλΔt}).
+slot with NumPy (every cell decayed every slot, counts by unpacked bit products, the final state
+divided back to the frame of t_0): the two agree to rounding.
 """
 
 from __future__ import annotations
@@ -75,35 +77,22 @@ def _power(f, g):
 
 
 @inline_helper
-def _bring_to_slot(z, n, slots, first, decay_first, sf, decay_slot, ss, readout, sr):
-    """z_n ← (e^{λ Δt_slot})^slots (× e^{λ Δt_0} if ``first``: the cell's first advance this
-    batch) ⊙ z_n; returns u_1 = r·z_n."""
+def _pulse_cell(z, n, b, c, xi, f, decay_first, sf, decay_slot, ss, kick, sk, readout, sr, rate, sq, target, mode,
+                sigma, clip, lower, upper):
+    """c signed pulses with cycle-noise draw ξ on cell n at slot b; z_n is kept in the frame of
+    the population's time (module docstring), ``f`` (m,) is scratch for F_b."""
     u1 = 0.0
     for i in range(z.shape[1]):
-        f = _power(decay_slot[n * ss, i], slots)
-        if first:
-            f *= decay_first[n * sf, i]
-        zi = z[n, i] * f
-        z[n, i] = zi
-        u1 += readout[n * sr, i] * zi
-    return u1
-
-
-@inline_helper
-def _pulse_cell(z, n, b, c, xi, last, l, decay_first, sf, decay_slot, ss, kick, sk, readout, sr, rate, sq,
-                target, mode, sigma, clip, lower, upper):
-    """Bring cell n (row-local index l, last advanced at slot last[l], −1: not yet this batch)
-    to slot b and apply c signed pulses with cycle-noise draw ξ."""
-    prev = last[l]
-    u1 = _bring_to_slot(z, n, b - prev if prev >= 0 else b, prev < 0, decay_first, sf, decay_slot, ss, readout, sr)
-    last[l] = b
+        fi = decay_first[n * sf, i] * _power(decay_slot[n * ss, i], b)
+        f[i] = fi
+        u1 += readout[n * sr, i] * (z[n, i] * fi)
     delta = pulse_delta(c, u1, rate[n * sq], target, mode, sigma, xi, clip, lower, upper)
     for i in range(z.shape[1]):
-        z[n, i] += delta * kick[n * sk, i]
+        z[n, i] += delta * kick[n * sk, i] / f[i]
 
 
 @inline_helper
-def _pulse_weight(z, i, j, b, c, lines, differential, stuck, noisy, key, last, decay_first, sf, decay_slot, ss, kick,
+def _pulse_weight(z, i, j, b, c, lines, differential, stuck, noisy, key, f, decay_first, sf, decay_slot, ss, kick,
                   sk, readout, sr, rate, sq, target, mode, sigma, clip, lower, upper):
     """c signed pulses on weight (i, j) in write b: its cell pair (+c, −c) or its one cell, stuck
     cells skipped. Returns the pulses written (Σ|cell count|)."""
@@ -113,17 +102,17 @@ def _pulse_weight(z, i, j, b, c, lines, differential, stuck, noisy, key, last, d
         xi_plus, xi_minus = cycle_normal_pair(key, n // 2) if noisy else (0.0, 0.0)
         if not stuck[n]:
             pulses += abs(c)
-            _pulse_cell(z, n, b, c, xi_plus, last, 2 * j, decay_first, sf, decay_slot, ss, kick, sk, readout, sr,
+            _pulse_cell(z, n, b, c, xi_plus, f, decay_first, sf, decay_slot, ss, kick, sk, readout, sr,
                         rate, sq, target, mode, sigma, clip, lower, upper)
         if not stuck[n + 1]:
             pulses += abs(c)
-            _pulse_cell(z, n + 1, b, -c, xi_minus, last, 2 * j + 1, decay_first, sf, decay_slot, ss, kick, sk,
+            _pulse_cell(z, n + 1, b, -c, xi_minus, f, decay_first, sf, decay_slot, ss, kick, sk,
                         readout, sr, rate, sq, target, mode, sigma, clip, lower, upper)
     else:
         n = i * lines + j
         if not stuck[n]:
             pulses += abs(c)
-            _pulse_cell(z, n, b, c, cycle_normal(key, n) if noisy else 0.0, last, j, decay_first, sf, decay_slot,
+            _pulse_cell(z, n, b, c, cycle_normal(key, n) if noisy else 0.0, f, decay_first, sf, decay_slot,
                         ss, kick, sk, readout, sr, rate, sq, target, mode, sigma, clip, lower, upper)
     return pulses
 
@@ -165,14 +154,12 @@ def _column_bit_lists(col_words, ptr, idx):
 
 
 @population_kernel
-def batch_write(z, decay_first, decay_slot, decay_batch, kick, readout, rate, target, mode, sigma, clip, lower,
-                upper, stochastic, row_words, col_words, row_sign, col_sign, x, d, d_max, eta, dw_min, bit_length,
-                col_list, col_count, noise_keys, differential, stuck, keep, counts_out, pulses_out, clipped_out,
-                u1_out):
+def batch_write(z, decay_first, decay_slot, kick, readout, rate, target, mode, sigma, clip, lower, upper,
+                stochastic, row_words, col_words, row_sign, col_sign, x, d, d_max, eta, dw_min, bit_length,
+                col_list, col_count, noise_keys, differential, stuck, keep, counts_out, pulses_out, clipped_out):
     """All B writes of a batch on one array (module docstring), in place on ``z`` (N_cells, m).
 
-    Chain data: ``decay_first`` e^{λ Δt_0}, ``decay_slot`` e^{λ Δt_slot} and ``decay_batch``
-    e^{λ (Δt_0 + B Δt_slot)} (the whole batch, for the cells no write pulses) (1|N, m), ``kick``,
+    Chain data: ``decay_first`` e^{λ (t_s − t_0)} and ``decay_slot`` e^{λ Δt_slot} (1|N, m), ``kick``,
     ``readout`` (1|N, m); pulse model ``rate`` (1|N), ``target``, ``mode``, ``sigma``; bounds
     ``clip``, ``lower``, ``upper``. Writes: ``x`` (B, N_in), ``d`` (B, N_out), ``d_max`` (B,)
     = max_j |d_bj|, ``eta``, ``dw_min``, ``bit_length``; ``stochastic`` selects the counts:
@@ -182,7 +169,7 @@ def batch_write(z, decay_first, decay_slot, decay_batch, kick, readout, rate, ta
     ``noise_keys`` (B,) the cycle-noise sub-keys, ``stuck`` (N_cells,) bool. Outputs:
     ``counts_out`` (B, N_in, N_out) int32 signed weight counts if ``keep``; per row
     ``pulses_out`` Σ|cell count| and ``clipped_out`` the number of (b, j) with
-    |η x_i δ_j|/Δw_min > BL + ½ (int64 (N_in,)); ``u1_out`` (N_cells,) u_1 at slot B.
+    |η x_i δ_j|/Δw_min > BL + ½ (int64 (N_in,)). ``z`` stays in the frame of t_0.
 
     Stochastic coincidences are found from the set bits: for each bit t a row fires, the columns
     firing bit t (per-write bit lists built once per call) each gain one coincidence — work
@@ -194,7 +181,6 @@ def batch_write(z, decay_first, decay_slot, decay_batch, kick, readout, rate, ta
     n_bits = 64 * n_words
     sf = 1 if decay_first.shape[0] > 1 else 0
     ss = 1 if decay_slot.shape[0] > 1 else 0
-    sb = 1 if decay_batch.shape[0] > 1 else 0
     sk = 1 if kick.shape[0] > 1 else 0
     sr = 1 if readout.shape[0] > 1 else 0
     sq = 1 if rate.shape[0] > 1 else 0
@@ -208,7 +194,7 @@ def batch_write(z, decay_first, decay_slot, decay_batch, kick, readout, rate, ta
         ptr = np.zeros(1, dtype=np.int64)
         idx = np.zeros(1, dtype=np.int32)
     for i in prange(n_in):
-        last = np.full(lines, -1, dtype=np.int64)
+        f = np.empty(z.shape[1])
         acc = np.zeros(n_out, dtype=np.int64)
         touched = np.empty(n_out, dtype=np.int64)
         pulses = 0
@@ -245,7 +231,7 @@ def batch_write(z, decay_first, decay_slot, decay_batch, kick, readout, rate, ta
                     acc[j] = 0
                     if keep:
                         counts_out[b, i, j] = c
-                    pulses += _pulse_weight(z, i, j, b, c, lines, differential, stuck, noisy, key, last, decay_first,
+                    pulses += _pulse_weight(z, i, j, b, c, lines, differential, stuck, noisy, key, f, decay_first,
                                             sf, decay_slot, ss, kick, sk, readout, sr, rate, sq, target, mode, sigma,
                                             clip, lower, upper)
             else:
@@ -256,32 +242,21 @@ def batch_write(z, decay_first, decay_slot, decay_batch, kick, readout, rate, ta
                         continue
                     if keep:
                         counts_out[b, i, j] = c
-                    pulses += _pulse_weight(z, i, j, b, c, lines, differential, stuck, noisy, key, last, decay_first,
+                    pulses += _pulse_weight(z, i, j, b, c, lines, differential, stuck, noisy, key, f, decay_first,
                                             sf, decay_slot, ss, kick, sk, readout, sr, rate, sq, target, mode, sigma,
                                             clip, lower, upper)
-        for l in range(lines):
-            n = i * lines + l
-            prev = last[l]
-            if prev >= 0:
-                u1_out[n] = _bring_to_slot(z, n, n_batch - prev, False, decay_first, sf, decay_slot, ss, readout, sr)
-            else:
-                u1 = 0.0
-                for k in range(z.shape[1]):
-                    zk = z[n, k] * decay_batch[n * sb, k]
-                    z[n, k] = zk
-                    u1 += readout[n * sr, k] * zk
-                u1_out[n] = u1
         pulses_out[i] = pulses
         clipped_out[i] = clipped
 
 
-def batch_write_reference(z, decay_first, decay_slot, decay_batch, kick, readout, rate, target, mode, sigma, clip, lower,
-                          upper, stochastic, row_words, col_words, row_sign, col_sign, x, d, d_max, eta, dw_min,
-                          bit_length, col_list, col_count, noise_keys, differential, stuck, keep, counts_out,
-                          pulses_out, clipped_out, u1_out):
+def batch_write_reference(z, decay_first, decay_slot, kick, readout, rate, target, mode, sigma, clip, lower, upper,
+                          stochastic, row_words, col_words, row_sign, col_sign, x, d, d_max, eta, dw_min, bit_length,
+                          col_list, col_count, noise_keys, differential, stuck, keep, counts_out, pulses_out,
+                          clipped_out):
     """NumPy reference of :func:`batch_write`, slot by slot: counts of every weight (unpacked bit
     products or rounded products), cell counts, every cell's noise normal, then
-    :func:`~neuromorph.kernels.crossbar.pulse_step_reference` decaying every cell each slot."""
+    :func:`~neuromorph.kernels.crossbar.pulse_step_reference` decaying every cell each slot; the
+    state after the last write is divided by the decay since t_0 (the kernel's frame)."""
     n_batch, n_in = x.shape
     n_out = d.shape[1]
     lines = 2 * n_out if differential else n_out
@@ -306,8 +281,8 @@ def batch_write_reference(z, decay_first, decay_slot, decay_batch, kick, readout
         clipped_out += np.count_nonzero(np.abs(product) / dw_min > bit_length + 0.5, axis=1)
         if keep:
             counts_out[b] = counts
-    z *= decay_slot if n_batch > 0 else decay_first
-    u1_out[:] = np.einsum("nm,nm->n", z, np.broadcast_to(readout, z.shape))
+    if n_batch > 0:                                  # back to the frame of t_0
+        z /= decay_first * decay_slot ** (n_batch - 1)
 
 
 @serial_kernel

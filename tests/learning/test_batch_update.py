@@ -26,10 +26,9 @@ def _batch_case(rng, mode, clip, differential, stochastic, shared, n_in=40, n_ou
     z = rng.normal(size=(n, m))
     decay_first = np.exp(-rng.uniform(0, 0.5, size=(rows, m)))
     decay_slot = np.exp(-rng.uniform(0, 0.1, size=(rows, m)))
-    decay_batch = decay_first * decay_slot**b
-    readout = rng.normal(size=(1, m))
-    kick = rng.normal(size=(n, m))
-    kick /= kick @ readout.T
+    readout = rng.uniform(0.5, 1.5, size=(1, m))
+    kick = rng.uniform(0.5, 1.5, size=(n, m))
+    kick /= kick @ readout.T      # no cancellation in r·kick: |z| stays O(1) (rounding is what is tested)
     rate = rng.uniform(0.01, 0.2, size=rows)
     x = rng.uniform(-1, 1, size=(b, n_in)) * (rng.random((b, n_in)) < 0.7)
     d = rng.uniform(-1, 1, size=(b, n_out)) * (rng.random((b, n_out)) < 0.8)
@@ -45,7 +44,7 @@ def _batch_case(rng, mode, clip, differential, stochastic, shared, n_in=40, n_ou
     nonzero = d != 0
     col_list = np.ascontiguousarray(np.argsort(~nonzero, axis=1, kind="stable").astype(np.int32))
     stuck = rng.random(n) < 0.1
-    head = (decay_first, decay_slot, decay_batch, kick, readout, rate, 0.7, mode, 0.05, clip, -1.5, 1.5,
+    head = (decay_first, decay_slot, kick, readout, rate, 0.7, mode, 0.05, clip, -1.5, 1.5,
             stochastic, rows_w, cols_w, rs, cs, x, d, np.abs(d).max(axis=1), eta, dw, bl, col_list,
             nonzero.sum(axis=1), np.ascontiguousarray(keys[:, 2]), differential, stuck, True)
     return z, head, (b, n_in, n_out)
@@ -54,9 +53,9 @@ def _batch_case(rng, mode, clip, differential, stochastic, shared, n_in=40, n_ou
 def _run(kernel, z, head, shape):
     z = z.copy()
     counts = np.empty(shape, np.int32)
-    pulses, clipped, u1 = np.empty(shape[1], np.int64), np.empty(shape[1], np.int64), np.empty(z.shape[0])
-    kernel(z, *head, counts, pulses, clipped, u1)
-    return z, counts, pulses, clipped, u1
+    pulses, clipped = np.empty(shape[1], np.int64), np.empty(shape[1], np.int64)
+    kernel(z, *head, counts, pulses, clipped)
+    return z, counts, pulses, clipped
 
 
 @pytest.mark.parametrize("mode", [0, 1, 2])
@@ -64,10 +63,11 @@ def _run(kernel, z, head, shape):
 @pytest.mark.parametrize("differential,stochastic,shared", [(True, True, False), (False, True, True),
                                                             (True, False, True), (False, False, False)])
 def test_batch_kernel_matches_numpy_reference(mode, clip, differential, stochastic, shared):
-    """Same pulse counts, pulses and clipped counters (integers: exact); states and u_1 to 1e-12
-    relative, 1e-12 absolute (one (e^{λΔt})^g by binary powering per gap vs g slot products,
-    einsum vs loop: rounding only, a few ulp per slot of terms |r_i z_i| ≲ 10 — u_1 near zero is
-    a cancellation, hence the absolute floor)."""
+    """Same pulse counts, pulses and clipped counters (integers: exact); states (in the frame of
+    the population's clock) to 1e-12 relative, 1e-12 absolute: e^{λ(t_s − t_0)}·(e^{λΔt})^b by
+    binary powering and the kick divided by it, vs slot-by-slot decay of every cell and one
+    division at the end — rounding only, a few ulp per slot of |z| ≲ 10 (the absolute floor is
+    for entries near zero)."""
     rng = np.random.default_rng(mode + 3 * clip + 7 * differential + 11 * stochastic)
     z, head, shape = _batch_case(rng, mode, clip, differential, stochastic, shared)
     fast = _run(batch_write, z, head, shape)
@@ -75,7 +75,6 @@ def test_batch_kernel_matches_numpy_reference(mode, clip, differential, stochast
     for a, b in zip(fast[1:4], ref[1:4]):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(fast[0], ref[0], rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(fast[4], ref[4], rtol=1e-12, atol=1e-12)
     assert fast[2].sum() > 0 and np.count_nonzero(fast[1]) > 0
     assert not np.allclose(fast[0], z)
     if not stochastic:  # η·|x δ|/Δw_min reaches 20 > BL + ½ for none, so the counts are the rounded products
@@ -88,8 +87,8 @@ def test_clipped_weights_are_counted_as_the_intended_count_over_the_bit_length()
     head = list(head)
     fast = _run(batch_write, z, head, shape)
     ref = _run(batch_write_reference, z, head, shape)
-    x, d, eta, dw = head[17], head[18], head[20], head[21]
-    expected = np.count_nonzero(np.abs(eta * x[:, :, None] * d[:, None, :]) / dw > 6.5)
+    x, d, eta, dw = head[16], head[17], head[19], head[20]
+    expected = np.count_nonzero(np.abs(eta * (x[:, :, None] * d[:, None, :])) / dw > 6.5)
     assert fast[3].sum() == ref[3].sum() == expected > 0
     assert np.abs(fast[1]).max() == 6
 
@@ -155,19 +154,23 @@ def test_update_batch_without_counts_writes_the_same():
     np.testing.assert_array_equal(a.u1(), b.u1())
 
 
-def test_u1_after_a_batch_is_the_advanced_state():
-    """The u_1 the write kernel leaves (cached for the next read) equals advancing the chains to
-    the array's time afresh (restore a snapshot: the cache is dropped): 1e-13 absolute of |u| ≲ 1 V."""
-    config = load_crossbar(ROOT / "circuits" / "crossbar_16x16_pt5.yaml", rows=12, columns=6)
+def test_writes_do_not_depend_on_when_the_chains_are_advanced():
+    """Batches written with a read (which advances every cell to the array's time) after each,
+    and the same batches with no reads — the cells stay in the frame of an older clock, and the
+    long waits (200 s ≫ 40 τ_fastest = 100 s of the Benna–Fusi card) force the advance that
+    bounds that frame: the same weights to 1e-12 of |w| ≲ 1 (rounding of the frame changes)."""
+    config = load_crossbar(ROOT / "circuits" / "crossbar_32x32_bf8.yaml", rows=10, columns=4)
     rng = np.random.default_rng(3)
-    array = CrossbarArray(config, seed=2)
-    array.wait(5.0)
-    array.update_batch(rng.uniform(0, 1, size=(16, 12)), rng.uniform(-1, 1, size=(16, 6)), 0.05)
-    cached = array.u1()
-    fresh = CrossbarArray(config, seed=2)
-    fresh.restore(copy.deepcopy(array.snapshot()))
-    np.testing.assert_allclose(fresh.u1(), cached, rtol=0, atol=1e-13)
-    assert np.abs(cached).max() > 0.01
+    batches = [(rng.uniform(0, 1, size=(16, 10)), rng.uniform(-1, 1, size=(16, 4))) for _ in range(4)]
+    read, unread = CrossbarArray(config, seed=2), CrossbarArray(config, seed=2)
+    for k, (x, d) in enumerate(batches):
+        for array in (read, unread):
+            array.update_batch(x, d, 0.05)
+            array.wait(200.0 if k % 2 else 0.3)
+        read.u1()
+    assert unread.population.time_s > 0 and unread.population.time_s < unread.time_s
+    np.testing.assert_allclose(unread.weights(), read.weights(), rtol=0, atol=1e-12)
+    assert np.abs(read.weights()).max() > 0.01
 
 
 def test_update_batch_relaxes_between_writes():
