@@ -31,9 +31,7 @@ import math
 
 import numpy as np
 
-from numba import prange
-
-from ._jit import inline_helper, population_kernel
+from ._jit import inline_helper, population_kernel, serial_kernel
 from .familiarity import splitmix64, splitmix64_reference
 
 __all__ = ["write_subkeys", "write_subkeys_reference", "pulse_trains", "pulse_trains_reference", "cycle_normal",
@@ -66,17 +64,17 @@ def write_subkeys_reference(keys, out):
         out[:, s] = splitmix64_reference(keys, np.full(keys.shape, s, dtype=np.uint64))
 
 
-@population_kernel
+@serial_kernel
 def pulse_trains(probs, keys, bit_length, words_out):
-    """Packed Bernoulli pulse trains of every line of every write (module docstring), parallel
-    over (write, line): ``probs`` (B·N,) firing probabilities, write-major (entry b·N + ℓ is line
+    """Packed Bernoulli pulse trains of every line of every write (module docstring), serial (a
+    line costs ⌈BL/2⌉ hashes, ~30 ns at BL = 31: waking threads costs more): ``probs`` (B·N,) firing probabilities, write-major (entry b·N + ℓ is line
     ℓ of write b), ``keys`` (B,) the line sub-keys (K_row or K_col) of the writes, ``words_out``
     (B·N, W) uint64 receives the trains (W = :func:`train_words`)."""
     n_total = probs.shape[0]
     n_lines = n_total // keys.shape[0]
     n_words = words_out.shape[1]
     half = np.uint64((bit_length + 1) // 2)
-    for k in prange(n_total):
+    for k in range(n_total):
         line = k % n_lines
         key = keys[k // n_lines]
         p = probs[k]

@@ -275,7 +275,7 @@ def test_pulse_trains_kernel_matches_reference_and_fires_with_probability_p():
         assert not bits[:, :, bl:].any() and not bits[:, 0].any() and bits[:, 4, :bl].all()
     n_writes, bl = 2000, 31
     p = np.array([0.05, 0.5, 0.93])
-    words = np.empty((n_writes * 3, 1), np.uint64)     # ≥ 4096 rows: the parallel build
+    words = np.empty((n_writes * 3, 1), np.uint64)
     ps.pulse_trains(np.tile(p, n_writes), rng.integers(0, 2**63, size=n_writes).astype(np.uint64), bl, words)
     bits = np.unpackbits(words.reshape(n_writes, 3, 1).view(np.uint8), axis=2, bitorder="little")[:, :, :bl]
     frac = bits.mean(axis=(0, 2))
