@@ -81,6 +81,19 @@ def _decay(array, which: str, dt: float) -> np.ndarray:
     return hit[1]
 
 
+#: expected pulse events of a batch from which the kernel's parallel build runs
+PARALLEL_MIN_EVENTS = 50_000
+
+
+def _expected_events(x: np.ndarray, delta: np.ndarray, stochastic: bool, c: float, bit_length: int) -> float:
+    """Expected weights pulsed over the batch: Σ_b BL·(Σ_i p_bi)(Σ_j q_bj) coincidences
+    (stochastic; an upper bound on the weights with a pulse), or the products with x_i δ_j ≠ 0
+    (deterministic)."""
+    if stochastic:
+        return float(bit_length * c * c * np.dot(np.abs(x).sum(axis=1), np.abs(delta).sum(axis=1)))
+    return float(np.dot(np.count_nonzero(x, axis=1), np.count_nonzero(delta, axis=1)))
+
+
 def write_batch(array, x: np.ndarray, delta: np.ndarray, eta: float, scheme: str, fused: bool = True,
                 keep_counts: bool = True) -> BatchUpdateResult:
     """B writes η x_b δ_bᵀ (x (B, N_in), δ (B, N_out), checked by the caller for shape) on
@@ -121,7 +134,11 @@ def write_batch(array, x: np.ndarray, delta: np.ndarray, eta: float, scheme: str
     counts = np.empty((n_batch, array.n_in, array.n_out) if keep_counts else (1, 1, 1), dtype=np.int32)
     pulses = np.zeros(array.n_in, dtype=np.int64)
     clipped = np.zeros(array.n_in, dtype=np.int64)
-    kernel = tkern.batch_write if fused else tkern.batch_write_reference
+    if not fused:
+        kernel = tkern.batch_write_reference
+    else:  # the thread pool only for enough events: a few ms of serial work costs less than waking it
+        kernel = tkern.batch_write.parallel if _expected_events(x, delta, stochastic, c if stochastic else 0.0, bl) \
+            >= PARALLEL_MIN_EVENTS else tkern.batch_write.serial
     kernel(pop.x, decay_first, decay_slot, integ.kick, integ.readout, array._rate, float(target),
            PULSE_MODE_CODES[model.mode], float(model.cycle_noise), integ.clip, float(integ.lower), float(integ.upper),
            stochastic, rows, cols, row_sign, col_sign, x, delta, d_max, float(eta), dw, bl, col_list, col_count,

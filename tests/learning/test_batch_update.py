@@ -94,7 +94,7 @@ def test_clipped_weights_are_counted_as_the_intended_count_over_the_bit_length()
 
 
 def test_batch_kernel_does_not_depend_on_the_thread_count():
-    """The parallel build (≥ 4096 cells) with 1 and with all threads: bit-identical."""
+    """The parallel build with 1 and with all threads, and the serial build: bit-identical."""
     rng = np.random.default_rng(8)
     z, head, shape = _batch_case(rng, 1, True, True, True, False, n_in=400, n_out=8)
     assert z.shape[0] >= 4096
@@ -106,8 +106,10 @@ def test_batch_kernel_does_not_depend_on_the_thread_count():
         many = _run(batch_write.parallel, z, head, shape)
     finally:
         set_thread_count(before)
-    for a, b in zip(one, many):
+    serial = _run(batch_write.serial, z, head, shape)
+    for a, b, c in zip(one, many, serial):
         np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
 
 
 @pytest.mark.parametrize("card", ["crossbar_16x16_pt5.yaml", "crossbar_32x32_bf8.yaml"])
