@@ -40,9 +40,16 @@ Continual card::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_serializer, model_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from .device_schema import Strict
 from .quantities import NonNegativeQuantity, PositiveQuantity
@@ -155,7 +162,7 @@ def _by_shape(value) -> str:
     return "Options" if isinstance(value, (dict, Strict)) else "Name"
 
 
-LayerSubstrate = Annotated[Union[Annotated[Literal["ideal"], Tag("Name")], Annotated[CrossbarWeights, Tag("Options")]],
+LayerSubstrate = Annotated[Annotated[Literal["ideal"], Tag("Name")] | Annotated[CrossbarWeights, Tag("Options")],
                            Discriminator(_by_shape)]
 
 
@@ -174,8 +181,8 @@ class NetworkCard(Strict):
     dataset: DatasetSpec = DatasetSpec()
     layers: list[int] = Field(min_length=2)
     activation: Literal["relu", "tanh", "sigmoid"] = "relu"
-    weights: Annotated[Union[Annotated[Literal["ideal"], Tag("Name")], Annotated[CrossbarWeights, Tag("Options")],
-                             Annotated[list[LayerSubstrate], Tag("List")]], Discriminator(_by_shape)] = "ideal"
+    weights: Annotated[Annotated[Literal["ideal"], Tag("Name")] | Annotated[CrossbarWeights, Tag("Options")]
+                       | Annotated[list[LayerSubstrate], Tag("List")], Discriminator(_by_shape)] = "ideal"
     timing: TrainingTiming = TrainingTiming()
     batch_size: int = Field(64, ge=1, le=65536)
     epochs: int = Field(ge=1, le=100_000)
@@ -366,7 +373,7 @@ class ComparisonCard(Strict):
     name: str | None = None
     description: str = ""
     continual: str = Field(description="continual card, relative to this card")
-    substrates: dict[str, Annotated[Union[Annotated[str, Tag("Name")], Annotated[ComparisonSubstrate, Tag("Options")]],
+    substrates: dict[str, Annotated[Annotated[str, Tag("Name")] | Annotated[ComparisonSubstrate, Tag("Options")],
                                     Discriminator(_by_shape)]] = Field(min_length=1)
     rules: list[Literal["bp", "fa", "dfa", "kp", "pfa"]] = Field(min_length=1)
     learning_rates: list[float] = Field(min_length=1)

@@ -4,8 +4,8 @@ matched-variables baseline of Benna & Fusi (2016).
 Benna & Fusi compare an m-variable chain with the fair alternative of the *same number of
 dynamical variables*: m independent single-timescale synapses per weight, read as their mean,
 each written with its own independent stochastic pulses (Benna, M. K. & Fusi, S. (2016)
-"Computational principles of synaptic memory consolidation", Nat. Neurosci. 19, 1697-1706,
-Fig. 2 and its "m independent variables" comparison). Here the weight of a network is
+"Computational principles of synaptic memory consolidation", Nat. Neurosci. 19, 1697-1706).
+Here the weight of a network is
 
     M = (1/m) Σ_{k=1..m} M_k            (``cells_per_weight`` = m replicas of the card's array)
 

@@ -211,7 +211,7 @@ class TileNetwork:
         fixed, learned = self.rule.init_feedback(self.sizes, rng)
         self.fixed = fixed
         self.biases = {l: np.zeros(self.sizes[l]) for l in range(1, len(self.sizes))}
-        self.tiles: dict[str, TileMatrix] = {}
+        self.tiles: dict = {}                  # name -> TileMatrix | ReplicatedTile | FloatMatrix
         for index, (name, value) in enumerate(sorted({**init, **learned}.items())):
             matrix = value.T if name.startswith("W") else value
             made = self.make_tile(name, matrix.shape[0], matrix.shape[1], int(self.seed) * 1000 + index)
