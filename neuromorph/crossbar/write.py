@@ -16,6 +16,10 @@ Pulse counts (``n_ij``, signed: the sign is the pulse polarity)
     add a fixed Δw_min; the device's nonlinearity enters from the second pulse on).
     C·max|x| ≤ 1 is needed
     (η ≤ BL·Δw_min/(max|x|·max|δ|)); larger learning rates are refused.
+    Random numbers: every write takes one 64-bit key from the array's write stream
+    (:func:`write_keys`); the trains and the cycle noise of the write are counter-based functions
+    of that key and of the line or cell (:mod:`neuromorph.kernels.pulse_streams`), so B writes
+    in one batch draw exactly what B single writes draw, on any number of threads.
 ``deterministic``
     n_ij = round(η x_i δ_j / Δw_min), clipped to ±BL (at most BL pulses fit in one update slot).
 
