@@ -171,7 +171,9 @@ def deterministic_counts(x, delta, learning_rate: float, dw_min: float, bit_leng
 
 def pulse_noise(model: PulseModel, counts: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
     """ξ per cell: one standard normal per pulsed cell (in cell order), 0 elsewhere; all zero
-    without cycle noise. Every write path draws its noise here, so they agree draw for draw."""
+    without cycle noise. The noise of pulses given as cell counts
+    (:meth:`CrossbarArray.apply_pulses`, fused or not: they agree draw for draw); outer-product
+    writes (``update``/``update_batch``) take theirs from their write key instead."""
     counts = np.asarray(counts)
     xi = np.zeros(counts.shape)
     if model.cycle_noise and model.mode != "ideal" and rng is not None:
