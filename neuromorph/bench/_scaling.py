@@ -16,7 +16,8 @@ stay in a cache can.
 Memory cap. One point holds z (N × m), the events and weights of one step (N each) and of the
 fused call (2 × fused-steps × N), float64, plus the draws that make them:
 :func:`point_bytes`. Points whose estimate exceeds 80 % of the available memory
-(:func:`neuromorph.cli._options.available_memory_bytes`; ``NEUROMORPH_MEMORY_LIMIT`` overrides it)
+(``args.memory_limit_bytes``, set by :mod:`neuromorph.cli.bench` from
+:func:`neuromorph.cli._options.available_memory_bytes`; ``NEUROMORPH_MEMORY_LIMIT`` overrides it)
 are capped — listed before any work starts and left out; the command is refused (exit 2) only
 when no point fits. With the default 2 fused steps, N = 10⁸ at m = 10 needs about 15 GiB: it fits
 a 24 GB machine only when little else runs on it; N = 10⁸ at m = 16 needs about 19 GiB.
@@ -103,21 +104,29 @@ def measure_point(n: int, m: int, fused_steps: int, event_fraction: float, repea
     return {**times, "bytes": float(stream_kern.stream_bytes(n, m))}
 
 
+#: the files ``--scaling`` writes: default prefix and suffixes (resolved and checked by the harness,
+#: :mod:`neuromorph.cli.bench`, before the work starts, and handed over as ``args.output_target``)
+OUTPUTS = ("bench_step_scaling", (".png", ".nc"))
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.3g} GiB"
+
+
 def run_scaling(args) -> int:
-    from ..cli._options import available_memory_bytes, format_bytes, output_prefix
     from ..outputs import write_netcdf
     from ..plots.bench import plot_step_scaling
     from .report import emit, figure, figure_table
 
-    target = output_prefix(args.output, "bench_step_scaling", suffixes=(".png", ".nc"), option="--output")
-    limit = 0.8 * available_memory_bytes()
+    target = args.output_target
+    limit = 0.8 * args.memory_limit_bytes
     points, capped = [], []
     for sweep, n, m in _points(args):
         need = point_bytes(n, m, args.scaling_fused_steps)
         (points if need <= limit else capped).append((sweep, n, m, need))
     for sweep, n, m, need in capped:
-        print(f"capped: N = {n:.3g} x m = {m} would need about {format_bytes(need)}, more than 80% of the "
-              f"{format_bytes(limit / 0.8)} available (NEUROMORPH_MEMORY_LIMIT overrides); left out",
+        print(f"capped: N = {n:.3g} x m = {m} would need about {_gib(need)}, more than 80% of the "
+              f"{_gib(limit / 0.8)} available (NEUROMORPH_MEMORY_LIMIT overrides); left out",
               file=sys.stderr)
     measured = []
     start = time.perf_counter()

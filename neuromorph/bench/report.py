@@ -204,7 +204,7 @@ def threads_line(threads: dict) -> str:
 
 
 def _options(args) -> dict:
-    skip = {"func", "thread_record"}
+    skip = {"func", "thread_record", "output_target"}
     return {k: v for k, v in vars(args).items() if k not in skip and not k.startswith("_")}
 
 

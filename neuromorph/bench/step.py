@@ -98,6 +98,16 @@ def _chain(m: int) -> LinearChain:
     return LinearChain(2.0 ** np.arange(m), 0.25 * 0.5 ** np.arange(m))
 
 
+def outputs(args):
+    """The files this run writes (``--scaling`` only): default prefix and suffixes; the harness
+    resolves ``-o`` and checks it before the work (``args.output_target``)."""
+    if getattr(args, "scaling", False):
+        from ._scaling import OUTPUTS
+
+        return OUTPUTS
+    return None
+
+
 def check(args) -> str | None:
     """Before any work (called by the harness): with ``--peer brian2``, Brian2's version, or exit 2
     naming the `bench` extra and the install command when Brian2 cannot be imported."""

@@ -16,8 +16,11 @@ Every case gets, from this module:
   (default every CPU this process may use) and ``--blas-threads K`` BLAS/OpenMP threads
   (default 1), N × K <= the available CPUs, applied for the whole case, printed in the table
   header and recorded in the JSON;
-* the case's own ``check(args)`` (optional; e.g. ``bench step --peer brian2`` without Brian2) and
-  the memory check of :data:`MEMORY_ESTIMATES`, before any array is allocated.
+* before any array is allocated: the files the case will write (optional ``outputs(args)`` →
+  default prefix and suffixes; ``-o`` resolved by the common output policy, handed over as
+  ``args.output_target``), the case's own ``check(args)`` (optional; e.g. ``bench step --peer
+  brian2`` without Brian2) and the memory check of :data:`MEMORY_ESTIMATES`
+  (``args.memory_limit_bytes`` carries the available memory to the case).
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ import pkgutil
 from .. import bench as bench_pkg
 from ..bench import report
 from ..errors import InvalidParameterError
-from ._options import bounded_int, check_memory, nonnegative_float, output_file, positive_int, seed
+from ._options import (available_memory_bytes, bounded_int, check_memory, nonnegative_float, output_file,
+                       output_prefix, positive_int, seed)
 
 #: modules of neuromorph.bench that are not cases
 NOT_CASES = {"report"}
@@ -105,7 +109,7 @@ def _harness(case: str, module):
     """Wrap a case's ``run``: check --json FILE, the case's own ``check(args)`` (optional: raises a
     NeuromorphError, exit 2) and memory, then run under the thread policy."""
     estimate = MEMORY_ESTIMATES.get(case)
-    run, check = module.run, getattr(module, "check", None)
+    run, check, outputs = module.run, getattr(module, "check", None), getattr(module, "outputs", None)
 
     def wrapped(args) -> int:
         target = getattr(args, "json", None)
@@ -113,6 +117,10 @@ def _harness(case: str, module):
             out = output_file(target, f"bench_{case}.json", option="--json")
             path = out.path(out.suffixes[0])
             args.json, args._json_replaces = str(path), path in out.existing
+        files = outputs(args) if outputs is not None else None
+        if files is not None:  # -o PREFIX: the common output policy, checked before the work
+            args.output_target = output_prefix(args.output, files[0], suffixes=files[1], option="--output")
+        args.memory_limit_bytes = available_memory_bytes()
         if check is not None:
             check(args)
         if estimate is not None:
