@@ -103,6 +103,9 @@ def write_batch(array, x: np.ndarray, delta: np.ndarray, eta: float, scheme: str
         raise ValueError(f"unknown write scheme {scheme!r}; expected 'stochastic' or 'deterministic'")
     x, delta = (np.ascontiguousarray(v) for v in _write.check_inputs(x, delta))
     n_batch = x.shape[0]
+    if n_batch == 0:
+        return BatchUpdateResult(np.zeros((0, array.n_in, array.n_out), np.int32) if keep_counts else None, eta,
+                                 scheme, 0, 0)
     bl, dw = int(array.bit_length), float(array.delta_w_min)
     stochastic = scheme == "stochastic"
     x_max = np.abs(x).max(axis=1, initial=0.0)

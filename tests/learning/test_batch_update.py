@@ -205,3 +205,12 @@ def test_cell_scatter_matches_its_reference(differential):
     assert scatter_cell_counts(counts, differential, stuck, fast) == \
         scatter_cell_counts_reference(counts, differential, stuck, ref)
     np.testing.assert_array_equal(fast, ref)
+
+
+def test_an_empty_batch_writes_nothing_and_takes_no_time():
+    config = load_crossbar(ROOT / "circuits" / "crossbar_16x16_pt5.yaml", rows=4, columns=3)
+    array = CrossbarArray(config, seed=0)
+    before = array.u1()
+    result = array.update_batch(np.zeros((0, 4)), np.zeros((0, 3)))
+    assert result.counts.shape == (0, 4, 3) and result.pulses == 0 and array.time_s == 0.0
+    np.testing.assert_array_equal(array.u1(), before)
