@@ -1,4 +1,7 @@
-"""Benchmark cases for ``neuromorph bench`` (one module per case) and their shared timing helper."""
+"""Benchmark cases for ``neuromorph bench`` (one public module per case) and their shared timing
+helper :func:`best_time`. :mod:`.report` is the harness every case reports through (machine,
+versions, thread policy, figures with baseline and ratio, ``--json [FILE]``); modules whose name
+starts with ``_`` are helpers and peers (:mod:`._brian2_peer`, :mod:`._scaling`), not cases."""
 
 from __future__ import annotations
 
