@@ -110,8 +110,17 @@ def outputs(args):
 
 def check(args) -> str | None:
     """Before any work (called by the harness): with ``--peer brian2``, Brian2's version, or exit 2
-    naming the `bench` extra and the install command when Brian2 cannot be imported."""
-    if getattr(args, "peer", None) == "brian2" and not getattr(args, "scaling", False):
+    naming the `bench` extra and the install command when Brian2 cannot be imported; options that
+    belong to the other mode (``-o`` without ``--scaling``, ``--peer`` with it) exit 2."""
+    from ..errors import InvalidParameterError
+
+    if getattr(args, "output", None) is not None and not args.scaling:
+        raise InvalidParameterError(f"--output {args.output}: only --scaling writes files; add --scaling or drop "
+                                    "--output (use --json FILE for the figures of a single run)", option="--output")
+    if args.scaling and args.peer:
+        raise InvalidParameterError(f"--peer {args.peer}: the peer comparison and --scaling are separate runs; "
+                                    "drop one of them", option="--peer")
+    if getattr(args, "peer", None) == "brian2":
         from ._brian2_peer import require_brian2
 
         return require_brian2()

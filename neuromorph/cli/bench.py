@@ -86,8 +86,8 @@ def _harness_options(parser) -> None:
     group.add_argument("--threads", type=positive_int, default=None, metavar="N",
                        help=f"numba threads (default: all {report.available_cores()} CPUs this process may use)")
     group.add_argument("--blas-threads", type=positive_int, default=1, metavar="K",
-                       help="BLAS/OpenMP threads for NumPy/SciPy (default 1); threads x blas-threads must not "
-                            "exceed the available CPUs, so the pools never oversubscribe the cores")
+                       help="BLAS threads for NumPy/SciPy (default 1); threads x blas-threads must not exceed the "
+                            "available CPUs, so the pools never oversubscribe the cores")
 
 
 def _step_bytes(args) -> float:

@@ -61,3 +61,10 @@ def test_an_unusable_output_prefix_is_refused_before_the_work(run_cli, tmp_path)
     blocker.write_text("x")
     code, _, err = run_cli("bench", "step", *TINY, "-o", blocker / "s")
     assert code == 2 and "--output" in err and "scaling 1/" not in err
+
+
+def test_options_of_the_other_mode_are_refused(run_cli, tmp_path):
+    code, _, err = run_cli("bench", "step", "--synapses", 2000, "-o", tmp_path / "s")
+    assert code == 2 and "--output" in err and "--scaling" in err
+    code, _, err = run_cli("bench", "step", *TINY, "--peer", "brian2")
+    assert code == 2 and "--peer brian2" in err and "--scaling" in err
