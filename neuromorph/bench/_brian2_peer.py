@@ -34,7 +34,7 @@ variable of the first ``subset`` synapses after the first ``steps`` steps, where
 from the dense propagator P = expm(A dt) (``scipy.linalg.expm``, exact to rounding) applied step by
 step: u ← P u, u_1 += α_t.
 
-Brian2 2.9.0 breaks on NumPy >= 2.3, so it lives in its own virtual environment: the ``bench``
+Brian2 2.9.0 fails with NumPy 2.4 (2.2.6 and 2.3.5 work), so it lives in its own virtual environment: the ``bench``
 extra pins versions that work (:data:`INSTALL`).
 """
 
@@ -72,7 +72,7 @@ def require_brian2() -> str:
     except Exception as exc:  # ImportError, or Brian2 failing on an unsupported NumPy
         raise InvalidParameterError(
             f"--peer brian2: Brian2 cannot be imported here ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
-            f"it needs NumPy < 2.3, so install the `bench` extra in its own virtual environment: {INSTALL}",
+            f"it needs NumPy < 2.4, so install the `bench` extra in its own virtual environment: {INSTALL}",
             option="--peer") from None
     return brian2.__version__
 

@@ -58,7 +58,7 @@ def add_arguments(parser) -> None:
     peer = parser.add_argument_group("peer simulator (same network, same events, same run)")
     peer.add_argument("--peer", choices=["brian2"], default=None,
                       help="also simulate the network with Brian2 (needs the `bench` extra in its own virtual "
-                           "environment: Brian2 2.9 needs NumPy < 2.3; see docs/performance.md)")
+                           "environment: Brian2 2.9 needs NumPy < 2.4; see docs/performance.md)")
     peer.add_argument("--peer-steps", type=int, default=20,
                       help="steps checked against the exact solution, then timed (default 20)")
     peer.add_argument("--peer-subset", type=int, default=1000,

@@ -2,7 +2,7 @@
 exact solution in the same run (tiny N; the timings are never asserted, only what is reported and
 the accuracy each integrator must reach).
 
-Brian2 2.9.0 breaks on NumPy >= 2.3, so the default test environment never installs it: the peer
+Brian2 2.9.0 fails with NumPy 2.4, so the default test environment never installs it: the peer
 tests run only inside the `bench` extra's own virtual environment
 (``python -m venv /tmp/venv-brian2 && /tmp/venv-brian2/bin/pip install -e '.[bench]' pytest``, then
 ``/tmp/venv-brian2/bin/python -m pytest tests/cli/test_bench_brian2_peer.py``). Without Brian2
@@ -18,7 +18,7 @@ import scipy.linalg
 HAVE_BRIAN2 = importlib.util.find_spec("brian2") is not None
 NEEDS_BRIAN2 = pytest.mark.skipif(
     not HAVE_BRIAN2, reason="Brian2 is not installed: the default test environment never installs it (Brian2 2.9 "
-                            "needs NumPy < 2.3); run this file in the `bench` extra's own venv, see the module docstring")
+                            "needs NumPy < 2.4); run this file in the `bench` extra's own venv, see the module docstring")
 
 TINY = ["--synapses", 300, "--variables", 2, "--fused-steps", 2, "--repeats", 1, "--peer-steps", 6,
         "--peer-subset", 100]
