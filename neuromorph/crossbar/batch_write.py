@@ -45,7 +45,8 @@ class BatchUpdateResult:
 
 
 def _pulsed_columns(nonzero: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per write, the columns that can be pulsed first (in column order) and their number."""
+    """Per write, the columns that can be pulsed (δ_j ≠ 0) first, in column order, and their
+    number (the deterministic scheme's column lists)."""
     order = np.argsort(~nonzero, axis=1, kind="stable").astype(np.int32)
     return np.ascontiguousarray(order), nonzero.sum(axis=1).astype(np.int64)
 
@@ -119,7 +120,7 @@ def write_batch(array, x: np.ndarray, delta: np.ndarray, eta: float, scheme: str
         _write.write_keys(array._write_rng, n_batch), subkeys)
     if stochastic:
         rows, cols, row_sign, col_sign = _write.pulse_trains(x, delta, c, bl, subkeys, fused=fused)
-        col_list, col_count = _pulsed_columns(np.any(cols != 0, axis=2))
+        col_list, col_count = np.zeros((1, 1), np.int32), np.zeros(1, np.int64)   # columns come from the bits
     else:
         rows = cols = np.zeros((1, 1, 1), dtype=np.uint64)
         row_sign = col_sign = np.zeros((1, 1), dtype=np.int8)
