@@ -77,8 +77,6 @@ def network_memory_bytes(card, card_path) -> float:
     eigenbasis (m² for devices with variation) and a few parameters, two cells per weight
     (differential pairs): 8 B × 2 × (m² + 4m + 8) per weight, times (1 + k) for PFA's R tile.
     The data set (Fashion-MNIST: 70,000 × 784 float64) is added."""
-    from pathlib import Path
-
     from ..config.network_schema import layer_substrates
     from ..crossbar import load_crossbar
 
@@ -89,7 +87,8 @@ def network_memory_bytes(card, card_path) -> float:
         if substrate == "ideal":
             total += 8.0 * weights * (3 + 2 * k)
         else:
-            m = load_crossbar(Path(card_path).parent / substrate.crossbar, 1, 1).device.n_variables
+            # substrate.crossbar is already resolved against the network card (load_network_card)
+            m = load_crossbar(substrate.crossbar, 1, 1).device.n_variables
             total += 8.0 * 2 * (m * m + 4 * m + 8) * weights * (1 + k)
     return total
 

@@ -37,3 +37,11 @@ def test_shipped_tile_card_fits(tmp_path):
     path = ROOT / "circuits/mlp_digits_tiles_pt5.yaml"
     card, _ = load_network_card(path)
     assert 0 < network_memory_bytes(card, path) < 2**30
+
+
+def test_shipped_tile_card_given_relative_to_the_working_directory(monkeypatch):
+    """As the README runs it, from the repository root: the card's crossbar path is resolved
+    once, against the network card (a second resolution gave circuits/circuits/…)."""
+    monkeypatch.chdir(ROOT)
+    card, _ = load_network_card("circuits/mlp_digits_tiles_pt5.yaml")
+    assert 0 < network_memory_bytes(card, "circuits/mlp_digits_tiles_pt5.yaml") < 2**30
