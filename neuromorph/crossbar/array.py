@@ -20,10 +20,11 @@ from ..synapses.population import ChainPopulation
 from . import write as _write
 from .batch_write import BatchUpdateResult, write_batch
 from .card import CrossbarConfig, cell_channel, delta_w_min, load_crossbar
-from .cells import CellLayout, cell_conductance, inverse_transfer, sample_cells
+from .cells import CellLayout, inverse_transfer, sample_cells
 from .irdrop import WireParameters
 from .read import Periphery, ReadResult, current_scale, ir_drop_error_map, read_array, read_conductance_map
 from .readout import ADC, DAC, ReadNoise
+from .refresh import DEFAULT_READ_TOLERANCE, ConductanceCache
 
 __all__ = ["CrossbarConfig", "CrossbarArray", "ReadResult", "UpdateResult", "load_crossbar",
            "inverse_transfer"]
@@ -85,9 +86,9 @@ class CrossbarArray:
         self.population = ChainPopulation(self._cells.population.chains, n=self.n_cells, bounds=device.bounds)
         self.integrator = self.population.integrator
         self._version = 0           # bumped by every write: invalidates the u_1 and conductance caches
-        self._u1, self._u1_version = None, -1
-        self._g_cache = None
-        self._g2_cache = None
+        self._u1, self._u1_version, self._u1_time = None, -1, 0.0
+        # conductances for reads: one fused pass over the chains, buffers reused, lazy within a tolerance
+        self._g_cache = ConductanceCache(self._cells, channel, layout, self.population, DEFAULT_READ_TOLERANCE)
         self._stuck_mask = None
         self._write_decay_cache = {}    # e^{λ dt} tables of the batch write (neuromorph.crossbar.batch_write)
         self.time_unit_s = self.population.time_unit_s
@@ -142,8 +143,9 @@ class CrossbarArray:
     # ---- state and time --------------------------------------------------- #
     def _sync(self) -> np.ndarray:
         """Advance every chain exactly to the array's current time; returns u_1 of every cell."""
-        if self.time_s - self.population.time_s > 0 or self._u1 is None:
+        if self._u1 is None or self._u1_time != self.time_s or self.population.time_s != self.time_s:
             self._u1 = self.population.advance_and_read(self.time_s)
+            self._u1_time = self.time_s
         return self._u1
 
     def wait(self, seconds: float) -> None:
@@ -161,21 +163,36 @@ class CrossbarArray:
         return u1.reshape(self.n_in, self.n_cell_lines).copy()
 
     def conductances(self) -> np.ndarray:
-        """True (noise-free) conductance of every physical cell now, (N_in, N_lines) [S]."""
-        key = (self._version, self.time_s)
-        if self._g_cache is None or self._g_cache[0] != key:
-            g_cells = cell_conductance(self._cells, self.channel, self.u1().ravel())
-            g = self.layout.with_reference(g_cells.reshape(self.n_in, self.n_cell_lines))
-            g.setflags(write=False)
-            self._g_cache = (key, g)
-        return self._g_cache[1]
+        """Noise-free conductance of every physical cell now, (N_in, N_lines) [S], read-only: exact,
+        or (``read_tolerance`` > 0) from the last refresh while no cell can have moved by more than
+        that fraction of the nominal range since (:mod:`neuromorph.crossbar.refresh`)."""
+        g, _ = self._g_cache.get(self.time_s, self._version)
+        self._g_cache.hand_out()
+        return g
 
-    def _g_squared(self) -> np.ndarray:
-        """G² elementwise (for the cell read noise), cached with the conductances."""
-        g = self.conductances()
-        if self._g2_cache is None or self._g2_cache[0] is not g:
-            self._g2_cache = (g, g**2)
-        return self._g2_cache[1]
+    @property
+    def read_tolerance(self) -> float:
+        """Lazy-refresh tolerance of the conductances, relative to G_max − G_min (0 = exact at every
+        read; default :data:`~neuromorph.crossbar.refresh.DEFAULT_READ_TOLERANCE`)."""
+        return self._g_cache.tolerance
+
+    @read_tolerance.setter
+    def read_tolerance(self, value: float) -> None:
+        value = float(value)
+        if not (value >= 0 and np.isfinite(value)):
+            raise ValueError(f"read_tolerance must be a finite number >= 0, got {value}")
+        self._g_cache.tolerance = value
+
+    @property
+    def fused_read(self) -> bool:
+        """True: conductances by one fused numba pass and one-vector reads by one pass over G
+        (:mod:`neuromorph.kernels.read`); False: the unfused NumPy/BLAS path it replaced."""
+        return self._g_cache.fused
+
+    @fused_read.setter
+    def fused_read(self, value: bool) -> None:
+        self._g_cache.fused = bool(value)
+        self._g_cache.invalidate()
 
     def weights_from_conductances(self, g: np.ndarray) -> np.ndarray:
         """Signed weights (N_in, N_out) represented by a physical conductance matrix."""
@@ -219,10 +236,12 @@ class CrossbarArray:
                              f"({n_drive}, B), got {x.shape}")
         if not np.all(np.isfinite(x)):
             raise ValueError("read inputs must be finite")
-        g = self.conductances()
-        g2 = self._g_squared() if noise and self.noise.active and not ir_drop else None
+        fused = self._g_cache.fused
+        # G² is needed only for the cell noise of a batch (or of the unfused one-vector read)
+        need_g2 = noise and self.noise.cell > 0 and not ir_drop and (x.ndim == 2 or not fused)
+        g, g2 = self._g_cache.get(self.time_s, self._version, need_g2)
         result = read_array(g, x, self.periphery, self._read_rng, ir_drop=ir_drop, transposed=transposed,
-                            noise=noise, g_squared=g2)
+                            noise=noise, g_squared=g2, fused=fused)
         self.time_s += (1 if x.ndim == 1 else x.shape[1]) * self.t_read
         return result
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..kernels.read import line_currents, row_currents
 from .cells import CellLayout
 from .irdrop import WireParameters, solve_read
 from .readout import ADC, DAC, ReadNoise
@@ -69,21 +70,31 @@ def current_scale(periphery: Periphery) -> float:
 
 def read_array(g: np.ndarray, x: np.ndarray, periphery: Periphery, rng: np.random.Generator, *,
                ir_drop: bool = False, transposed: bool = False, noise: bool = True,
-               g_squared: np.ndarray | None = None) -> ReadResult:
+               g_squared: np.ndarray | None = None, fused: bool = True) -> ReadResult:
     """One read of the physical conductances ``g`` (N_in, N_lines) [S] with inputs ``x`` (checked
     by the caller): forward (x (N_in[, B])) or transposed (x (N_out[, B])), ideal wires or the
     IR-drop solve, read noise drawn from ``rng`` when ``noise``. ``g_squared`` (G², optional) is a
-    cached elementwise square for the ideal-wire noise."""
+    cached elementwise square for the ideal-wire cell noise of a batch. ``fused``: one input
+    vector with ideal wires is read in one pass over G that sums the line currents and, when the
+    cell noise is on, the squared cell currents (:func:`neuromorph.kernels.read.line_currents`,
+    :func:`~neuromorph.kernels.read.row_currents`); otherwise BLAS products (Gᵀv, then (G²)ᵀv²).
+    Both agree to rounding."""
     layout = periphery.layout
     xq = periphery.dac.quantise(x)
     v = periphery.dac.voltages(x)
-    draw = noise and periphery.noise.active
+    # Σ(G v)² only matters through σ_cell (ReadNoise.line_std); with σ_cell = 0 it is not formed
+    draw = noise and periphery.noise.cell > 0
+    one_pass = fused and not ir_drop and v.ndim == 1 and g.flags.c_contiguous
     if not transposed:
         if ir_drop:
             sol = solve_read(g, v, periphery.wires)
             lines = sol.output_current_a
             cell_i = g.reshape(g.shape + (1,) * (v.ndim - 1)) * (sol.row_node_v - sol.col_node_v)
             sq = np.sum(cell_i**2, axis=0)
+        elif one_pass:
+            lines, sq = np.empty(g.shape[1]), np.empty(g.shape[1])
+            line_currents(g, np.ascontiguousarray(v), draw, lines, sq)
+            sq = sq if draw else 0.0
         else:
             lines = g.T @ v
             sq = (g**2 if g_squared is None else g_squared).T @ (v**2) if draw else 0.0
@@ -106,6 +117,10 @@ def read_array(g: np.ndarray, x: np.ndarray, periphery: Periphery, rng: np.rando
             lines = sol.output_current_a
             cell_i = g.reshape(g.shape + (1,) * (v.ndim - 1)) * (sol.col_node_v - sol.row_node_v)
             sq = np.sum(cell_i**2, axis=1)
+        elif one_pass:
+            lines, sq = np.empty(g.shape[0]), np.empty(g.shape[0])
+            row_currents(g, np.ascontiguousarray(drive), draw, lines, sq)
+            sq = sq if draw else 0.0
         else:
             lines = g @ drive
             sq = (g**2 if g_squared is None else g_squared) @ (drive**2) if draw else 0.0

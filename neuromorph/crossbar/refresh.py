@@ -1,0 +1,173 @@
+r"""The conductances a read sees: one fused pass over the cells' chains, reused buffers, and a lazy
+refresh with a stated tolerance.
+
+A read at time t needs G(t) of every cell, which depends on u_1(t) of its chain. The chains are
+advanced lazily (:class:`~neuromorph.synapses.population.ChainPopulation`), so every read after
+time has passed must advance every chain. :class:`ConductanceCache` does that as one numba pass
+(:func:`neuromorph.kernels.read.refresh_conductance`: decay, u_1, channel transfer and G
+written straight into the (N_in, N_lines) buffer) and decides when it is needed:
+
+* after a write (the array's ``version`` changed) — always;
+* when time has passed since the last refresh (Δt > 0) and the tolerance ``tol`` is 0 — always
+  (the exact path: G is the exact conductance at the read time);
+* with ``tol > 0``, only when u_1 of some cell may have moved by more than ``tol`` of the channel
+  range since the last refresh. Between events every mode decays on its own,
+  z_nk(t_0 + Δt) = e^{λ_nk Δt} z_nk(t_0), so for every cell
+
+      |u_1n(t_0 + Δt) − u_1n(t_0)| = |Σ_k r_nk z_nk(t_0)(e^{λ_nk Δt} − 1)|
+                                  ≤ Σ_k M_k (1 − e^{−Λ_k Δt}),
+
+  M_k = max_n |r_nk z_nk(t_0)| (recorded by the refresh pass), Λ_k = max_n |λ_nk|. The channel
+  is Lipschitz with constant L_s (1/(u_high − u_low) linear-clipped, 1/(4 u_slope) logistic),
+  so |ΔG_n| ≤ ΔG_n·L_s·that bound. The refresh is skipped while
+  max_n ΔG_n · L_s · Σ_k M_k (1 − e^{−Λ_k Δt}) ≤ tol · (G_max − G_min)_nominal:
+  no cell's conductance is staler than ``tol`` of the nominal range (``tol`` in weight units
+  for differential pairs). The chains themselves stay exact: skipping a refresh only leaves them
+  at the earlier time, and the next refresh or write advances them exactly.
+
+:data:`DEFAULT_READ_TOLERANCE` = 1e-6: a stale cell current is at most 1e-6·ΔG·|V|, about 10⁻⁴
+of the 0.5 % cell read noise of the shipped proton-transistor card and ~10⁻³ of a 10-bit ADC step
+at full fan-in, so reads agree with the exact path to well below the noise
+(``tests/crossbar/test_read_refresh.py`` states and checks the tolerance).
+
+``fused=False`` keeps the unfused path it replaces (advance-and-read, then the channel in NumPy,
+then the reference column, then G²; new arrays every time), for ``bench crossbar``'s before/after.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..config.device_schema import LinearClippedTransfer
+from ..kernels import read as rkern
+from .cells import CellLayout, Cells, cell_conductance
+
+__all__ = ["ConductanceCache", "DEFAULT_READ_TOLERANCE"]
+
+#: default lazy-refresh tolerance, relative to the nominal channel range G_max − G_min
+DEFAULT_READ_TOLERANCE = 1e-6
+
+
+class ConductanceCache:
+    """The physical conductance matrix of an array, refreshed by one fused pass (module docstring).
+
+    cells, channel, layout: the array's sampled cells, channel card and layout; ``tolerance``:
+    the lazy-refresh tolerance (0 = exact at every read). Counters ``refreshes`` and ``skips``
+    count the refreshes done and avoided."""
+
+    def __init__(self, cells: Cells, channel, layout: CellLayout, population, tolerance: float = DEFAULT_READ_TOLERANCE):
+        self.cells, self.channel, self.layout, self.population = cells, channel, layout, population
+        self.tolerance = float(tolerance)
+        self.fused = True
+        base = np.array(cells.g_min_s, dtype=float)
+        span = np.asarray(cells.g_max_s, dtype=float) - base
+        base[cells.stuck] = cells.stuck_value_s
+        span[cells.stuck] = 0.0
+        self._base, self._span = base, np.ascontiguousarray(span)
+        transfer = channel.transfer
+        if isinstance(transfer, LinearClippedTransfer):
+            self._transfer = (rkern.TRANSFER_LINEAR, float(transfer.u_low), float(transfer.u_high - transfer.u_low))
+            lipschitz = 1.0 / (transfer.u_high - transfer.u_low)
+        else:
+            self._transfer = (rkern.TRANSFER_SIGMOID, float(transfer.u_mid), float(transfer.u_slope))
+            lipschitz = 0.25 / transfer.u_slope
+        integ = population.integrator
+        # |ΔG| per unit |Δu_1|, relative to the nominal range: the bound's prefactor
+        self._gain = lipschitz * float(span.max(initial=0.0)) / layout.delta_g_s
+        self._rate_max = np.abs(np.asarray(integ.rates)).max(axis=0)  # Λ_k [1/time unit]
+        self._decays: dict[float, np.ndarray] = {}
+        self.g: np.ndarray | None = None      # (N_in, N_lines) buffer, reused while not handed out
+        self.g2: np.ndarray | None = None
+        self._mode_max = np.zeros((layout.n_in, population.n_variables))
+        self._m_k = np.zeros(population.n_variables)
+        self._version, self._time_s, self._g2_valid = None, math.nan, False
+        self.refreshes = self.skips = 0
+
+    # ---- the bound ---------------------------------------------------------------------------
+    def drift_bound(self, dt_s: float) -> float:
+        """Largest possible |ΔG| of any cell Δt = ``dt_s`` after the last refresh, relative to the
+        nominal range (module docstring)."""
+        if dt_s <= 0:
+            return 0.0
+        dt = dt_s / self.population.time_unit_s
+        return self._gain * float(np.dot(self._m_k, -np.expm1(-self._rate_max * dt)))
+
+    def _decay(self, dt: float) -> np.ndarray:
+        """e^{λ dt} (1|N, m), cached for the last two step lengths (12 significant digits)."""
+        key = float(f"{dt:.12g}")
+        if key not in self._decays:
+            if len(self._decays) >= 2:
+                self._decays.pop(next(iter(self._decays)))
+            self._decays[key] = np.exp(self.population.integrator.rates * key)
+        return self._decays[key]
+
+    # ---- refresh -----------------------------------------------------------------------------
+    def get(self, t_s: float, version: int, need_g2: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """(G, G² or None) at time ``t_s`` for state ``version``: refreshed, or the last refresh when
+        it is within the tolerance (module docstring). The arrays are the cache's own buffers:
+        read them before the next call."""
+        if self._version == version and (t_s == self._time_s or (
+                self.tolerance > 0 and self.drift_bound(t_s - self._time_s) <= self.tolerance)):
+            if t_s != self._time_s:
+                self.skips += 1
+        elif self.fused:
+            self._refresh_fused(t_s, need_g2)
+            self._version = version
+        else:
+            self._refresh_unfused(t_s)
+            self._version = version
+        if need_g2 and not self._g2_valid:
+            if not self.fused:
+                self.g2 = self.g ** 2
+            else:
+                if self.g2 is None or self.g2.shape != self.g.shape:
+                    self.g2 = np.empty_like(self.g)
+                np.multiply(self.g, self.g, out=self.g2)
+            self._g2_valid = True
+        return self.g, (self.g2 if need_g2 else None)
+
+    def hand_out(self) -> None:
+        """The current G is given to a caller who may keep it: the next refresh writes a new buffer."""
+        if self.g is not None:
+            self.g.setflags(write=False)
+
+    def invalidate(self) -> None:
+        self._version = None
+
+    def _refresh_fused(self, t_s: float, need_g2: bool) -> None:
+        pop, lay = self.population, self.layout
+        dt = t_s - pop.time_s
+        if dt < 0:
+            raise ValueError(f"cannot refresh backwards in time ({pop.time_s} s -> {t_s} s)")
+        integ = pop.integrator
+        decay = self._decay(dt / pop.time_unit_s) if dt > 0 else np.ones((1, pop.x.shape[1]))
+        if self.g is None or not self.g.flags.writeable:
+            self.g = np.empty((lay.n_in, lay.n_lines))
+            if not lay.differential:
+                self.g[:, lay.n_cell_lines:] = lay.g_reference_s
+        with_g2 = bool(need_g2)
+        if with_g2 and (self.g2 is None or not self.g2.flags.writeable):
+            self.g2 = np.empty_like(self.g)
+            if not lay.differential:
+                self.g2[:, lay.n_cell_lines:] = lay.g_reference_s ** 2
+        kind, a, b = self._transfer
+        rkern.refresh_conductance(pop.x, decay, integ.readout, self._base, self._span, kind, a, b, self.g,
+                                  self.g2 if with_g2 else self.g, with_g2, self._mode_max)
+        self._m_k = self._mode_max.max(axis=0)
+        pop.time_s = float(t_s)
+        self._time_s, self._g2_valid = float(t_s), with_g2
+        self.refreshes += 1
+
+    def _refresh_unfused(self, t_s: float) -> None:
+        """The path the fused pass replaces: advance and read u_1, the channel in NumPy, the
+        reference column, G² (new arrays)."""
+        lay = self.layout
+        u1 = self.population.advance_and_read(t_s)
+        g_cells = cell_conductance(self.cells, self.channel, u1)
+        self.g = lay.with_reference(g_cells.reshape(lay.n_in, lay.n_cell_lines))
+        self.g2 = None                        # G² on demand (as before), a new array
+        self._m_k = np.full(self._m_k.shape, np.inf)   # no bound recorded: no lazy skips on this path
+        self._time_s, self._g2_valid = float(t_s), False
+        self.refreshes += 1

@@ -1,0 +1,189 @@
+r"""Crossbar read kernels (numba), each with a NumPy reference: the fused conductance refresh of
+every cell and the line currents of one input vector with the cell-noise variance.
+
+``refresh_conductance``  one pass over the cells of an array, row by row of the physical matrix:
+
+    z_n ← e^{λ_n Δt} ⊙ z_n                       (exact decay of every mode, in place)
+    u_1 = r_n · z_n                               (read-out of the first compartment)
+    G_n = G_base,n + ΔG_n · s(u_1)                (channel transfer, straight into G (N_in, N_lines))
+
+    with s linear-clipped  s = clip((u − u_low)/(u_high − u_low), 0, 1)   (``kind`` 0, a = u_low,
+                                                                           b = u_high − u_low)
+         s logistic        s = ½(1 + tanh(½(u − u_mid)/u_slope))         (``kind`` 1, a = u_mid,
+                                                                           b = u_slope)
+
+    (:mod:`neuromorph.devices.channel`). A stuck cell has G_base = its stuck conductance and
+    ΔG = 0, so it reads its stuck value exactly. Cell n of the flat population sits at row
+    n // L, column n mod L of G (L = plastic lines per row); G's columns from L on (a reference
+    column) are not touched. ``mode_max`` (N_in, m) receives, per row of the array, the largest
+    |r_nk z_nk| of every mode k after the decay: the caller's bound on how far u_1 can move
+    before the next refresh (:meth:`neuromorph.crossbar.array.CrossbarArray.conductances`).
+    ``g2_out`` receives G² when ``with_g2`` (the cell read noise of batched reads).
+
+``line_currents``        I_j = Σ_i G_ij v_i and S_j = Σ_i G_ij² v_i² (forward, ideal wires) in one
+                         pass over G: the sensed currents and the sum of squared cell currents
+                         whose square root, times σ_cell, is each line's cell-noise std
+                         (:class:`neuromorph.crossbar.readout.ReadNoise`). Parallel over blocks of
+                         columns; every sum runs over the rows in order, so the numbers do not
+                         depend on the thread count.
+``row_currents``         the transposed read: I_i = Σ_j G_ij d_j, S_i = Σ_j G_ij² d_j².
+
+The NumPy references use the same formulas (the refresh is the unfused path it replaces:
+:func:`neuromorph.kernels.crossbar.advance_read_u1_reference`, then the channel, then the write
+into G); the kernels agree with them to rounding.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import prange
+
+from ._jit import inline_helper, population_kernel, serial_kernel
+
+__all__ = ["TRANSFER_LINEAR", "TRANSFER_SIGMOID", "refresh_conductance", "refresh_conductance_reference",
+           "line_currents", "line_currents_reference", "row_currents", "row_currents_reference",
+           "LINE_BLOCK"]
+
+TRANSFER_LINEAR, TRANSFER_SIGMOID = 0, 1
+
+#: columns per block of :func:`line_currents` (a 2 KiB row segment; the block's accumulators stay in L1)
+LINE_BLOCK = 256
+
+
+@inline_helper
+def _transfer(u, kind, a, b):
+    if kind == 0:
+        s = (u - a) / b
+        return min(max(s, 0.0), 1.0)
+    return 0.5 * (1.0 + math.tanh(0.5 * (u - a) / b))
+
+
+@population_kernel
+def refresh_conductance(z, decay, readout, g_base, g_span, kind, a, b, g_out, g2_out, with_g2, mode_max):
+    """Fused decay + u_1 + channel transfer + conductance for every cell (module docstring).
+
+    z (N_cells, m) mode-space state, updated in place; decay, readout (1|N_cells, m);
+    g_base, g_span (N_cells,) [S]; g_out (N_in, ≥ L) [S]; g2_out (N_in, ≥ L) [S²] or a dummy;
+    mode_max (N_in, m)."""
+    n_cell, m = z.shape
+    n_rows = g_out.shape[0]
+    n_lines = n_cell // n_rows
+    sd = 1 if decay.shape[0] > 1 else 0
+    sr = 1 if readout.shape[0] > 1 else 0
+    for i in prange(n_rows):
+        for k in range(m):
+            mode_max[i, k] = 0.0
+        for j in range(n_lines):
+            n = i * n_lines + j
+            u1 = 0.0
+            for k in range(m):
+                zk = z[n, k] * decay[n * sd, k]
+                z[n, k] = zk
+                term = readout[n * sr, k] * zk
+                u1 += term
+                mode_max[i, k] = max(mode_max[i, k], abs(term))
+            g = g_base[n] + g_span[n] * _transfer(u1, kind, a, b)
+            g_out[i, j] = g
+            if with_g2:
+                g2_out[i, j] = g * g
+
+
+def refresh_conductance_reference(z, decay, readout, g_base, g_span, kind, a, b, g_out, g2_out, with_g2, mode_max):
+    """NumPy version of :func:`refresh_conductance` (vectorised over cells)."""
+    n_rows = g_out.shape[0]
+    n_lines = z.shape[0] // n_rows
+    z *= decay
+    terms = np.broadcast_to(readout, z.shape) * z
+    u1 = np.einsum("nm,nm->n", z, np.broadcast_to(readout, z.shape))
+    if kind == TRANSFER_LINEAR:
+        s = np.clip((u1 - a) / b, 0.0, 1.0)
+    else:
+        s = 0.5 * (1.0 + np.tanh(0.5 * (u1 - a) / b))
+    g = (g_base + g_span * s).reshape(n_rows, n_lines)
+    g_out[:, :n_lines] = g
+    if with_g2:
+        g2_out[:, :n_lines] = g * g
+    mode_max[:] = np.abs(terms).reshape(n_rows, n_lines, -1).max(axis=1)
+
+
+@serial_kernel
+def _line_block(g, v, squares, lines_out, sq_out, c0, c1):
+    n_rows = g.shape[0]
+    for j in range(c0, c1):
+        lines_out[j] = 0.0
+        sq_out[j] = 0.0
+    for i in range(n_rows):
+        vi = v[i]
+        vi2 = vi * vi
+        if squares:
+            for j in range(c0, c1):
+                gij = g[i, j]
+                lines_out[j] += gij * vi
+                sq_out[j] += gij * gij * vi2
+        else:
+            for j in range(c0, c1):
+                lines_out[j] += g[i, j] * vi
+
+
+def _line_currents(g, v, squares, lines_out, sq_out):
+    n_cols = g.shape[1]
+    n_blocks = (n_cols + LINE_BLOCK - 1) // LINE_BLOCK
+    for blk in prange(n_blocks):
+        c0 = blk * LINE_BLOCK
+        _line_block(g, v, squares, lines_out, sq_out, c0, min(c0 + LINE_BLOCK, n_cols))
+
+
+_line_builds = population_kernel(_line_currents)   # both builds; the dispatch below picks one
+
+
+def line_currents(g, v, squares, lines_out, sq_out):
+    """Forward read of one input vector, ideal wires: ``lines_out`` = Gᵀv (N_lines,) and, when
+    ``squares``, ``sq_out`` = (G²)ᵀ(v²) in the same pass (module docstring). g (N_in, N_lines)
+    C-contiguous [S], v (N_in,) [V]. Parallel over column blocks when G has ≥ 2 blocks and
+    :data:`~neuromorph.kernels._jit.PARALLEL_MIN_ROWS` cells or more."""
+    from ._jit import PARALLEL_MIN_ROWS
+
+    big = g.shape[1] > LINE_BLOCK and g.size >= PARALLEL_MIN_ROWS
+    (_line_builds.parallel if big else _line_builds.serial)(g, v, squares, lines_out, sq_out)
+
+
+def line_currents_reference(g, v, squares, lines_out, sq_out):
+    """NumPy version of :func:`line_currents`."""
+    lines_out[:] = g.T @ v
+    if squares:
+        sq_out[:] = (g * g).T @ (v * v)
+
+
+def _row_currents(g, d, squares, rows_out, sq_out):
+    n_rows, n_cols = g.shape
+    for i in prange(n_rows):
+        acc = 0.0
+        acc2 = 0.0
+        for j in range(n_cols):
+            gij = g[i, j]
+            acc += gij * d[j]
+            if squares:
+                acc2 += gij * gij * d[j] * d[j]
+        rows_out[i] = acc
+        sq_out[i] = acc2
+
+
+_row_builds = population_kernel(_row_currents)
+
+
+def row_currents(g, d, squares, rows_out, sq_out):
+    """Transposed read of one drive vector, ideal wires: ``rows_out`` = G d (N_in,) and, when
+    ``squares``, ``sq_out`` = (G²)(d²), one pass over G, parallel over rows (from
+    :data:`~neuromorph.kernels._jit.PARALLEL_MIN_ROWS` cells on). g (N_in, N_lines) [S],
+    d (N_lines,) [V]."""
+    from ._jit import PARALLEL_MIN_ROWS
+
+    (_row_builds.parallel if g.size >= PARALLEL_MIN_ROWS else _row_builds.serial)(g, d, squares, rows_out, sq_out)
+
+
+def row_currents_reference(g, d, squares, rows_out, sq_out):
+    """NumPy version of :func:`row_currents`."""
+    rows_out[:] = g @ d
+    sq_out[:] = (g * g) @ (d * d) if squares else 0.0
