@@ -1,0 +1,106 @@
+"""The crossbar read kernels (neuromorph/kernels/read.py) against their NumPy references.
+
+Tolerances: the state update z ← e^{λΔt} z is the same multiplication in both, so z agrees
+exactly; u_1 = Σ_k r_k z_k may be summed in another order by NumPy's einsum, so G agrees to
+m·ε·Σ|r_k z_k|·max ΔG·L_s (a few 1e-16 relative); the per-row mode maxima are maxima of the same
+products and agree exactly. The line sums run over the rows in another order than BLAS, so they
+agree to N·ε·Σ|G||v| (checked at 1e-12 of that scale). Parallel and serial builds have no
+reductions across threads and give identical numbers."""
+
+import numpy as np
+import pytest
+
+from neuromorph.kernels import read as rk
+
+N_IN, N_LINES, M = 48, 96, 5   # 4,608 cells: at PARALLEL_MIN_ROWS, so the parallel build dispatches
+
+
+def _population(rng, per_cell: bool, n_cells=N_IN * N_LINES):
+    z = rng.normal(0.0, 0.3, (n_cells, M))
+    rows = n_cells if per_cell else 1
+    rates = -np.sort(rng.uniform(1e-3, 1.0, (rows, M)), axis=1)
+    decay = np.exp(rates * 0.37)
+    readout = rng.normal(0.0, 1.0, (rows, M))
+    g_base = rng.uniform(0.9e-6, 1.1e-6, n_cells)
+    g_span = rng.uniform(8e-6, 10e-6, n_cells)
+    g_span[rng.choice(n_cells, 20, replace=False)] = 0.0  # stuck cells: base is the stuck value
+    return z, decay, readout, g_base, g_span
+
+
+@pytest.mark.parametrize("per_cell", [True, False], ids=["variation", "shared-chain"])
+@pytest.mark.parametrize("kind,a,b", [(rk.TRANSFER_LINEAR, -0.5, 1.0), (rk.TRANSFER_SIGMOID, 0.1, 0.25)],
+                         ids=["linear-clipped", "sigmoid"])
+@pytest.mark.parametrize("reference_column", [False, True])
+def test_refresh_conductance_matches_the_numpy_reference(per_cell, kind, a, b, reference_column):
+    rng = np.random.default_rng(11)
+    z, decay, readout, g_base, g_span = _population(rng, per_cell)
+    n_lines = N_LINES + (1 if reference_column else 0)
+    outs = {}
+    for name, fn in [("reference", rk.refresh_conductance_reference), ("parallel", rk.refresh_conductance.parallel),
+                     ("serial", rk.refresh_conductance.serial), ("dispatch", rk.refresh_conductance)]:
+        zz = z.copy()
+        g = np.full((N_IN, n_lines), -1.0)
+        g2 = np.full((N_IN, n_lines), -1.0)
+        mode_max = np.empty((N_IN, M))
+        fn(zz, decay, readout, g_base, g_span, kind, a, b, g, g2, True, mode_max)
+        outs[name] = (zz, g, g2, mode_max)
+    z_ref, g_ref, g2_ref, mm_ref = outs["reference"]
+    scale = g_span.max() * (1.0 if kind == rk.TRANSFER_LINEAR else 0.25 / b) / (b if kind == rk.TRANSFER_LINEAR else 1.0)
+    atol = M * np.finfo(float).eps * np.abs(readout).max() * np.abs(z).max() * scale * 10
+    for name in ("parallel", "serial", "dispatch"):
+        zz, g, g2, mm = outs[name]
+        np.testing.assert_array_equal(zz, z_ref)
+        np.testing.assert_allclose(g, g_ref, rtol=0, atol=atol)
+        np.testing.assert_allclose(g2, g2_ref, rtol=0, atol=2 * 11e-6 * atol)
+        np.testing.assert_array_equal(mm, mm_ref)
+        if reference_column:
+            assert np.all(g[:, -1] == -1.0) and np.all(g2[:, -1] == -1.0)  # the reference column is left alone
+    np.testing.assert_array_equal(outs["parallel"][1], outs["serial"][1])
+    # the physics, independently of both: G = base + span·s(u_1) of the decayed state
+    u1 = np.sum(np.broadcast_to(readout, z.shape) * (z * decay), axis=1)
+    s = np.clip((u1 - a) / b, 0, 1) if kind == rk.TRANSFER_LINEAR else 1 / (1 + np.exp(-(u1 - a) / b))
+    np.testing.assert_allclose(outs["parallel"][1][:, :N_LINES], (g_base + g_span * s).reshape(N_IN, N_LINES),
+                               rtol=0, atol=atol * 10)
+    # a stuck cell (span 0) reads exactly its stuck value
+    stuck = g_span == 0
+    np.testing.assert_array_equal(outs["parallel"][1][:, :N_LINES].ravel()[stuck], g_base[stuck])
+
+
+def test_refresh_without_g2_leaves_the_g2_buffer_alone():
+    rng = np.random.default_rng(2)
+    z, decay, readout, g_base, g_span = _population(rng, True)
+    g, g2 = np.empty((N_IN, N_LINES)), np.full((N_IN, N_LINES), 7.0)
+    rk.refresh_conductance(z, decay, readout, g_base, g_span, rk.TRANSFER_LINEAR, -0.5, 1.0, g, g2, False,
+                           np.empty((N_IN, M)))
+    assert np.all(g2 == 7.0)
+
+
+@pytest.mark.parametrize("squares", [True, False])
+@pytest.mark.parametrize("n_in,n_lines", [(7, 5), (40, 600), (300, 257)])
+def test_line_and_row_currents_match_the_matrix_products(squares, n_in, n_lines):
+    """Forward Gᵀv and (G²)ᵀv², transposed G d and (G²) d², against BLAS; the block-parallel and
+    serial builds agree exactly."""
+    rng = np.random.default_rng(n_in)
+    g = rng.uniform(1e-6, 10e-6, (n_in, n_lines))
+    v, d = rng.uniform(-0.2, 0.2, n_in), rng.uniform(-0.2, 0.2, n_lines)
+    eps = np.finfo(float).eps
+    for kernel, reference, vec, n_out, scale in [
+            (rk.line_currents, rk.line_currents_reference, v, n_lines, np.abs(g).T @ np.abs(v)),
+            (rk.row_currents, rk.row_currents_reference, d, n_in, np.abs(g) @ np.abs(d))]:
+        out, sq = np.empty(n_out), np.zeros(n_out)
+        ref, ref_sq = np.empty(n_out), np.zeros(n_out)
+        kernel(g, vec, squares, out, sq)
+        reference(g, vec, squares, ref, ref_sq)
+        tol = 4 * max(g.shape) * eps
+        np.testing.assert_allclose(out, ref, rtol=0, atol=tol * scale.max())
+        if squares:
+            np.testing.assert_allclose(sq, ref_sq, rtol=tol)
+        else:
+            assert np.all(sq == 0.0)
+    if g.size >= 4096:
+        builds = rk._line_builds
+        a, b = (np.empty(n_lines), np.empty(n_lines)), (np.empty(n_lines), np.empty(n_lines))
+        builds.parallel(g, v, squares, *a)
+        builds.serial(g, v, squares, *b)
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])
