@@ -86,7 +86,7 @@ class CrossbarArray:
         self.population = ChainPopulation(self._cells.population.chains, n=self.n_cells, bounds=device.bounds)
         self.integrator = self.population.integrator
         self._version = 0           # bumped by every write: invalidates the u_1 and conductance caches
-        self._u1, self._u1_version, self._u1_time = None, -1, 0.0
+        self._u1, self._u1_version = None, -1
         # conductances for reads: one fused pass over the chains, buffers reused, lazy within a tolerance
         self._g_cache = ConductanceCache(self._cells, channel, layout, self.population, DEFAULT_READ_TOLERANCE)
         self._stuck_mask = None
@@ -143,10 +143,18 @@ class CrossbarArray:
     # ---- state and time --------------------------------------------------- #
     def _sync(self) -> np.ndarray:
         """Advance every chain exactly to the array's current time; returns u_1 of every cell."""
-        if self._u1 is None or self._u1_time != self.time_s or self.population.time_s != self.time_s:
+        if self.time_s - self.population.time_s > 0 or self._u1 is None:
             self._u1 = self.population.advance_and_read(self.time_s)
-            self._u1_time = self.time_s
         return self._u1
+
+    def _read_conductances(self, need_g2: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """(G, G² or None) for a read now, from the conductance cache (buffers reused; see
+        :mod:`neuromorph.crossbar.refresh`). A refresh advances the chains: u_1 is then recomputed."""
+        refreshes = self._g_cache.refreshes
+        g, g2 = self._g_cache.get(self.time_s, self._version, need_g2)
+        if self._g_cache.refreshes != refreshes:
+            self._u1 = None
+        return g, g2
 
     def wait(self, seconds: float) -> None:
         """Let ``seconds`` pass with no reads or writes (the chains evolve)."""
@@ -166,7 +174,7 @@ class CrossbarArray:
         """Noise-free conductance of every physical cell now, (N_in, N_lines) [S], read-only: exact,
         or (``read_tolerance`` > 0) from the last refresh while no cell can have moved by more than
         that fraction of the nominal range since (:mod:`neuromorph.crossbar.refresh`)."""
-        g, _ = self._g_cache.get(self.time_s, self._version)
+        g, _ = self._read_conductances()
         self._g_cache.hand_out()
         return g
 
@@ -239,7 +247,7 @@ class CrossbarArray:
         fused = self._g_cache.fused
         # G² is needed only for the cell noise of a batch (or of the unfused one-vector read)
         need_g2 = noise and self.noise.cell > 0 and not ir_drop and (x.ndim == 2 or not fused)
-        g, g2 = self._g_cache.get(self.time_s, self._version, need_g2)
+        g, g2 = self._read_conductances(need_g2)
         result = read_array(g, x, self.periphery, self._read_rng, ir_drop=ir_drop, transposed=transposed,
                             noise=noise, g_squared=g2, fused=fused)
         self.time_s += (1 if x.ndim == 1 else x.shape[1]) * self.t_read
