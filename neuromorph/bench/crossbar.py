@@ -1,15 +1,33 @@
 """Crossbar throughput, measured in one run: read (MVM) and outer-product update rates of arrays of
-proton-transistor cells, and the IR-drop solve against ngspice on the same deck.
+proton-transistor cells, the read path before/after fusing, optionally aihwkit's analog tile
+beside it, and the IR-drop solve against ngspice on the same deck.
 
 For every size N (N × N weights on N × 2N differential cells of the crossbar card's device):
 
-* ``mvm 1``       one full read of one input vector: chain state → conductances (exact
-                  advance of every cell by the read time), DAC, Gᵀv, read noise, ADC
-* ``mvm 64``      the same for a batch of 64 vectors (per vector)
-* ``numpy Gᵀv``   baseline: the bare matrix–vector product on the same conductances (BLAS)
-* ``update``      one stochastic outer-product update (BL bit streams, coincidence counts, fused
-                  numba pulse+decay kernel over every cell)
-* ``update ref``  the same update through the NumPy path (α, β arrays + the core's eigen_step)
+* ``stream``       one STREAM-style numba pass over the array's chain state (z read and written,
+                   :mod:`neuromorph.kernels.stream`): the memory-bandwidth unit a full read is
+                   measured in (target: full read ≤ 3 passes)
+* ``read 1 <path>`` one full read of one input vector — chain sync of every cell to the read
+                   time, conductances, DAC, Gᵀv, read noise (cell and output), ADC — by three paths
+                   measured in the same run:
+                   ``exact-unfused`` the path before (advance-and-read kernel, then the channel
+                   and G² in NumPy, new arrays every read, BLAS Gᵀv and (G²)ᵀv²);
+                   ``fused`` one numba pass for the refresh into reused buffers and one pass over G
+                   for the line currents and the cell-noise sums (exact: tolerance 0);
+                   ``lazy`` the fused path with the default refresh tolerance (1e-6 of the
+                   conductance range: :mod:`neuromorph.crossbar.refresh`) — the refresh is skipped
+                   while no cell can have moved by more than that; its refresh fraction is printed
+* ``read 64 <path>`` the same for a batch of 64 vectors (per vector; Gᵀv and (G²)ᵀv² by BLAS)
+* ``numpy G^T v``  baseline: the bare matrix–vector product on the same conductances (BLAS)
+* ``update``       one stochastic outer-product update (BL bit streams, coincidence counts, fused
+                   numba pulse+decay kernel over every cell)
+* ``update ref``   the same update through the NumPy path (α, β arrays + the core's eigen_step)
+
+``--peer aihwkit`` times aihwkit's ``AnalogTile`` (soft-bounds device, stochastic-compressed
+pulses matched to our bit length, learning rate and Δw_min, default forward IO settings; see
+:mod:`neuromorph.bench._aihwkit_peer`) on the same sizes in the same run: one-vector and
+64-vector reads and one rank-1 update, with the ratios. torch runs on the numba thread count,
+both simulators' BLAS/OpenMP pools on ``--blas-threads``.
 
 Then the IR-drop solve against ngspice ``.op`` on the same deck (one ngspice run; ngspice's time
 includes parsing the deck) for an ``--ir-size`` array, and, for every ``--ir-scale-sizes`` N, the
@@ -27,14 +45,22 @@ from pathlib import Path
 
 import numpy as np
 
-from ..outputs import dumps_strict
+from ..errors import InvalidParameterError
 from ..kernels import thread_count
+from ..kernels.stream import stream_bytes, stream_pass
 from . import best_time
+from .report import emit, figure, figure_table
 
-DESCRIPTION = "crossbar MVM and outer-product update throughput (256^2..1024^2), IR-drop solve vs ngspice"
-EXAMPLE = "Example: neuromorph bench crossbar --sizes 256 512 1024 --ir-size 64 --ir-scale-sizes 256 1024"
+DESCRIPTION = ("crossbar read (exact vs fused vs lazy refresh, against a STREAM pass) and update throughput "
+               "(256^2..2048^2), optionally beside aihwkit; IR-drop solve vs ngspice")
+EXAMPLE = ("Example: neuromorph bench crossbar --sizes 256 512 1024 2048 --ir-size 0 --peer aihwkit "
+           "(aihwkit needs the `peers` extra: docs/performance.md)")
 
 DEFAULT_CARD = Path(__file__).resolve().parents[2] / "circuits" / "crossbar_16x16_pt5.yaml"
+
+#: the read paths timed for every size (before/after in one run)
+READ_PATHS = ("exact-unfused", "fused", "lazy")
+PEERS = ("aihwkit",)
 
 
 def _count(minimum: int):
@@ -56,7 +82,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--card", default=str(DEFAULT_CARD),
                         help="crossbar card whose device and periphery are used (default circuits/crossbar_16x16_pt5.yaml)")
     parser.add_argument("--sizes", type=_count(1), nargs="+", default=[256, 512, 1024],
-                        help="array sizes N (N x N weights; default 256 512 1024)")
+                        help="array sizes N (N x N weights on N x 2N cells; default 256 512 1024; 2048 needs "
+                             "~1.5 GB and ~40 s to build)")
     parser.add_argument("--ir-size", type=_count(0), default=64,
                         help="N of the IR-drop vs ngspice comparison (0 skips it; ngspice needs ~13 s at 64, "
                              "~5 min at 128; default 64)")
@@ -64,15 +91,24 @@ def add_arguments(parser) -> None:
                         help="N of the IR-drop direct-vs-iterative comparison on N x 2N cells, one vector and a "
                              "batch of 64, e.g. --ir-scale-sizes 256 1024 (the direct solve needs ~40 s for one "
                              "vector and ~2 min and ~10 GB for 64 at 1024; default: skipped)")
+    parser.add_argument("--peer", choices=PEERS, default=None,
+                        help="also time this simulator on the same sizes in the same run (aihwkit: needs the "
+                             "`peers` extra, built as docs/performance.md describes)")
     parser.add_argument("--repeats", type=_count(1), default=3, help="timing rounds, best is kept (default 3)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
 def _array(card, n, seed):
     from ..crossbar.array import CrossbarArray, load_crossbar
 
     return CrossbarArray(load_crossbar(card, rows=n, columns=n), seed=seed)
+
+
+def _read_path(array, path: str) -> None:
+    from ..crossbar.refresh import DEFAULT_READ_TOLERANCE
+
+    array.fused_read = path != "exact-unfused"
+    array.read_tolerance = DEFAULT_READ_TOLERANCE if path == "lazy" else 0.0
 
 
 def bench_size(card, n: int, seed: int, repeats: int) -> dict:
@@ -83,24 +119,44 @@ def bench_size(card, n: int, seed: int, repeats: int) -> dict:
     x = rng.uniform(-1, 1, n)
     d = rng.uniform(-1, 1, n)
     batch = rng.uniform(-1, 1, (n, 64))
-    array.update(x, d)
+    pulses = float(np.abs(array.update(x, d).counts).mean())
     g = np.array(array.conductances())
     v = array.dac.voltages(x)
     vb = array.dac.voltages(batch)
     macs = g.size
+    out = {"n": n, "cells": array.n_cells, "build_s": build_s, "compartments": int(array.population.x.shape[1]),
+           "mean_pulses_per_weight_per_update": pulses}
+
+    # one pass over the chain state: the bandwidth unit of a full read
+    z = array.population.x.copy()
+    alpha, w_out = np.ones(z.shape[0]), np.empty(z.shape[0])
+    t_stream = best_time(lambda: stream_pass(z, 1.0, alpha, w_out), repeats=repeats, min_time_s=0.1)
+    del z
+    state_bytes = stream_bytes(*array.population.x.shape)
+    out["stream"] = {"seconds": t_stream, "bytes": state_bytes, "bytes_per_second": state_bytes / t_stream}
+
+    for path in READ_PATHS:
+        _read_path(array, path)
+        for label, inputs, per in (("1", x, 1), ("64", batch, 64)):
+            cache = array._g_cache
+            before = (cache.refreshes, cache.skips)
+            seconds = best_time(lambda inputs=inputs: array.read(inputs), repeats=repeats, min_time_s=0.1) / per
+            refreshed = cache.refreshes - before[0]
+            calls = refreshed + cache.skips - before[1]
+            out[f"read {label} {path}"] = {"seconds": seconds, "per_second": 1.0 / seconds,
+                                           "macs_per_second": macs / seconds,
+                                           "refresh_fraction": refreshed / calls if calls else None}
+    _read_path(array, "lazy")
 
     def update_ref():
         array.apply_pulses(array.cell_counts(array.pulse_counts(x, d)), fused=False)
 
     cases = {
-        "mvm 1": (lambda: array.read(x), 1),
-        "mvm 64": (lambda: array.read(batch), 64),
         "numpy G^T v": (lambda: g.T @ v, 1),
         "numpy G^T V (64)": (lambda: g.T @ vb, 64),
         "update": (lambda: array.update(x, d), None),
         "update ref": (update_ref, None),
     }
-    out = {"n": n, "cells": array.n_cells, "build_s": build_s}
     for name, (fn, per) in cases.items():
         seconds = best_time(fn, repeats=repeats, min_time_s=0.1)
         if per is None:
@@ -108,10 +164,26 @@ def bench_size(card, n: int, seed: int, repeats: int) -> dict:
                          "cell_updates_per_second": array.n_cells / seconds}
         else:
             out[name] = {"seconds": seconds / per, "per_second": per / seconds, "macs_per_second": macs * per / seconds}
+    # compatibility names: the full read as users call it (the default path) and its overheads
+    out["mvm 1"], out["mvm 64"] = out["read 1 lazy"], out["read 64 lazy"]
     out["mvm_overhead_vs_numpy"] = out["mvm 1"]["seconds"] / out["numpy G^T v"]["seconds"]
     out["mvm64_overhead_vs_numpy"] = out["mvm 64"]["seconds"] / out["numpy G^T V (64)"]["seconds"]
     out["fused_update_speedup"] = out["update ref"]["seconds"] / out["update"]["seconds"]
+    out["full_read_over_stream"] = {path: out[f"read 1 {path}"]["seconds"] / t_stream for path in READ_PATHS}
+    out["fused_read_speedup"] = {label: out[f"read {label} exact-unfused"]["seconds"] / out[f"read {label} fused"]["seconds"]
+                                 for label in ("1", "64")}
+    out["lazy_read_speedup"] = {label: out[f"read {label} exact-unfused"]["seconds"] / out[f"read {label} lazy"]["seconds"]
+                                for label in ("1", "64")}
+    out["_array_params"] = (array.delta_w_min, array.learning_rate, array.bit_length)
     return out
+
+
+def bench_peer(n: int, params: tuple, seed: int, repeats: int) -> dict:
+    """aihwkit's tile of the same size, matched to the array's Δw_min, η and bit length."""
+    from ._aihwkit_peer import time_peer
+
+    dw_min, eta, bl = params
+    return time_peer(n, dw_min, eta, bl, seed, repeats, best_time)
 
 
 def bench_ir(card, n: int, seed: int, repeats: int) -> dict:
@@ -197,26 +269,97 @@ def bench_ir_scaling(card, n: int, seed: int, repeats: int, batch: int = 64) -> 
     return out
 
 
+def _peer_threads(args) -> dict | None:
+    """Check the peer before any work (exit 2 naming the extra when it is missing) and put it on
+    the numba thread count."""
+    if args.peer is None:
+        return None
+    from ._aihwkit_peer import missing_reason, set_threads
+
+    reason = missing_reason()
+    if reason is not None:
+        raise InvalidParameterError(reason, option="--peer")
+    return set_threads(thread_count())
+
+
+def _figures(sizes: list[dict], peers: list[dict]) -> list[dict]:
+    out = []
+    for res in sizes:
+        n = res["n"]
+        for label, unit in (("1", "s/read"), ("64", "s/vector")):
+            base = res[f"read {label} exact-unfused"]["seconds"]
+            for path in ("fused", "lazy"):
+                out.append(figure(f"{n}: read {label} {path}", res[f"read {label} {path}"]["seconds"], unit,
+                                  "read exact-unfused (before)", base))
+        out.append(figure(f"{n}: read 1 fused vs pass", res["read 1 fused"]["seconds"], "s",
+                          "STREAM pass over state", res["stream"]["seconds"],
+                          note="target: read <= 3 passes, i.e. ratio >= 0.33"))
+        out.append(figure(f"{n}: update", res["update"]["seconds"], "s/update", "update ref (NumPy path)",
+                          res["update ref"]["seconds"]))
+    for ours, peer in peers:
+        n = ours["n"]
+        for label in ("1", "64"):
+            out.append(figure(f"{n}: read {label} vs aihwkit", ours[f"read {label} lazy"]["seconds"], "s/vector",
+                              f"aihwkit forward {label}", peer[f"read {label}"],
+                              note="target: within 2x, i.e. ratio >= 0.5"))
+            out.append(figure(f"{n}: read {label} exact vs aihwkit", ours[f"read {label} fused"]["seconds"],
+                              "s/vector", f"aihwkit forward {label}", peer[f"read {label}"]))
+        out.append(figure(f"{n}: update vs aihwkit", ours["update"]["seconds"], "s/update", "aihwkit update",
+                          peer["update"], note="target: at least as fast, ratio >= 1"))
+    return out
+
+
 def run(args) -> int:
+    peer_threads = _peer_threads(args)
     sizes = [bench_size(args.card, n, args.seed, args.repeats) for n in args.sizes]
+    peers = []
+    if args.peer is not None:
+        peers = [(res, bench_peer(res["n"], res["_array_params"], args.seed, args.repeats)) for res in sizes]
+    for res in sizes:
+        del res["_array_params"]
     ir = bench_ir(args.card, args.ir_size, args.seed, args.repeats) if args.ir_size else None
     ir_scaling = [bench_ir_scaling(args.card, n, args.seed, args.repeats) for n in args.ir_scale_sizes]
-    meta = {"card": str(args.card), "cpu_count": os.cpu_count(), "numba_threads": thread_count()}
-    if args.json:
-        print(dumps_strict({"config": meta, "sizes": sizes, "irdrop_vs_ngspice": ir,
-                          "irdrop_direct_vs_iterative": ir_scaling}))
+    meta = {"card": str(args.card), "cpu_count": os.cpu_count(), "numba_threads": thread_count(),
+            "read_paths": list(READ_PATHS), "peer": args.peer, "peer_threads": peer_threads}
+    figures = _figures(sizes, peers)
+    payload = {"config": meta, "sizes": sizes, "peer": [p for _, p in peers] or None, "irdrop_vs_ngspice": ir,
+               "irdrop_direct_vs_iterative": ir_scaling, "figures": figures}
+    if emit(args, "crossbar", payload):
         return 0
     print(f"crossbar throughput ({Path(args.card).name} device and periphery, differential pairs), "
           f"{meta['cpu_count']} CPUs, {meta['numba_threads']} numba threads")
-    print(f"{'N':>6} {'cells':>9} {'case':<18} {'ms/op':>9} {'ops/s':>10} {'GMAC/s | Mcell-upd/s':>22}")
+    print(f"{'N':>6} {'cells':>10} {'case':<22} {'ms/op':>9} {'ops/s':>10} {'GMAC/s | Mcell-upd/s':>22}")
+    names = [f"read {label} {path}" for label in ("1", "64") for path in READ_PATHS]
     for res in sizes:
-        for name in ("mvm 1", "mvm 64", "numpy G^T v", "numpy G^T V (64)", "update", "update ref"):
+        for name in names + ["numpy G^T v", "numpy G^T V (64)", "update", "update ref"]:
             r = res[name]
             rate = r.get("macs_per_second", r.get("cell_updates_per_second")) / (1e9 if "macs_per_second" in r else 1e6)
-            print(f"{res['n']:>6} {res['cells']:>9,} {name:<18} {r['seconds'] * 1e3:>9.3f} {r['per_second']:>10.3g} {rate:>22.3g}")
-        print(f"{'':>6} {'':>9} ratios: full read / bare G^T v = {res['mvm_overhead_vs_numpy']:.1f}x (1 vector), "
-              f"{res['mvm64_overhead_vs_numpy']:.1f}x (64); fused update speedup over NumPy path = "
-              f"{res['fused_update_speedup']:.2f}x; build {res['build_s']:.1f} s")
+            print(f"{res['n']:>6} {res['cells']:>10,} {name:<22} {r['seconds'] * 1e3:>9.3f} {r['per_second']:>10.3g} "
+                  f"{rate:>22.3g}")
+        st, ratio = res["stream"], res["full_read_over_stream"]
+        lazy = res["read 1 lazy"]["refresh_fraction"]
+        print(f"{'':>6} {'':>10} one pass over the state ({st['bytes'] / 1e6:.0f} MB): {st['seconds'] * 1e3:.2f} ms "
+              f"({st['bytes_per_second'] / 1e9:.1f} GB/s); full read / pass = {ratio['exact-unfused']:.2f}x before, "
+              f"{ratio['fused']:.2f}x fused, {ratio['lazy']:.2f}x lazy (target <= 3x)")
+        print(f"{'':>6} {'':>10} fused read speedup {res['fused_read_speedup']['1']:.2f}x (1), "
+              f"{res['fused_read_speedup']['64']:.2f}x (64); lazy {res['lazy_read_speedup']['1']:.2f}x (1), "
+              f"{res['lazy_read_speedup']['64']:.2f}x (64), refreshing on "
+              f"{'-' if lazy is None else f'{100 * lazy:.0f} %'} of one-vector reads; fused update speedup "
+              f"{res['fused_update_speedup']:.2f}x; {res['mean_pulses_per_weight_per_update']:.2f} pulses/weight/update; "
+              f"build {res['build_s']:.1f} s")
+    if peers:
+        pools = ", ".join(f"{p['library']} {p['threads']}" for p in peer_threads["pools"])
+        print(f"beside aihwkit (float32 AnalogTile, soft bounds, stochastic-compressed pulses matched to BL, eta, "
+              f"dw_min; default forward IO): torch {peer_threads['torch_threads']} threads, numba "
+              f"{meta['numba_threads']}, pools: {pools}")
+        print(f"{'N':>6} {'case':<10} {'neuromorph ms':>14} {'exact ms':>9} {'aihwkit ms':>11} {'ratio':>8}")
+        for ours, peer in peers:
+            for label, key in (("read 1", "read 1"), ("read 64", "read 64"), ("update", "update")):
+                mine = ours[f"{key} lazy"]["seconds"] if key != "update" else ours["update"]["seconds"]
+                exact = ours[f"{key} fused"]["seconds"] if key != "update" else mine
+                print(f"{ours['n']:>6} {label:<10} {mine * 1e3:>14.3f} {exact * 1e3:>9.3f} {peer[key] * 1e3:>11.3f} "
+                      f"{mine / peer[key]:>7.2f}x")
+        print("  (ratio = neuromorph / aihwkit time; reads per vector; neuromorph = lazy default path, exact = tolerance 0)")
     if ir:
         if "ngspice_error" in ir:
             print(f"IR drop {ir['n']}x{2 * ir['n']}: neuromorph {ir['neuromorph_s'] * 1e3:.1f} ms; ngspice not run: "
@@ -236,4 +379,5 @@ def run(args) -> int:
                       f"{d['peak_rss_growth_bytes'] / 1e6:>7.0f} {it['seconds']:>8.3f} "
                       f"{it['peak_rss_growth_bytes'] / 1e6:>7.0f} {res[f'speedup {label}']:>7.1f}x "
                       f"{res[f'max_rel_difference {label}']:>15.1e}")
+    print(figure_table(figures))
     return 0
