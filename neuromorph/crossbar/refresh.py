@@ -12,15 +12,15 @@ written straight into the (N_in, N_lines) buffer) and decides when it is needed:
   (the exact path: G is the exact conductance at the read time);
 * with ``tol > 0``, only when u_1 of some cell may have moved by more than ``tol`` of the channel
   range since the last refresh. Between events every mode decays on its own,
-  z_nk(t_0 + Δt) = e^{λ_nk Δt} z_nk(t_0), so for every cell
+  z_nk(t_0 + Δt) = e^{λ_nk Δt} z_nk(t_0), and 1 − e^{−x} ≤ x, so for every cell
 
       |u_1n(t_0 + Δt) − u_1n(t_0)| = |Σ_k r_nk z_nk(t_0)(e^{λ_nk Δt} − 1)|
-                                  ≤ Σ_k M_k (1 − e^{−Λ_k Δt}),
+                                  ≤ Δt · Σ_k Λ_k |r_nk z_nk(t_0)| ≤ Δt · S,
 
-  M_k = max_n |r_nk z_nk(t_0)| (recorded by the refresh pass), Λ_k = max_n |λ_nk|. The channel
-  is Lipschitz with constant L_s (1/(u_high − u_low) linear-clipped, 1/(4 u_slope) logistic),
-  so |ΔG_n| ≤ ΔG_n·L_s·that bound. The refresh is skipped while
-  max_n ΔG_n · L_s · Σ_k M_k (1 − e^{−Λ_k Δt}) ≤ tol · (G_max − G_min)_nominal:
+  Λ_k = max_n |λ_nk|, S = max_n Σ_k Λ_k |r_nk z_nk(t_0)| (recorded by the refresh pass,
+  :func:`neuromorph.kernels.read.refresh_conductance`). The channel is Lipschitz with constant
+  L_s (1/(u_high − u_low) linear-clipped, 1/(4 u_slope) logistic), so |ΔG_n| ≤ ΔG_n·L_s·Δt·S.
+  The refresh is skipped while max_n ΔG_n · L_s · Δt · S ≤ tol · (G_max − G_min)_nominal:
   no cell's conductance is staler than ``tol`` of the nominal range (``tol`` in weight units
   for differential pairs). The chains themselves stay exact: skipping a refresh only leaves them
   at the earlier time, and the next refresh or write advances them exactly.
@@ -76,12 +76,12 @@ class ConductanceCache:
         integ = population.integrator
         # |ΔG| per unit |Δu_1|, relative to the nominal range: the bound's prefactor
         self._gain = lipschitz * float(span.max(initial=0.0)) / layout.delta_g_s
-        self._rate_max = np.abs(np.asarray(integ.rates)).max(axis=0)  # Λ_k [1/time unit]
+        self._rate_max = np.ascontiguousarray(np.abs(np.asarray(integ.rates)).max(axis=0))  # Λ_k [1/time unit]
         self._decays: dict[float, np.ndarray] = {}
         self.g: np.ndarray | None = None      # (N_in, N_lines) buffer, reused while not handed out
         self.g2: np.ndarray | None = None
-        self._mode_max = np.zeros((layout.n_in, population.n_variables))
-        self._m_k = np.zeros(population.n_variables)
+        self._row_speed = np.zeros(layout.n_in)
+        self._speed = math.inf                # S of the last refresh (inf: none recorded, no skips)
         self._version, self._time_s, self._g2_valid = None, math.nan, False
         self.refreshes = self.skips = 0
 
@@ -91,8 +91,7 @@ class ConductanceCache:
         nominal range (module docstring)."""
         if dt_s <= 0:
             return 0.0
-        dt = dt_s / self.population.time_unit_s
-        return self._gain * float(np.dot(self._m_k, -np.expm1(-self._rate_max * dt)))
+        return self._gain * self._speed * (dt_s / self.population.time_unit_s)
 
     def _decay(self, dt: float) -> np.ndarray:
         """e^{λ dt} (1|N, m), cached for the last two step lengths (12 significant digits)."""
@@ -153,9 +152,10 @@ class ConductanceCache:
             if not lay.differential:
                 self.g2[:, lay.n_cell_lines:] = lay.g_reference_s ** 2
         kind, a, b = self._transfer
+        bound = self.tolerance > 0     # the exact path does not need the bound (it costs ~15 % of the pass)
         rkern.refresh_conductance(pop.x, decay, integ.readout, self._base, self._span, kind, a, b, self.g,
-                                  self.g2 if with_g2 else self.g, with_g2, self._mode_max)
-        self._m_k = self._mode_max.max(axis=0)
+                                  self.g2 if with_g2 else self.g, with_g2, self._rate_max, self._row_speed, bound)
+        self._speed = float(self._row_speed.max()) if bound else math.inf
         pop.time_s = float(t_s)
         self._time_s, self._g2_valid = float(t_s), with_g2
         self.refreshes += 1
@@ -168,6 +168,6 @@ class ConductanceCache:
         g_cells = cell_conductance(self.cells, self.channel, u1)
         self.g = lay.with_reference(g_cells.reshape(lay.n_in, lay.n_cell_lines))
         self.g2 = None                        # G² on demand (as before), a new array
-        self._m_k = np.full(self._m_k.shape, np.inf)   # no bound recorded: no lazy skips on this path
+        self._speed = math.inf                # no bound recorded: no lazy skips on this path
         self._time_s, self._g2_valid = float(t_s), False
         self.refreshes += 1

@@ -15,10 +15,12 @@ every cell and the line currents of one input vector with the cell-noise varianc
     (:mod:`neuromorph.devices.channel`). A stuck cell has G_base = its stuck conductance and
     ΔG = 0, so it reads its stuck value exactly. Cell n of the flat population sits at row
     n // L, column n mod L of G (L = plastic lines per row); G's columns from L on (a reference
-    column) are not touched. ``mode_max`` (N_in, m) receives, per row of the array, the largest
-    |r_nk z_nk| of every mode k after the decay: the caller's bound on how far u_1 can move
-    before the next refresh (:meth:`neuromorph.crossbar.array.CrossbarArray.conductances`).
-    ``g2_out`` receives G² when ``with_g2`` (the cell read noise of batched reads).
+    column) are not touched. With ``bound``, ``row_speed`` (N_in,) receives per row of the array
+    the largest S_n = Σ_k Λ_k |r_nk z_nk| after the decay (Λ_k ≥ |λ_nk| for every cell): the
+    fastest u_1 of the row can move, |du_1/dt| ≤ S_n, the caller's bound on how stale G may get
+    (:mod:`neuromorph.crossbar.refresh`). ``g2_out`` receives G² when ``with_g2`` (the cell read
+    noise of batched reads). The transfer kind and the bound are compile-time constants of four
+    kernel builds (their branches cost ~25 % of the pass as run-time flags).
 
 ``line_currents``        I_j = Σ_i G_ij v_i and S_j = Σ_i G_ij² v_i² (forward, ideal wires) in one
                          pass over G: the sensed currents and the sum of squared cell currents
@@ -53,44 +55,87 @@ LINE_BLOCK = 256
 
 
 @inline_helper
-def _transfer(u, kind, a, b):
-    if kind == 0:
-        s = (u - a) / b
-        return min(max(s, 0.0), 1.0)
-    return 0.5 * (1.0 + math.tanh(0.5 * (u - a) / b))
+def _refresh_row(z, decay, readout, g_base, g_span, a, b, g_out, g2_out, with_g2, rates_max, i, kind, bound):
+    """Row i of :func:`refresh_conductance`; ``kind`` and ``bound`` are literals in every caller, so
+    the compiler drops the branches not taken. Returns the row's largest Σ_k Λ_k |r_nk z_nk|."""
+    n_cell, m = z.shape
+    n_lines = n_cell // g_out.shape[0]
+    sd = 1 if decay.shape[0] > 1 else 0
+    sr = 1 if readout.shape[0] > 1 else 0
+    fastest = 0.0
+    for j in range(n_lines):
+        n = i * n_lines + j
+        u1 = 0.0
+        speed = 0.0
+        for k in range(m):
+            zk = z[n, k] * decay[n * sd, k]
+            z[n, k] = zk
+            term = readout[n * sr, k] * zk
+            u1 += term
+            if bound:
+                speed += rates_max[k] * abs(term)
+        if bound:
+            fastest = speed if speed > fastest else fastest
+        if kind == 0:
+            s = min(max((u1 - a) / b, 0.0), 1.0)
+        else:
+            s = 0.5 * (1.0 + math.tanh(0.5 * (u1 - a) / b))
+        g = g_base[n] + g_span[n] * s
+        g_out[i, j] = g
+        if with_g2:
+            g2_out[i, j] = g * g
+    return fastest
+
+
+# one compiled kernel per (transfer, bound): the flags are compile-time constants inside each
+@population_kernel
+def _refresh_linear(z, decay, readout, g_base, g_span, a, b, g_out, g2_out, with_g2, rates_max, row_speed):
+    for i in prange(g_out.shape[0]):
+        row_speed[i] = _refresh_row(z, decay, readout, g_base, g_span, a, b, g_out, g2_out, with_g2, rates_max, i,
+                                    0, False)
 
 
 @population_kernel
-def refresh_conductance(z, decay, readout, g_base, g_span, kind, a, b, g_out, g2_out, with_g2, mode_max):
+def _refresh_linear_bound(z, decay, readout, g_base, g_span, a, b, g_out, g2_out, with_g2, rates_max, row_speed):
+    for i in prange(g_out.shape[0]):
+        row_speed[i] = _refresh_row(z, decay, readout, g_base, g_span, a, b, g_out, g2_out, with_g2, rates_max, i,
+                                    0, True)
+
+
+@population_kernel
+def _refresh_sigmoid(z, decay, readout, g_base, g_span, a, b, g_out, g2_out, with_g2, rates_max, row_speed):
+    for i in prange(g_out.shape[0]):
+        row_speed[i] = _refresh_row(z, decay, readout, g_base, g_span, a, b, g_out, g2_out, with_g2, rates_max, i,
+                                    1, False)
+
+
+@population_kernel
+def _refresh_sigmoid_bound(z, decay, readout, g_base, g_span, a, b, g_out, g2_out, with_g2, rates_max, row_speed):
+    for i in prange(g_out.shape[0]):
+        row_speed[i] = _refresh_row(z, decay, readout, g_base, g_span, a, b, g_out, g2_out, with_g2, rates_max, i,
+                                    1, True)
+
+
+_REFRESH = {(TRANSFER_LINEAR, False): _refresh_linear, (TRANSFER_LINEAR, True): _refresh_linear_bound,
+            (TRANSFER_SIGMOID, False): _refresh_sigmoid, (TRANSFER_SIGMOID, True): _refresh_sigmoid_bound}
+
+
+def refresh_conductance(z, decay, readout, g_base, g_span, kind, a, b, g_out, g2_out, with_g2, rates_max,
+                        row_speed, bound=True, build=None):
     """Fused decay + u_1 + channel transfer + conductance for every cell (module docstring).
 
     z (N_cells, m) mode-space state, updated in place; decay, readout (1|N_cells, m);
-    g_base, g_span (N_cells,) [S]; g_out (N_in, ≥ L) [S]; g2_out (N_in, ≥ L) [S²] or a dummy;
-    mode_max (N_in, m)."""
-    n_cell, m = z.shape
-    n_rows = g_out.shape[0]
-    n_lines = n_cell // n_rows
-    sd = 1 if decay.shape[0] > 1 else 0
-    sr = 1 if readout.shape[0] > 1 else 0
-    for i in prange(n_rows):
-        for k in range(m):
-            mode_max[i, k] = 0.0
-        for j in range(n_lines):
-            n = i * n_lines + j
-            u1 = 0.0
-            for k in range(m):
-                zk = z[n, k] * decay[n * sd, k]
-                z[n, k] = zk
-                term = readout[n * sr, k] * zk
-                u1 += term
-                mode_max[i, k] = max(mode_max[i, k], abs(term))
-            g = g_base[n] + g_span[n] * _transfer(u1, kind, a, b)
-            g_out[i, j] = g
-            if with_g2:
-                g2_out[i, j] = g * g
+    g_base, g_span (N_cells,) [S]; ``kind``, a, b: the transfer; g_out (N_in, ≥ L) [S]; g2_out
+    (N_in, ≥ L) [S²] (written when ``with_g2``; pass g_out otherwise); rates_max (m,) Λ_k;
+    row_speed (N_in,) receives max over the row's cells of Σ_k Λ_k |r_nk z_nk| when ``bound``
+    (0 otherwise). ``build``: None dispatches on the cell count, "parallel"/"serial" force one."""
+    kernel = _REFRESH[(int(kind), bool(bound))]
+    run = kernel if build is None else getattr(kernel, build)
+    run(z, decay, readout, g_base, g_span, float(a), float(b), g_out, g2_out, bool(with_g2), rates_max, row_speed)
 
 
-def refresh_conductance_reference(z, decay, readout, g_base, g_span, kind, a, b, g_out, g2_out, with_g2, mode_max):
+def refresh_conductance_reference(z, decay, readout, g_base, g_span, kind, a, b, g_out, g2_out, with_g2, rates_max,
+                                  row_speed, bound=True, build=None):
     """NumPy version of :func:`refresh_conductance` (vectorised over cells)."""
     n_rows = g_out.shape[0]
     n_lines = z.shape[0] // n_rows
@@ -105,26 +150,30 @@ def refresh_conductance_reference(z, decay, readout, g_base, g_span, kind, a, b,
     g_out[:, :n_lines] = g
     if with_g2:
         g2_out[:, :n_lines] = g * g
-    mode_max[:] = np.abs(terms).reshape(n_rows, n_lines, -1).max(axis=1)
+    row_speed[:] = (np.abs(terms) @ rates_max).reshape(n_rows, n_lines).max(axis=1) if bound else 0.0
 
 
 @serial_kernel
 def _line_block(g, v, squares, lines_out, sq_out, c0, c1):
-    n_rows = g.shape[0]
-    for j in range(c0, c1):
-        lines_out[j] = 0.0
-        sq_out[j] = 0.0
-    for i in range(n_rows):
+    # local accumulators: the compiler cannot prove that the output arrays do not alias g, so
+    # sums kept in them would not vectorise (10x slower)
+    width = c1 - c0
+    acc = np.zeros(width)
+    acc2 = np.zeros(width)
+    for i in range(g.shape[0]):
         vi = v[i]
-        vi2 = vi * vi
+        row = g[i, c0:c1]
         if squares:
-            for j in range(c0, c1):
-                gij = g[i, j]
-                lines_out[j] += gij * vi
-                sq_out[j] += gij * gij * vi2
+            vi2 = vi * vi
+            for j in range(width):
+                gij = row[j]
+                acc[j] += gij * vi
+                acc2[j] += gij * gij * vi2
         else:
-            for j in range(c0, c1):
-                lines_out[j] += g[i, j] * vi
+            for j in range(width):
+                acc[j] += row[j] * vi
+    lines_out[c0:c1] = acc
+    sq_out[c0:c1] = acc2
 
 
 def _line_currents(g, v, squares, lines_out, sq_out):

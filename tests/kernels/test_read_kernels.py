@@ -2,8 +2,8 @@
 
 Tolerances: the state update z ← e^{λΔt} z is the same multiplication in both, so z agrees
 exactly; u_1 = Σ_k r_k z_k may be summed in another order by NumPy's einsum, so G agrees to
-m·ε·Σ|r_k z_k|·max ΔG·L_s (a few 1e-16 relative); the per-row mode maxima are maxima of the same
-products and agree exactly. The line sums run over the rows in another order than BLAS, so they
+m·ε·Σ|r_k z_k|·max ΔG·L_s (a few 1e-16 relative), and so does the per-row bound
+max_n Σ_k Λ_k |r_nk z_nk| (relative m·ε). The line sums run over the rows in another order than BLAS, so they
 agree to N·ε·Σ|G||v| (checked at 1e-12 of that scale). Parallel and serial builds have no
 reductions across threads and give identical numbers."""
 
@@ -31,20 +31,22 @@ def _population(rng, per_cell: bool, n_cells=N_IN * N_LINES):
 @pytest.mark.parametrize("kind,a,b", [(rk.TRANSFER_LINEAR, -0.5, 1.0), (rk.TRANSFER_SIGMOID, 0.1, 0.25)],
                          ids=["linear-clipped", "sigmoid"])
 @pytest.mark.parametrize("reference_column", [False, True])
-def test_refresh_conductance_matches_the_numpy_reference(per_cell, kind, a, b, reference_column):
+@pytest.mark.parametrize("bound", [True, False])
+def test_refresh_conductance_matches_the_numpy_reference(per_cell, kind, a, b, reference_column, bound):
     rng = np.random.default_rng(11)
     z, decay, readout, g_base, g_span = _population(rng, per_cell)
+    rates_max = np.sort(rng.uniform(1e-3, 1.0, M))[::-1].copy()
     n_lines = N_LINES + (1 if reference_column else 0)
     outs = {}
-    for name, fn in [("reference", rk.refresh_conductance_reference), ("parallel", rk.refresh_conductance.parallel),
-                     ("serial", rk.refresh_conductance.serial), ("dispatch", rk.refresh_conductance)]:
+    for name, build in [("reference", None), ("parallel", "parallel"), ("serial", "serial"), ("dispatch", None)]:
+        fn = rk.refresh_conductance_reference if name == "reference" else rk.refresh_conductance
         zz = z.copy()
         g = np.full((N_IN, n_lines), -1.0)
         g2 = np.full((N_IN, n_lines), -1.0)
-        mode_max = np.empty((N_IN, M))
-        fn(zz, decay, readout, g_base, g_span, kind, a, b, g, g2, True, mode_max)
-        outs[name] = (zz, g, g2, mode_max)
-    z_ref, g_ref, g2_ref, mm_ref = outs["reference"]
+        speed = np.full(N_IN, -1.0)
+        fn(zz, decay, readout, g_base, g_span, kind, a, b, g, g2, True, rates_max, speed, bound, build=build)
+        outs[name] = (zz, g, g2, speed)
+    z_ref, g_ref, g2_ref, speed_ref = outs["reference"]
     scale = g_span.max() * (1.0 if kind == rk.TRANSFER_LINEAR else 0.25 / b) / (b if kind == rk.TRANSFER_LINEAR else 1.0)
     atol = M * np.finfo(float).eps * np.abs(readout).max() * np.abs(z).max() * scale * 10
     for name in ("parallel", "serial", "dispatch"):
@@ -52,10 +54,16 @@ def test_refresh_conductance_matches_the_numpy_reference(per_cell, kind, a, b, r
         np.testing.assert_array_equal(zz, z_ref)
         np.testing.assert_allclose(g, g_ref, rtol=0, atol=atol)
         np.testing.assert_allclose(g2, g2_ref, rtol=0, atol=2 * 11e-6 * atol)
-        np.testing.assert_array_equal(mm, mm_ref)
+        np.testing.assert_allclose(mm, speed_ref, rtol=4 * M * np.finfo(float).eps, atol=0)
         if reference_column:
             assert np.all(g[:, -1] == -1.0) and np.all(g2[:, -1] == -1.0)  # the reference column is left alone
     np.testing.assert_array_equal(outs["parallel"][1], outs["serial"][1])
+    np.testing.assert_array_equal(outs["parallel"][3], outs["serial"][3])
+    if bound:  # the bound it reports: the fastest any u_1 of the row can move, Σ_k Λ_k |r_nk z_nk|
+        terms = np.abs(np.broadcast_to(readout, z.shape) * (z * decay))
+        np.testing.assert_allclose(speed_ref, (terms @ rates_max).reshape(N_IN, N_LINES).max(axis=1), rtol=1e-14)
+    else:
+        assert np.all(outs["parallel"][3] == 0.0)
     # the physics, independently of both: G = base + span·s(u_1) of the decayed state
     u1 = np.sum(np.broadcast_to(readout, z.shape) * (z * decay), axis=1)
     s = np.clip((u1 - a) / b, 0, 1) if kind == rk.TRANSFER_LINEAR else 1 / (1 + np.exp(-(u1 - a) / b))
@@ -71,7 +79,7 @@ def test_refresh_without_g2_leaves_the_g2_buffer_alone():
     z, decay, readout, g_base, g_span = _population(rng, True)
     g, g2 = np.empty((N_IN, N_LINES)), np.full((N_IN, N_LINES), 7.0)
     rk.refresh_conductance(z, decay, readout, g_base, g_span, rk.TRANSFER_LINEAR, -0.5, 1.0, g, g2, False,
-                           np.empty((N_IN, M)))
+                           np.ones(M), np.empty(N_IN))
     assert np.all(g2 == 7.0)
 
 
