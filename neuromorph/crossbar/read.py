@@ -80,8 +80,9 @@ def read_array(g: np.ndarray, x: np.ndarray, periphery: Periphery, rng: np.rando
     :func:`~neuromorph.kernels.read.row_currents`); otherwise BLAS products (Gᵀv, then (G²)ᵀv²).
     Both agree to rounding."""
     layout = periphery.layout
-    xq = periphery.dac.quantise(x)
-    v = periphery.dac.voltages(x)
+    dac = periphery.dac
+    xq = dac.quantise(x)
+    v = dac.v_mid + dac.half_range * xq    # = dac.voltages(x), without quantising twice
     # Σ(G v)² only matters through σ_cell (ReadNoise.line_std); with σ_cell = 0 it is not formed
     draw = noise and periphery.noise.cell > 0
     one_pass = fused and not ir_drop and v.ndim == 1 and g.flags.c_contiguous

@@ -73,3 +73,23 @@ def test_cell_counts_drive_the_pair_with_opposite_polarity_and_skip_stuck_cells(
     counts = np.array([[3, -1], [0, 2]])
     cells = lay.cell_counts(counts, stuck=np.array([1]))
     np.testing.assert_array_equal(cells.reshape(2, 4), [[3, 0, -1, 1], [0, 0, 2, -2]])
+
+
+@pytest.mark.parametrize("differential", [True, False])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_one_pass_read_equals_the_blas_read(differential, transposed):
+    """The fused one-vector read (line currents and Σ(G v)² in one pass over G,
+    neuromorph/kernels/read.py) against the BLAS products Gᵀv and (G²)ᵀv², with cell and output
+    noise from identical generators: the same noise draws, currents equal to rounding (the sums
+    run in another order: 1e-12 of the full scale), the same ADC codes."""
+    lay = layout(differential, n_in=70, n_out=90)
+    rng = np.random.default_rng(4)
+    g = lay.with_reference(lay.target_conductances(rng.uniform(-1, 1, (lay.n_in, lay.n_out))))
+    p = Periphery(lay, DAC(8, -0.2, 0.2), WireParameters(0.0, 0.0, 0.0, 0.0), ReadNoise(0.005, 2e-9),
+                  ADC(10, 70 * 0.2 * 8e-6), ADC(10, 90 * 0.2 * 8e-6))
+    x = rng.uniform(-1, 1, lay.n_out if transposed else lay.n_in)
+    fused = read_array(g, x, p, np.random.default_rng(9), transposed=transposed, fused=True)
+    blas = read_array(g, x, p, np.random.default_rng(9), transposed=transposed, fused=False)
+    full_scale = (p.adc_transposed if transposed else p.adc_forward).full_scale_a
+    np.testing.assert_allclose(fused.current_a, blas.current_a, rtol=0, atol=1e-12 * full_scale)
+    np.testing.assert_array_equal(fused.y, blas.y)
