@@ -20,9 +20,9 @@ same thread counts:
   additive output noise 0.06, no weight (cell) read noise, noise management ``ABS_MAX`` and
   iterative bound management), under ``torch.no_grad()`` with the tile in eval mode.
 
-Threads: :func:`set_threads` sets torch's intra-op threads to the numba thread count and leaves
-the BLAS/OpenMP pools where the bench harness's ``threadpool_limits`` put them (``--blas-threads``),
-so both simulators run on the same number of threads; what each pool reports is recorded.
+Threads: :func:`set_threads` sets torch's intra-op threads (its OpenMP pool) to the numba thread
+count and every BLAS pool, aihwkit's OpenBLAS included, to ``--blas-threads``, so both simulators
+run on the same numbers of threads; what each pool reports is recorded.
 """
 
 from __future__ import annotations
@@ -56,15 +56,19 @@ def missing_reason() -> str | None:
     return None
 
 
-def set_threads(n_threads: int) -> dict:
-    """torch intra-op threads = ``n_threads``; returns what torch and every thread pool report."""
+def set_threads(n_threads: int, blas_threads: int):
+    """torch intra-op threads = ``n_threads`` (the numba thread count) and every BLAS pool — now
+    including the OpenBLAS aihwkit's simulator links, loaded after the harness set its limits —
+    at ``blas_threads``. Returns (what torch and every thread pool report, the threadpoolctl
+    limiter: call its ``restore_original_limits()`` when done)."""
     import torch
-    from threadpoolctl import threadpool_info
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     torch.set_num_threads(int(n_threads))
+    limiter = threadpool_limits(limits=int(blas_threads), user_api="blas")
     pools = [{"library": p.get("internal_api"), "api": p.get("user_api"), "threads": p.get("num_threads"),
               "file": p.get("filepath")} for p in threadpool_info()]
-    return {"torch_threads": torch.get_num_threads(), "pools": pools}
+    return {"torch_threads": torch.get_num_threads(), "blas_threads": int(blas_threads), "pools": pools}, limiter
 
 
 def peer_setup(n_in: int, n_out: int, dw_min: float, learning_rate: float, bit_length: int, seed: int):

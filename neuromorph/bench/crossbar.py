@@ -269,17 +269,17 @@ def bench_ir_scaling(card, n: int, seed: int, repeats: int, batch: int = 64) -> 
     return out
 
 
-def _peer_threads(args) -> dict | None:
+def _peer_threads(args):
     """Check the peer before any work (exit 2 naming the extra when it is missing) and put it on
-    the numba thread count."""
+    the same thread counts: (record, limiter) or (None, None)."""
     if args.peer is None:
-        return None
+        return None, None
     from ._aihwkit_peer import missing_reason, set_threads
 
     reason = missing_reason()
     if reason is not None:
         raise InvalidParameterError(reason, option="--peer")
-    return set_threads(thread_count())
+    return set_threads(thread_count(), getattr(args, "blas_threads", 1))
 
 
 def _figures(sizes: list[dict], peers: list[dict]) -> list[dict]:
@@ -310,11 +310,15 @@ def _figures(sizes: list[dict], peers: list[dict]) -> list[dict]:
 
 
 def run(args) -> int:
-    peer_threads = _peer_threads(args)
-    sizes = [bench_size(args.card, n, args.seed, args.repeats) for n in args.sizes]
-    peers = []
-    if args.peer is not None:
-        peers = [(res, bench_peer(res["n"], res["_array_params"], args.seed, args.repeats)) for res in sizes]
+    peer_threads, limiter = _peer_threads(args)
+    try:
+        sizes = [bench_size(args.card, n, args.seed, args.repeats) for n in args.sizes]
+        peers = []
+        if args.peer is not None:
+            peers = [(res, bench_peer(res["n"], res["_array_params"], args.seed, args.repeats)) for res in sizes]
+    finally:
+        if limiter is not None:
+            limiter.restore_original_limits()
     for res in sizes:
         del res["_array_params"]
     ir = bench_ir(args.card, args.ir_size, args.seed, args.repeats) if args.ir_size else None
@@ -350,8 +354,8 @@ def run(args) -> int:
     if peers:
         pools = ", ".join(f"{p['library']} {p['threads']}" for p in peer_threads["pools"])
         print(f"beside aihwkit (float32 AnalogTile, soft bounds, stochastic-compressed pulses matched to BL, eta, "
-              f"dw_min; default forward IO): torch {peer_threads['torch_threads']} threads, numba "
-              f"{meta['numba_threads']}, pools: {pools}")
+              f"dw_min; default forward IO): torch {peer_threads['torch_threads']} threads = numba "
+              f"{meta['numba_threads']}, BLAS {peer_threads['blas_threads']}; pools: {pools}")
         print(f"{'N':>6} {'case':<10} {'neuromorph ms':>14} {'exact ms':>9} {'aihwkit ms':>11} {'ratio':>8}")
         for ours, peer in peers:
             for label, key in (("read 1", "read 1"), ("read 64", "read 64"), ("update", "update")):
