@@ -93,14 +93,22 @@ class ConductanceCache:
             return 0.0
         return self._gain * self._speed * (dt_s / self.population.time_unit_s)
 
-    def _decay(self, dt: float) -> np.ndarray:
-        """e^{λ dt} (1|N, m), cached for the last two step lengths (12 significant digits)."""
-        key = float(f"{dt:.12g}")
-        if key not in self._decays:
-            if len(self._decays) >= 2:
-                self._decays.pop(next(iter(self._decays)))
-            self._decays[key] = np.exp(self.population.integrator.rates * key)
-        return self._decays[key]
+    def _decay(self, dt: float, t_s: float) -> np.ndarray:
+        """e^{λ dt} (1|N, m) for a step of ``dt`` time units ending at ``t_s`` [s], cached for the
+        last two step lengths. A step equal to a cached one within the rounding of the clock
+        (8 ulp of t_s: reads at a fixed interval give differences that jitter by that much as the
+        clock grows) reuses it: the decay then differs from e^{λ dt} by |λ|·8·ε·t_s, no more than
+        the clock's own rounding. With per-cell rates (variation) a new step costs an exp over
+        every cell and mode — more than the refresh itself — so this keeps it to changes of Δt."""
+        slack = 8.0 * np.finfo(float).eps * max(abs(t_s), abs(dt) * self.population.time_unit_s) \
+            / self.population.time_unit_s
+        for key, decay in self._decays.items():
+            if abs(dt - key) <= slack:
+                return decay
+        if len(self._decays) >= 2:
+            self._decays.pop(next(iter(self._decays)))
+        decay = self._decays[dt] = np.exp(self.population.integrator.rates * dt)
+        return decay
 
     # ---- refresh -----------------------------------------------------------------------------
     def get(self, t_s: float, version: int, need_g2: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
@@ -141,7 +149,7 @@ class ConductanceCache:
         if dt < 0:
             raise ValueError(f"cannot refresh backwards in time ({pop.time_s} s -> {t_s} s)")
         integ = pop.integrator
-        decay = self._decay(dt / pop.time_unit_s) if dt > 0 else np.ones((1, pop.x.shape[1]))
+        decay = self._decay(dt / pop.time_unit_s, t_s) if dt > 0 else np.ones((1, pop.x.shape[1]))
         if self.g is None or not self.g.flags.writeable:
             self.g = np.empty((lay.n_in, lay.n_lines))
             if not lay.differential:

@@ -195,3 +195,24 @@ def test_read_tolerance_rejects_negative_or_nan():
     for bad in (-1e-6, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="read_tolerance"):
             a.read_tolerance = bad
+
+
+def test_a_read_interval_equal_within_the_clocks_rounding_reuses_its_decay():
+    """Late in a run the difference of two clock readings carries the clock's rounding (ε·t), so
+    a fixed read interval is not bit-identical from read to read. The refresh reuses e^{λΔt} for
+    intervals equal within 8 ulp of the clock (a new one costs an exp over every cell and mode)
+    and computes a new one for a genuinely different interval; the conductances stay those of
+    the population's exact u_1 (1e-14 of G_max)."""
+    (a,) = arrays(PT5, 16, 16, (0.0,))
+    train_some([a], 2, np.random.default_rng(8))
+    cache, t = a._g_cache, 3600.0
+    first = cache._decay(1e-5, t)
+    assert cache._decay(1e-5 * (1 + 4e-13), t) is first        # |Δ| = 4e-18 s < 8·ε·3600 s
+    assert cache._decay(1e-5 * (1 + 1e-6), t) is not first     # another interval
+    np.testing.assert_array_equal(cache._decay(1e-5 * (1 + 1e-6), t), np.exp(a.integrator.rates * 1e-5 * (1 + 1e-6)))
+    a.wait(t)
+    x = np.linspace(-1, 1, 16)
+    for _ in range(5):
+        a.read(x)
+    g = np.array(a.conductances())
+    np.testing.assert_allclose(g, exact_conductances(a), rtol=0, atol=1e-14 * g.max())
