@@ -111,6 +111,13 @@ def _read_path(array, path: str) -> None:
     array.read_tolerance = DEFAULT_READ_TOLERANCE if path == "lazy" else 0.0
 
 
+def _stream_seconds(state: np.ndarray, repeats: int) -> float:
+    """Best time of one STREAM-style pass over a copy of ``state`` (freed on return)."""
+    z = state.copy()
+    alpha, w_out = np.ones(z.shape[0]), np.empty(z.shape[0])
+    return best_time(lambda: stream_pass(z, 1.0, alpha, w_out), repeats=repeats, min_time_s=0.1)
+
+
 def bench_size(card, n: int, seed: int, repeats: int) -> dict:
     t0 = time.perf_counter()
     array = _array(card, n, seed)
@@ -128,10 +135,7 @@ def bench_size(card, n: int, seed: int, repeats: int) -> dict:
            "mean_pulses_per_weight_per_update": pulses}
 
     # one pass over the chain state: the bandwidth unit of a full read
-    z = array.population.x.copy()
-    alpha, w_out = np.ones(z.shape[0]), np.empty(z.shape[0])
-    t_stream = best_time(lambda: stream_pass(z, 1.0, alpha, w_out), repeats=repeats, min_time_s=0.1)
-    del z
+    t_stream = _stream_seconds(array.population.x, repeats)
     state_bytes = stream_bytes(*array.population.x.shape)
     out["stream"] = {"seconds": t_stream, "bytes": state_bytes, "bytes_per_second": state_bytes / t_stream}
 
