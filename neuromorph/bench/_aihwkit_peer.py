@@ -37,9 +37,10 @@ PEER_NAME = "aihwkit"
 
 #: how to get the peer (the `peers` extra is built, not just installed: see docs/performance.md)
 RECIPE = ("install the `peers` extra in its own virtual environment (aihwkit 1.2.0 is built from its sdist "
-          "against a CPU torch and OpenBLAS, ~5-10 min): python -m venv /tmp/venv-aihw && "
+          "against a CPU torch and OpenBLAS, ~7 min of CPU): python -m venv /tmp/venv-aihw && "
           ". /tmp/venv-aihw/bin/activate && pip install torch==2.13.0 && apt-get install -y libopenblas-dev && "
-          "pip install 'setuptools>=77' wheel 'scikit-build>=0.18.1' 'pybind11>=3.0.1' ninja 'cmake>=4.2.1' mypy && "
+          "pip install numpy scipy tqdm protobuf requests threadpoolctl 'setuptools>=77' wheel "
+          "'scikit-build>=0.18.1' 'pybind11>=3.0.1' ninja 'cmake>=4.2.1' mypy && "
           "USE_CUDA=OFF CMAKE_ARGS='-DUSE_CUDA=OFF -DRPU_BLAS=OpenBLAS' pip install --no-build-isolation "
           "--no-deps aihwkit==1.2.0 && pip install -e '.[peers]' (docs/performance.md, section aihwkit)")
 
