@@ -33,7 +33,8 @@ __all__ = ["SIMULATOR", "THREADS_PER_BLOCK", "blocks_for", "to_device_layout", "
            "u64_mul", "u64_add", "floor"]
 
 #: True when numba.cuda is the CUDA simulator (NUMBA_ENABLE_CUDASIM=1 before numba.cuda was imported)
-SIMULATOR = "simulator" in getattr(cuda.to_device, "__module__", "")
+_copy_to_gpu = cuda.to_device  # its defining module names the simulator when it is on
+SIMULATOR = "simulator" in (_copy_to_gpu.__module__ or "")
 
 #: threads per block: a multiple of the warp size (32); 128 keeps several blocks resident per SM.
 #: The simulator runs every thread of a block as a Python thread, so there one warp per block
