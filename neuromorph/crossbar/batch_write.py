@@ -51,10 +51,11 @@ def _pulsed_columns(nonzero: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(order), nonzero.sum(axis=1).astype(np.int64)
 
 
-#: a cached e^{λ dt'} serves a step dt when |λ|·|dt − dt'| ≤ this for every rate: the factors
-#: then differ by at most ~2 ulp (steps between the same events, computed as differences of
-#: growing clock readings, repeat only up to the clock's rounding)
-_REUSE = 4 * 2.0 ** -52
+#: a cached e^{λ dt'} serves a step dt when |dt − dt'| ≤ this many ulp of the clock reading
+#: (the rule of :mod:`neuromorph.crossbar.refresh`): steps between the same events, computed as
+#: differences of growing clock readings, repeat only up to the clock's own rounding, so the reused
+#: factor differs from e^{λ dt} by |λ|·8·ε·t — no more than the clock already perturbs dt
+_REUSE_ULPS = 8
 
 
 #: largest |λ|·(t − t_0) a batch may span in the population's frame (1/F ≤ e^40 ≈ 2·10^17)
@@ -75,8 +76,10 @@ def _decay(array, which: str, dt: float) -> np.ndarray:
     cache = array._write_decay_cache
     rates = array.integrator.rates
     dt = max(float(dt), 0.0)
+    unit = array.time_unit_s
+    slack = _REUSE_ULPS * np.finfo(float).eps * max(abs(array.time_s), dt * unit) / unit
     hit = cache.get(which)
-    if hit is None or abs(dt - hit[0]) * _lambda_max(array) > _REUSE:
+    if hit is None or abs(dt - hit[0]) > slack:
         decay = np.exp(rates * dt) if dt > 0 else np.ones((1, rates.shape[1]))
         hit = cache[which] = (dt, np.ascontiguousarray(decay))
     return hit[1]
@@ -130,7 +133,9 @@ def write_batch(array, x: np.ndarray, delta: np.ndarray, eta: float, scheme: str
     # cells stay in the frame of the population's clock t_0 (kernels.training): keep the decay
     # e^{λ (t − t_0)} of the batch's last slot above e^{-MAX_FRAME} so that 1/F stays finite
     last_slot = array.time_s + (n_batch - 1) * array.t_update
-    decay_slot = _decay(array, "slot", array.t_update / array.time_unit_s)
+    # one write (update()) never steps a slot inside the batch: skip its N·m exponentials
+    decay_slot = (_decay(array, "slot", array.t_update / array.time_unit_s) if n_batch > 1
+                  else np.ones((1, pop.x.shape[1])))
     if _lambda_max(array) * (last_slot - pop.time_s) / array.time_unit_s > MAX_FRAME:
         pop.advance(array.time_s)
     decay_first = _decay(array, "first", (array.time_s - pop.time_s) / array.time_unit_s)
