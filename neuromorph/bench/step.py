@@ -24,6 +24,9 @@ Brian2's exact linear method, numpy and cython runtime targets, one thread; see
 each against the exact solution (dense propagator ``scipy.linalg.expm(A dt)``) after
 ``--peer-steps`` steps on the first ``--peer-subset`` synapses.
 
+``--backend cuda`` instead times the step on the GPU against the CPU kernel on the same problem
+(:mod:`neuromorph.bench._gpu_step`).
+
 ``--scaling`` instead measures seconds per step against N at fixed m and against m at fixed N and
 writes the log–log figure (:mod:`neuromorph.bench._scaling`).
 """
@@ -72,6 +75,13 @@ def add_arguments(parser) -> None:
                            "(default 1; e.g. 1 10 100)")
     peer.add_argument("--peer-timeout", type=float, default=180.0,
                       help="seconds allowed to each Brian2 case, code generation included (default 180)")
+    gpu = parser.add_argument_group("backend")
+    gpu.add_argument("--backend", choices=["cpu", "cuda"], default="cpu",
+                     help="cuda: the O(m) step on the GPU (state resident there) against the CPU kernel on the "
+                          "same problem, with the bandwidth reached and its fraction of the GPU's peak (needs the "
+                          "`cuda` extra and an NVIDIA GPU; docs/gpu.md). Default cpu: the table above")
+    gpu.add_argument("--gpu-peak-gbs", type=float, default=None,
+                     help="the GPU's peak memory bandwidth in GB/s, when the driver does not report it")
     from ._scaling import add_scaling_arguments
 
     add_scaling_arguments(parser)
@@ -120,6 +130,13 @@ def check(args) -> str | None:
     if args.scaling and args.peer:
         raise InvalidParameterError(f"--peer {args.peer}: the peer comparison and --scaling are separate runs; "
                                     "drop one of them", option="--peer")
+    if getattr(args, "backend", "cpu") == "cuda":
+        if args.scaling or args.peer:
+            raise InvalidParameterError("--backend cuda: runs its own GPU-vs-CPU comparison; drop --scaling and "
+                                        "--peer", option="--backend")
+        from ..kernels.backend import resolve_backend
+
+        resolve_backend("cuda")          # exit 2 naming --backend, the reason and the install command
     if getattr(args, "peer", None) == "brian2":
         from ._brian2_peer import require_brian2
 
@@ -133,6 +150,14 @@ def run(args) -> int:
 
         return run_scaling(args)
     peer_version = check(args)
+    if getattr(args, "backend", "cpu") == "cuda":
+        from ._gpu_step import print_cuda_step, run_cuda_step
+
+        payload = run_cuda_step(args)
+        if not emit(args, "step", payload):
+            print_cuda_step(payload)
+            print(figure_table(payload["figures"]))
+        return 0
     n, m = args.synapses, args.variables
     chain = _chain(m)
     basis = chain.eigenbasis
