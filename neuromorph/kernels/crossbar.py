@@ -131,6 +131,16 @@ _H01 = np.uint64(0x0101010101010101)
 _S1, _S2, _S4, _S56 = np.uint64(1), np.uint64(2), np.uint64(4), np.uint64(56)
 
 
+@inline_helper
+def popcount(x):
+    """Set bits of a uint64 (SWAR bit count), as int64: the coincidences in one 64-bit word of
+    two ANDed pulse trains. Shared by :func:`coincidence_counts` and the batch write kernel."""
+    x = x - ((x >> _S1) & _M1)
+    x = (x & _M2) + ((x >> _S2) & _M2)
+    x = (x + (x >> _S4)) & _M4
+    return np.int64((x * _H01) >> _S56)
+
+
 @population_kernel
 def coincidence_counts(row_words, col_words, row_sign, col_sign, counts):
     """counts[i, j] = row_sign[i]·col_sign[j]·popcount(row_words[i] & col_words[j]) summed over
@@ -144,11 +154,7 @@ def coincidence_counts(row_words, col_words, row_sign, col_sign, counts):
         for j in range(n_out):
             total = 0
             for w in range(n_words):
-                x = row_words[i, w] & col_words[j, w]
-                x = x - ((x >> _S1) & _M1)
-                x = (x & _M2) + ((x >> _S2) & _M2)
-                x = (x + (x >> _S4)) & _M4
-                total += np.int64((x * _H01) >> _S56)
+                total += popcount(row_words[i, w] & col_words[j, w])
             counts[i, j] = si * col_sign[j] * total
 
 

@@ -44,25 +44,10 @@ import numpy as np
 from numba import prange
 
 from ._jit import inline_helper, population_kernel, serial_kernel
-from .crossbar import coincidence_counts_reference, pulse_delta, pulse_step_reference
+from .crossbar import coincidence_counts_reference, popcount, pulse_delta, pulse_step_reference
 from .pulse_streams import cycle_normal, cycle_normal_pair, cycle_normal_reference
 
 __all__ = ["batch_write", "batch_write_reference", "scatter_cell_counts", "scatter_cell_counts_reference"]
-
-_M1 = np.uint64(0x5555555555555555)
-_M2 = np.uint64(0x3333333333333333)
-_M4 = np.uint64(0x0F0F0F0F0F0F0F0F)
-_H01 = np.uint64(0x0101010101010101)
-_S1, _S2, _S4, _S56 = np.uint64(1), np.uint64(2), np.uint64(4), np.uint64(56)
-
-
-@inline_helper
-def _popcount(x):
-    x = x - ((x >> _S1) & _M1)
-    x = (x & _M2) + ((x >> _S2) & _M2)
-    x = (x + (x >> _S4)) & _M4
-    return np.int64((x * _H01) >> _S56)
-
 
 @inline_helper
 def _power(f, g):
@@ -121,7 +106,7 @@ def _pulse_weight(z, i, j, b, c, lines, differential, stuck, noisy, key, f, deca
 def _lowest_bit(word):
     """(index of the lowest set bit of a non-zero uint64, word without that bit)."""
     low = word & (~word + np.uint64(1))
-    return _popcount(low - np.uint64(1)), word ^ low
+    return popcount(low - np.uint64(1)), word ^ low
 
 
 @serial_kernel
