@@ -76,7 +76,8 @@ class EigenIntegrator(_Base):
                 f"(got [{bounds[0]}, {bounds[1]}]); use integrator 'dense' or 'implicit_euler'")
         if isinstance(chain, LinearChain):
             first, basis = chain, chain.eigenbasis
-            rates, to_modes, to_state = basis.rates[None], basis.to_modes[None], basis.to_state[None]
+            rates, kick, readout = basis.rates[None], basis.kick[None], basis.readout[None]
+            self._transforms = (basis.to_modes[None], basis.to_state[None])
         else:
             if not isinstance(chain, ChainBatch):
                 chains = list(chain)
@@ -88,16 +89,11 @@ class EigenIntegrator(_Base):
             # rates, kick and readout only: the (N, m, m) transforms are decomposed when
             # encode/decode first need them (a 1024² array never stores them)
             first, modes = chain.chain(0), chain.modes
-            rates, to_modes, to_state = modes.rates, None, None
-            self._kick, self._readout = modes.kick, modes.readout
+            rates, kick, readout = modes.rates, modes.kick, modes.readout
+            self._transforms = None
         super().__init__(first, bounds)
-        self._batch = None if isinstance(chain, LinearChain) else chain
-        self.rates = np.ascontiguousarray(rates)
-        if to_modes is not None:
-            self._kick, self._readout = to_modes[:, :, 0], to_state[:, 0, :]
-        self.kick = np.ascontiguousarray(self._kick)
-        self.readout = np.ascontiguousarray(self._readout)
-        self._transforms = None if to_modes is None else (to_modes, to_state)
+        self._batch = chain
+        self.rates, self.kick, self.readout = (np.ascontiguousarray(a) for a in (rates, kick, readout))
         self._decay: dict[float, np.ndarray] = {}
 
     def _basis(self) -> tuple[np.ndarray, np.ndarray]:
