@@ -26,6 +26,7 @@ from ..kernels import pulse_streams as pstreams
 from ..kernels import training as tkern
 from ..synapses.population import PULSE_MODE_CODES
 from . import write as _write
+from .refresh import same_step
 
 __all__ = ["BatchUpdateResult", "write_batch"]
 
@@ -51,13 +52,6 @@ def _pulsed_columns(nonzero: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(order), nonzero.sum(axis=1).astype(np.int64)
 
 
-#: a cached e^{λ dt'} serves a step dt when |dt − dt'| ≤ this many ulp of the clock reading
-#: (the rule of :mod:`neuromorph.crossbar.refresh`): steps between the same events, computed as
-#: differences of growing clock readings, repeat only up to the clock's own rounding, so the reused
-#: factor differs from e^{λ dt} by |λ|·8·ε·t — no more than the clock already perturbs dt
-_REUSE_ULPS = 8
-
-
 #: largest |λ|·(t − t_0) a batch may span in the population's frame (1/F ≤ e^40 ≈ 2·10^17)
 MAX_FRAME = 40.0
 
@@ -76,10 +70,8 @@ def _decay(array, which: str, dt: float) -> np.ndarray:
     cache = array._write_decay_cache
     rates = array.integrator.rates
     dt = max(float(dt), 0.0)
-    unit = array.time_unit_s
-    slack = _REUSE_ULPS * np.finfo(float).eps * max(abs(array.time_s), dt * unit) / unit
     hit = cache.get(which)
-    if hit is None or abs(dt - hit[0]) > slack:
+    if hit is None or not same_step(dt, hit[0], array.time_s, array.time_unit_s):
         decay = np.exp(rates * dt) if dt > 0 else np.ones((1, rates.shape[1]))
         hit = cache[which] = (dt, np.ascontiguousarray(decay))
     return hit[1]

@@ -44,7 +44,22 @@ from ..config.device_schema import LinearClippedTransfer
 from ..kernels import read as rkern
 from .cells import CellLayout, Cells, cell_conductance
 
-__all__ = ["ConductanceCache", "DEFAULT_READ_TOLERANCE"]
+__all__ = ["ConductanceCache", "DEFAULT_READ_TOLERANCE", "same_step"]
+
+
+#: ulps of the clock reading within which two steps count as the same (:func:`same_step`)
+CLOCK_ULPS = 8
+
+
+def same_step(dt: float, other: float, t_s: float, time_unit_s: float) -> bool:
+    """Whether steps ``dt`` and ``other`` (time units), ending at clock reading ``t_s`` [s], are
+    equal up to the clock's rounding: steps between the same events, computed as differences of
+    growing clock readings, jitter by a few ulp of the reading, so a decay table e^{λ·other}
+    serves dt with an error |λ|·8·ε·t no larger than the clock already puts into dt. The reuse
+    rule of the read refresh and of the batch write."""
+    slack = CLOCK_ULPS * np.finfo(float).eps * max(abs(t_s), abs(dt) * time_unit_s) / time_unit_s
+    return abs(dt - other) <= slack
+
 
 #: default lazy-refresh tolerance, relative to the nominal channel range G_max − G_min
 DEFAULT_READ_TOLERANCE = 1e-6
@@ -100,10 +115,8 @@ class ConductanceCache:
         clock grows) reuses it: the decay then differs from e^{λ dt} by |λ|·8·ε·t_s, no more than
         the clock's own rounding. With per-cell rates (variation) a new step costs an exp over
         every cell and mode — more than the refresh itself — so this keeps it to changes of Δt."""
-        slack = 8.0 * np.finfo(float).eps * max(abs(t_s), abs(dt) * self.population.time_unit_s) \
-            / self.population.time_unit_s
         for key, decay in self._decays.items():
-            if abs(dt - key) <= slack:
+            if same_step(dt, key, t_s, self.population.time_unit_s):
                 return decay
         if len(self._decays) >= 2:
             self._decays.pop(next(iter(self._decays)))

@@ -38,8 +38,6 @@ divided back to the frame of t_0): the two agree to rounding.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import prange
 
