@@ -32,7 +32,7 @@ from typing import Any
 from .errors import CorruptStoreError, OutputError
 
 __all__ = ["atomic_path", "write_netcdf", "write_text", "write_bytes", "write_json", "save_figure",
-           "json_safe", "dumps_strict", "write_npz", "read_npz", "checksum_path"]
+           "json_safe", "dumps_strict", "write_npz", "read_npz", "checksum_path", "text_table"]
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -226,3 +226,10 @@ def _as_float(value: Any) -> float | None:
 def dumps_strict(obj: Any, indent: int | None = 2) -> str:
     """``json.dumps`` of :func:`json_safe` ``(obj)`` with ``allow_nan=False`` (never emits NaN/Infinity)."""
     return json.dumps(json_safe(obj), indent=indent, allow_nan=False)
+
+
+def text_table(rows) -> list[str]:
+    """Rows of strings as left-aligned columns two spaces apart (the tables the commands print),
+    trailing blanks stripped; the first row is usually the header."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]

@@ -6,6 +6,7 @@ import argparse
 import shutil
 from pathlib import Path
 
+from ..outputs import text_table
 from ._options import add_seed_option, output_prefix, positive_int
 from .train import check_network_memory
 
@@ -84,8 +85,7 @@ def summary(ds) -> str:
         rows.append([str(rule), f"{d['rule_learning_rate'].item():g}", f"{100 * d['average_accuracy'].item():.1f}",
                      f"{100 * d['backward_transfer'].item():+.1f}", f"{100 * d['forward_transfer'].item():+.1f}",
                      f"{100 * d['forgetting'].item():.1f}"])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join([head] + ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows])
+    return "\n".join([head] + text_table(rows))
 
 
 def run_comparison(args) -> int:
@@ -121,5 +121,4 @@ def comparison_summary(ds) -> str:
             rows.append([str(sub), str(rule), f"{lr:g}", f"{100 * float(d['best_average_accuracy']):.1f}",
                          f"{100 * float(d['best_backward_transfer']):+.1f}", f"{100 * float(d['best_forgetting']):.1f}",
                          f"{100 * float(d['val_average_accuracy'].sel(learning_rate=lr)):.1f}"])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join([head] + ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows])
+    return "\n".join([head] + text_table(rows))

@@ -8,7 +8,7 @@ from ..config.arguments import positive_quantity
 from ..config.units import FREQUENCY, TIME
 from ..config.yamlio import load_each
 from ..devices.loader import load_device
-from ..outputs import write_netcdf
+from ..outputs import text_table, write_netcdf
 from ._backend import add_backend_option, resolve_backend_option
 from ._options import (
     add_seed_option,
@@ -146,8 +146,7 @@ def _summary(ds) -> str:
                      f"[{_fmt_time(get('lifetime_lo_mc'))}, {_fmt_time(get('lifetime_hi_mc'))}]" if "lifetime_lo_mc" in d else "-",
                      _fmt_time(get("lifetime_theory")),
                      str(d["theory_method"].values)))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines = text_table(rows)
     head = (f"N = {ds.attrs['n_synapses']} synapses, {ds.attrs['trials']} trials, "
             f"{'Poisson events at' if ds.attrs['events'] == 'poisson' else 'one event per step at'} "
             f"{ds.attrs['rate_hz']:.3g} Hz, seed {ds.attrs['seed']}")

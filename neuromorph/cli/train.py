@@ -7,6 +7,7 @@ import shutil
 
 import numpy as np
 
+from ..outputs import text_table
 from ._options import add_seed_option, check_memory, output_prefix, positive_int
 
 EXAMPLE = """Examples:
@@ -114,7 +115,7 @@ def summary(ds) -> str:
         rows.append([str(rule), f"{d['rule_learning_rate'].item():g}", f"{100 * d['test_accuracy'].sel(epoch=last).item():.1f}",
                      f"{100 * d['best_test_accuracy'].item():.1f}", str(int(d["best_val_epoch"]))]
                     + ["-" if a != a else f"{a:.1f}" for a in angles])
-    lines = _table(rows)
+    lines = text_table(rows)
     if np.isfinite(ds["pulses"].values).any():
         hw = [["rule", "pulses", "clipped", "reads", "device time", "read energy", "write energy"]]
         for rule in ds["rule"].values:
@@ -122,10 +123,5 @@ def summary(ds) -> str:
             hw.append([str(rule), f"{d['pulses'].item():.3g}", f"{d['clipped_updates'].item():.3g}",
                        f"{d['reads'].item():.3g}", f"{d['device_time_s'].item():.4g} s",
                        f"{d['read_energy_j'].item():.3g} J", f"{d['write_energy_j'].item():.3g} J"])
-        lines += ["on the arrays (whole run):"] + _table(hw)
+        lines += ["on the arrays (whole run):"] + text_table(hw)
     return "\n".join([head] + lines)
-
-
-def _table(rows) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]

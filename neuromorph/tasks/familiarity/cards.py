@@ -10,6 +10,7 @@ import xarray as xr
 from ...config.familiarity_schema import FamiliarityCapacityCard, FamiliarityCard
 from ...config.yamlio import CardSource, read_card, validate_card
 from ...errors import ConfigError, InvalidParameterError
+from ...outputs import text_table
 from .experiment import ModelSpec, ProtocolSpec, familiarity_experiment
 
 __all__ = ["load_familiarity_card", "model_specs", "protocol_spec", "run_familiarity_card", "summary", "CARD_KINDS"]
@@ -92,8 +93,7 @@ def summary(ds: xr.Dataset) -> str:
             row.append(_fmt(float(d[f"lifetime_{m}"]), bool(d[f"censored_{m}"]) if f"censored_{m}" in d else False))
         row.append(_fmt(float(d["lifetime_io_snr_theory"])) if "lifetime_io_snr_theory" in d else "-")
         rows.append(row)
-    widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines = text_table(rows)
     info = (f"patterns: {ds.attrs.get('pattern_source', ds.attrs.get('patterns', '?'))}\n"
             f"seed {ds.attrs.get('seed')}, {ds.attrs.get('test_items')} test items, fill-in {ds.attrs.get('fill_in')} "
             f"items; lifetimes t* in items (thresholds {ds.attrs.get('thresholds', '')})")
