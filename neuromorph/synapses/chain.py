@@ -240,12 +240,12 @@ class ChainBatch:
     @cached_property
     def modes(self) -> ChainModes:
         """Rates (N, m), kick and readout (N, m) of every chain — all the O(m) integrator needs —
-        without the (N, m, m) eigenvectors (:func:`neuromorph.kernels.tridiagonal.modal_coefficients`,
+        without the (N, m, m) eigenvectors (:func:`neuromorph.kernels.tridiagonal_eigen.modal_coefficients`,
         O(N·m) memory); identical, bit for bit, to the same rows of :attr:`eigenbasis`."""
         if "eigenbasis" in self.__dict__:  # already decomposed in full: take the rows from it
             basis = self.eigenbasis
             return ChainModes(basis.rates, np.ascontiguousarray(basis.kick), np.ascontiguousarray(basis.readout))
-        from ..kernels.tridiagonal import modal_coefficients
+        from ..kernels.tridiagonal_eigen import modal_coefficients
 
         c = self.capacities
         n, m = c.shape
@@ -266,10 +266,10 @@ class ChainBatch:
         """Batched eigenbasis: rates (N, m), to_modes and to_state (N, m, m).
 
         All N symmetric tridiagonal S are decomposed by the numba implicit-QL kernel
-        :func:`neuromorph.kernels.tridiagonal.eigh_tridiagonal` (tested against
+        :func:`neuromorph.kernels.tridiagonal_eigen.eigh_tridiagonal` (tested against
         ``numpy.linalg.eigh``); a matrix on which QL fails to converge (never seen) is redone by
         ``numpy.linalg.eigh``."""
-        from ..kernels.tridiagonal import eigh_tridiagonal, similarity_transforms
+        from ..kernels.tridiagonal_eigen import eigh_tridiagonal, similarity_transforms
 
         c = self.capacities
         n, m = c.shape
