@@ -37,41 +37,50 @@ typical wires (see :func:`neuromorph.crossbar.irdrop.solve_read`).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from ..errors import InvalidParameterError
-from ..kernels.krylov import cg_update
-from ..kernels.tridiagonal import ldl_factor, ldl_solve, ldl_solve_across, matvec_across
+from ..kernels._jit import thread_count
+from ..kernels.irdrop import schur_cg_direction, schur_cg_update
+from ..kernels.tridiagonal import ldl_factor, ldl_solve
 
-__all__ = ["DEFAULT_MAXITER", "DEFAULT_RTOL", "solve_chain_chain_pcg"]
+__all__ = ["BLOCK_COLUMNS", "DEFAULT_MAXITER", "DEFAULT_RTOL", "solve_chain_chain_pcg"]
 
 #: default relative residual tolerance of the CG solve (per input column, 2-norm)
 DEFAULT_RTOL = 1e-10
 #: default iteration cap
 DEFAULT_MAXITER = 5000
+#: input columns solved together as one CG (one thread's work); the blocks of a batch run side by
+#: side on the kernel threads
+BLOCK_COLUMNS = 8
 
-# below this many line unknowns x right-hand sides the serial kernel builds run (measured on the
-# 2-core reference machine: for one vector on 1024 x 2048 cells the threaded builds took 0.78 s
-# against 1.19 s serial, best of 3 in one run)
+# below this many line unknowns the serial factorisation runs
 _PARALLEL_MIN_WORK = 1 << 20
 
 
-def _factor_lines(diag, g_wire):
-    """LDLᵀ factors of tridiagonal lines with diagonal ``diag`` (L, n) and off-diagonal −g_wire."""
+def _line_pivots(diag, g_wire):
+    """1/pivots (L, n) of the LDLᵀ factorisation of tridiagonal lines with diagonal ``diag`` (L, n)
+    and off-diagonal −g_wire (the unit factor is then l_i = −g_wire·inv_d_i)."""
     n_sys, n = diag.shape
     off = np.full((n_sys, max(n - 1, 0)), -g_wire)
     inv_d = np.empty((n_sys, n))
     lower = np.empty((n_sys, max(n - 1, 0)))
     build = ldl_factor.parallel if n_sys * n >= _PARALLEL_MIN_WORK else ldl_factor.serial
     build(np.ascontiguousarray(diag), off, inv_d, lower)
-    return inv_d, lower
+    return inv_d
 
 
-def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, maxiter=DEFAULT_MAXITER):
+def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, maxiter=DEFAULT_MAXITER,
+                          block=BLOCK_COLUMNS):
     """Solve the canonical-orientation read with ``r_d > 0`` and ``r_s > 0`` iteratively.
 
-    ``H`` (Na, Nb) cell conductances, S; ``V`` (Na, B) source voltages, V; resistances in ohms.
-    Returns ``(I_out (Nb,B), I_in (Na,B), Vd (Na,Nb,B), Vs (Na,Nb,B), iterations)``.
+    ``H`` (Na, Nb) cell conductances, S; ``V`` (Na, B) source voltages, V; resistances in ohms;
+    ``block`` input columns per CG (the columns are independent systems; each block stops when all
+    of its columns meet ``rtol``).
+    Returns ``(I_out (Nb,B), I_in (Na,B), Vd (Na,Nb,B), Vs (Na,Nb,B), iterations)`` with
+    ``iterations`` the most any block needed.
     Raises :class:`InvalidParameterError` when the residual has not fallen below ``rtol`` after
     ``maxiter`` iterations.
     """
@@ -79,16 +88,14 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
         raise InvalidParameterError("the iterative IR-drop solve needs r_row_ohm > 0 and r_col_ohm > 0")
     if not (0.0 < rtol < 1.0):
         raise InvalidParameterError(f"rtol must be in (0, 1), got {rtol!r}")
+    if int(block) < 1:
+        raise InvalidParameterError(f"block must be a positive number of input columns, got {block!r}")
     H = np.ascontiguousarray(H, dtype=float)
+    V = np.asarray(V, dtype=float)
     Na, Nb = H.shape
     nB = V.shape[1]
     g_d, g_de = 1.0 / r_d, 1.0 / (r_driver + r_d)
     g_s, g_se = 1.0 / r_s, 1.0 / (r_sense + r_s)
-    kernel = "parallel" if Na * Nb * nB >= _PARALLEL_MIN_WORK else "serial"
-    solve = getattr(ldl_solve, kernel)
-    solve_across = getattr(ldl_solve_across, kernel)
-    matvec = getattr(matvec_across, kernel)
-    update = getattr(cg_update, kernel)
 
     # driven lines: Na systems of order Nb (along b)
     nbr_d = np.full(Nb, 2.0)
@@ -96,80 +103,77 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
     nbr_d[-1] -= 1.0
     diag_d = H + g_d * nbr_d[None, :]
     diag_d[:, 0] += g_de
-    D_inv, D_low = _factor_lines(diag_d, g_d)
-    # sensed lines: Nb systems of order Na (along a), stored line-major (Nb, Na)
+    D_inv = _line_pivots(diag_d, g_d)
+    del diag_d
+    D_low = -g_d * D_inv[:, :-1]
+    # sensed lines: Nb systems of order Na (along a), pivots transposed to the (Na, Nb) grid
     nbr_s = np.full(Na, 2.0)
     nbr_s[0] -= 1.0
     nbr_s[-1] -= 1.0
     diag_s = H.T + g_s * nbr_s[None, :]
     diag_s[:, -1] += g_se
-    S_inv, S_low = _factor_lines(diag_s, g_s)
-    S_inv_t, S_low_t = np.ascontiguousarray(S_inv.T), np.ascontiguousarray(S_low.T)
-    diag_s_grid = np.ascontiguousarray(diag_s.T)  # (Na, Nb)
+    S_inv = np.ascontiguousarray(_line_pivots(diag_s, g_s).T)
+    del diag_s
+    # D⁻¹ f = g_de·V[a]·c[a] with c[a] = D[a]⁻¹ e_0 (f is g_de·V at the driver end b = 0)
+    e0 = np.zeros((Na, Nb, 1))
+    e0[:, 0, 0] = 1.0
+    ldl_solve.serial(D_inv, D_low, e0, e0)
+    c_drv = g_de * e0[:, :, 0]
+    del e0
 
+    I_out = np.empty((Nb, nB))
+    I_in = np.empty((Na, nB))
+    Vd = np.empty((Na, Nb, nB))
+    Vs = np.empty((Na, Nb, nB))
     Hb = H[:, :, None]
 
-    def d_solve(x, out):  # out = D⁻¹ x, lines along axis 1
-        solve(D_inv, D_low, x, out)
-        return out
+    def solve_block(k0, k1):
+        nk = k1 - k0
+        dfv = c_drv[:, :, None] * V[None, :, k0:k1].transpose(1, 0, 2)  # D⁻¹ f
+        r = Hb * dfv  # right-hand side H D⁻¹ f, then the residual
+        w = np.zeros_like(r)
+        p = np.zeros_like(r)
+        q = np.zeros_like(r)
+        z = np.empty_like(r)
+        rr, rz, pq = np.empty(nk), np.empty(nk), np.empty(nk)
+        zero = np.zeros(nk)
+        schur_cg_update(S_inv, g_s, zero, w, r, p, q, z, rr, rz)  # z = L⁻¹ b, rr = ‖b‖², rz = bᵀS⁻¹b
+        b_norm = np.sqrt(rr)
+        target = rtol * b_norm
+        beta = zero
+        iterations = 0
+        while not np.all(np.sqrt(rr) <= target):
+            if iterations >= maxiter:
+                worst = float(np.max(np.sqrt(rr) / np.where(b_norm > 0, b_norm, 1.0)))
+                raise InvalidParameterError(
+                    f"IR-drop CG did not reach rtol={rtol:g} in {maxiter} iterations "
+                    f"(relative residual {worst:.2e}); use method='direct' for this array"
+                )
+            iterations += 1
+            schur_cg_direction(H, D_inv, S_inv, g_d, g_s, g_se, beta, z, p, q, pq)  # z, p, q = K p
+            alpha = np.divide(rz, pq, out=np.zeros(nk), where=pq > 0)
+            rz_old = rz.copy()
+            schur_cg_update(S_inv, g_s, alpha, w, r, p, q, z, rr, rz)  # w, r, z = L⁻¹ r
+            beta = np.divide(rz, rz_old, out=np.zeros(nk), where=rz_old > 0)
+        del p, q, z, r
+        # driven nodes u = D⁻¹ (f + H∘w) = D⁻¹ f + D⁻¹ (H∘w)
+        u = Hb * w
+        ldl_solve.serial(D_inv, D_low, u, u)
+        u += dfv
+        Vd[:, :, k0:k1] = u
+        Vs[:, :, k0:k1] = w
+        u -= w
+        u *= Hb  # cell currents
+        I_out[:, k0:k1] = u.sum(axis=0)
+        I_in[:, k0:k1] = u.sum(axis=1)
+        return iterations
 
-    def s_solve(x, out):  # out = S⁻¹ x, lines along axis 0
-        solve_across(S_inv_t, S_low_t, x, out)
-        return out
-
-    def k_apply(x, tmp, out):  # out = S x − H D⁻¹ (H x)
-        np.multiply(Hb, x, out=tmp)
-        d_solve(tmp, tmp)
-        tmp *= Hb
-        matvec(diag_s_grid, -g_s, x, tmp, out)
-        return out
-
-    def col_dot(x, y):
-        return np.einsum("abk,abk->k", x, y)
-
-    # right-hand side b = H D⁻¹ f, f = g_de V at b = 0
-    f_rhs = np.zeros((Na, Nb, nB))
-    f_rhs[:, 0, :] = g_de * V
-    r = d_solve(f_rhs, np.empty_like(f_rhs))
-    r *= Hb
-    b_norm = np.sqrt(col_dot(r, r))
-    w = np.zeros_like(r)
-    z = s_solve(r, np.empty_like(r))
-    p = z.copy()
-    q = np.empty_like(r)
-    tmp = np.empty_like(r)
-    rz = col_dot(r, z)
-    target = rtol * b_norm
-    row_rr = np.empty((Na, nB))
-    r_norm = b_norm
-    iterations = 0
-    while True:
-        if np.all(r_norm <= target):
-            break
-        if iterations >= maxiter:
-            worst = float(np.max(r_norm / np.where(b_norm > 0, b_norm, 1.0)))
-            raise InvalidParameterError(
-                f"IR-drop CG did not reach rtol={rtol:g} in {maxiter} iterations "
-                f"(relative residual {worst:.2e}); use method='direct' for this array"
-            )
-        iterations += 1
-        k_apply(p, tmp, q)
-        pq = col_dot(p, q)
-        alpha = np.divide(rz, pq, out=np.zeros_like(rz), where=pq > 0)
-        update(w, r, p, q, alpha, row_rr)  # w += α p, r −= α q, Σ r² per row, one pass
-        r_norm = np.sqrt(row_rr.sum(axis=0))
-        s_solve(r, z)
-        rz_new = col_dot(r, z)
-        beta = np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz > 0)
-        rz = rz_new
-        p *= beta
-        p += z
-    del z, p, q
-    # driven nodes u = D⁻¹ (f + H∘w)
-    np.multiply(Hb, w, out=tmp)
-    tmp += f_rhs
-    del f_rhs, r
-    u = d_solve(tmp, tmp)
-    Icell = u - w
-    Icell *= Hb
-    return Icell.sum(axis=0), Icell.sum(axis=1), u, w, iterations
+    size = int(block)
+    blocks = [(k0, min(k0 + size, nB)) for k0 in range(0, nB, size)]
+    workers = min(thread_count(), len(blocks))
+    if workers <= 1:
+        counts = [solve_block(k0, k1) for k0, k1 in blocks]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            counts = list(pool.map(lambda kk: solve_block(*kk), blocks))
+    return I_out, I_in, Vd, Vs, max(counts, default=0)

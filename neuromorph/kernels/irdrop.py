@@ -1,0 +1,187 @@
+r"""Fused sweeps of the preconditioned conjugate-gradient IR-drop solve (numba), each with a NumPy
+reference: one CG iteration of :mod:`neuromorph.crossbar.irdrop_pcg` is two passes over the node
+voltages instead of about twenty.
+
+Layout (the canonical orientation of the solver): node arrays are (Na, Nb, B) C-contiguous — row
+``a`` is a driven line running along ``b``, column ``b`` a sensed line running along ``a``, ``B``
+independent right-hand sides in the last axis.  ``H`` (Na, Nb) cell conductances, S.  The driven
+line ``a`` has the symmetric tridiagonal matrix ``D[a]`` (off-diagonal ``−g_d``) with LDLᵀ pivots
+``1/d_inv[a, b]``; the sensed line ``b`` has ``S[b]`` (off-diagonal ``−g_s``, diagonal
+``H[a, b] + g_s·n_a + g_se·[a = Na−1]`` with ``n_a`` the number of wire neighbours of node ``a``)
+with pivots ``1/s_inv[a, b]``.  Since each off-diagonal is one constant, the unit-bidiagonal
+factor is ``l_i = −g·inv_i`` (no second array):
+
+    S = L Δ Lᵀ,   S⁻¹ r = L⁻ᵀ Δ⁻¹ L⁻¹ r,   rᵀ S⁻¹ r = yᵀ Δ⁻¹ y  with  y = L⁻¹ r.
+
+The last identity gives the CG scalar ``rᵀz`` during the *forward* sweep, so the backward sweep,
+the new search direction and the Schur-complement product can run in one pass:
+
+``schur_cg_update``     rows ascending: ``w += α p``, ``r −= α q``, ``y = L⁻¹ r`` (into ``z``),
+                        and per column ``Σ r²`` and ``Σ y²·s_inv`` (= ``rᵀ S⁻¹ r``).
+``schur_cg_direction``  rows descending: ``z = L⁻ᵀ Δ⁻¹ y`` (in place), ``p ← z + β p``, and one row
+                        behind, ``q = K p = S p − H∘D⁻¹(H∘p)`` (the driven-line solve of a row in
+                        cache) and per column ``Σ p·q``.
+
+Both are serial kernels (a column block is one thread's work; the solver runs blocks side by side),
+so every sum has one fixed order and results do not depend on the thread count.  With
+``fastmath=False`` there is no FMA contraction: each product and sum rounds as in NumPy.
+
+References: Golub & Van Loan, *Matrix Computations* (4th ed.), §4.3.6 (LDLᵀ of a tridiagonal
+matrix) and §11.5 (preconditioned CG); Saad, *Iterative Methods for Sparse Linear Systems* (2nd
+ed.), Alg. 9.1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import serial_kernel
+
+__all__ = [
+    "schur_cg_direction",
+    "schur_cg_direction_reference",
+    "schur_cg_update",
+    "schur_cg_update_reference",
+]
+
+
+@serial_kernel
+def schur_cg_update(s_inv, g_s, alpha, w, r, p, q, z, rr, rz):
+    """In place, rows ascending: ``w += alpha·p``, ``r −= alpha·q`` (``alpha`` (B,)), ``z = L⁻¹ r``
+    (forward sweep of every sensed line), ``rr[k] = Σ r²``, ``rz[k] = Σ z²·s_inv`` (= rᵀS⁻¹r)."""
+    n_a, n_b, nb = w.shape
+    for k in range(nb):
+        rr[k] = 0.0
+        rz[k] = 0.0
+    for a in range(n_a):
+        for b in range(n_b):
+            sv = s_inv[a, b]
+            lv = 0.0 if a == 0 else -g_s * s_inv[a - 1, b]
+            for k in range(nb):
+                w[a, b, k] += alpha[k] * p[a, b, k]
+                rv = r[a, b, k] - alpha[k] * q[a, b, k]
+                r[a, b, k] = rv
+                rr[k] += rv * rv
+                yv = rv
+                if a > 0:
+                    yv = rv - lv * z[a - 1, b, k]
+                z[a, b, k] = yv
+                rz[k] += yv * yv * sv
+
+
+def schur_cg_update_reference(s_inv, g_s, alpha, w, r, p, q, z):
+    """NumPy version of :func:`schur_cg_update` from a dense unit-bidiagonal ``L`` per sensed line:
+    updates ``w``, ``r``, ``z`` in place and returns ``(rr, rz)``."""
+    n_a, n_b, nb = w.shape
+    w += alpha * p
+    r -= alpha * q
+    L = np.zeros((n_b, n_a, n_a))
+    idx = np.arange(n_a)
+    L[:, idx, idx] = 1.0
+    L[:, idx[1:], idx[:-1]] = (-g_s * s_inv[:-1]).T
+    y = np.linalg.solve(L, np.transpose(r, (1, 0, 2)))  # (Nb, Na, B)
+    z[:] = np.transpose(y, (1, 0, 2))
+    return np.einsum("abk,abk->k", r, r), np.einsum("abk,abk,ab->k", z, z, s_inv)
+
+
+@serial_kernel
+def _direction_row(j, H, d_inv, g_d, g_s, g_se, p, q, xn, pq):
+    """Row ``j`` of ``q = S p − H∘D⁻¹(H∘p)``; rows ``j−1..j+1`` of ``p`` are final. Adds Σ_b p·q."""
+    n_a, n_b, nb = p.shape
+    # forward sweep of the driven line j: q[j] = L_d⁻¹ (H∘p[j])
+    for b in range(n_b):
+        h = H[j, b]
+        lv = 0.0 if b == 0 else -g_d * d_inv[j, b - 1]
+        for k in range(nb):
+            t = h * p[j, b, k]
+            if b > 0:
+                t = t - lv * q[j, b - 1, k]
+            q[j, b, k] = t
+    n_wire = (j > 0) + (j < n_a - 1)
+    end = g_se if j == n_a - 1 else 0.0
+    # backward sweep x = L_dᵀ⁻¹ Δ_d⁻¹ (…), and q = S p − H∘x in the same loop
+    for b in range(n_b - 1, -1, -1):
+        dv = d_inv[j, b]
+        h = H[j, b]
+        ds = h + g_s * n_wire
+        if j == n_a - 1:
+            ds = ds + end
+        lv = -g_d * dv
+        for k in range(nb):
+            x = q[j, b, k] * dv
+            if b < n_b - 1:
+                x = x - lv * xn[k]
+            xn[k] = x
+            pv = p[j, b, k]
+            sp = ds * pv
+            if j > 0:
+                sp = sp - g_s * p[j - 1, b, k]
+            if j < n_a - 1:
+                sp = sp - g_s * p[j + 1, b, k]
+            qv = sp - h * x
+            q[j, b, k] = qv
+            pq[k] += pv * qv
+
+
+@serial_kernel
+def schur_cg_direction(H, d_inv, s_inv, g_d, g_s, g_se, beta, z, p, q, pq):
+    """In place, rows descending: ``z = L⁻ᵀ Δ⁻¹ z`` (backward sweep of every sensed line, ``z``
+    holding :func:`schur_cg_update`'s ``L⁻¹ r``), ``p ← z + beta·p`` (``beta`` (B,)),
+    ``q = S p − H∘D⁻¹(H∘p)`` and ``pq[k] = Σ p·q``; ``p`` must hold finite numbers (zeros before
+    the first direction)."""
+    n_a, n_b, nb = z.shape
+    xn = np.empty(nb)
+    for k in range(nb):
+        pq[k] = 0.0
+    for a in range(n_a - 1, -1, -1):
+        for b in range(n_b):
+            sv = s_inv[a, b]
+            lv = -g_s * sv
+            for k in range(nb):
+                zv = z[a, b, k] * sv
+                if a < n_a - 1:
+                    zv = zv - lv * z[a + 1, b, k]
+                z[a, b, k] = zv
+                p[a, b, k] = zv + beta[k] * p[a, b, k]
+        if a + 1 < n_a:
+            _direction_row(a + 1, H, d_inv, g_d, g_s, g_se, p, q, xn, pq)
+    _direction_row(0, H, d_inv, g_d, g_s, g_se, p, q, xn, pq)
+
+
+def _dense_lines(diag, g):
+    """(L, n, n) dense symmetric tridiagonal matrices with diagonals ``diag`` (L, n), off −g."""
+    n_sys, n = diag.shape
+    T = np.zeros((n_sys, n, n))
+    idx = np.arange(n)
+    T[:, idx, idx] = diag
+    T[:, idx[:-1], idx[1:]] = -g
+    T[:, idx[1:], idx[:-1]] = -g
+    return T
+
+
+def schur_cg_direction_reference(H, d_inv, s_inv, g_d, g_s, g_se, beta, z, p, q):
+    """NumPy version of :func:`schur_cg_direction` with dense matrices: ``L`` from ``s_inv`` for the
+    backward sweep, and ``D`` (rebuilt from its pivots: ``D = L_d Δ_d L_dᵀ``) and ``S`` (assembled
+    from ``H`` and the wires) for the product. Updates ``z``, ``p``, ``q``; returns ``pq``."""
+    n_a, n_b, nb = z.shape
+    idx_a, idx_b = np.arange(n_a), np.arange(n_b)
+    L = np.zeros((n_b, n_a, n_a))
+    L[:, idx_a, idx_a] = 1.0
+    L[:, idx_a[1:], idx_a[:-1]] = (-g_s * s_inv[:-1]).T
+    y = np.transpose(z, (1, 0, 2)) * s_inv.T[:, :, None]  # Δ⁻¹ L⁻¹ r per sensed line
+    z[:] = np.transpose(np.linalg.solve(np.transpose(L, (0, 2, 1)), y), (1, 0, 2))
+    p *= beta
+    p += z
+    Ld = np.zeros((n_a, n_b, n_b))
+    Ld[:, idx_b, idx_b] = 1.0
+    Ld[:, idx_b[1:], idx_b[:-1]] = -g_d * d_inv[:, :-1]
+    D = Ld @ (Ld.transpose(0, 2, 1) / d_inv[:, :, None])
+    n_wire = np.full(n_a, 2.0)
+    n_wire[0] -= 1.0
+    n_wire[-1] -= 1.0
+    diag_s = H.T + g_s * n_wire[None, :]
+    diag_s[:, -1] += g_se
+    S = _dense_lines(diag_s, g_s)
+    Sp = np.transpose(S @ np.transpose(p, (1, 0, 2)), (1, 0, 2))
+    q[:] = Sp - H[:, :, None] * np.linalg.solve(D, H[:, :, None] * p)
+    return np.einsum("abk,abk->k", p, q)
