@@ -1,0 +1,135 @@
+"""The fused PCG sweeps of the IR-drop solve (kernels/irdrop.py) against their dense NumPy
+references, and against the line matrices assembled from the cells and wires: together the two
+sweeps give the preconditioned residual z = S⁻¹r with rᵀz, and the Schur-complement product
+q = (S − H D⁻¹ H) p with pᵀq."""
+
+import numpy as np
+import pytest
+
+from neuromorph.kernels.irdrop import (
+    schur_cg_direction,
+    schur_cg_direction_reference,
+    schur_cg_update,
+    schur_cg_update_reference,
+)
+from neuromorph.kernels.tridiagonal import ldl_factor
+
+SHAPES = [(1, 1, 1), (1, 5, 2), (6, 1, 3), (7, 5, 1), (6, 9, 4)]
+G_D, G_S, G_DE, G_SE = 0.5, 0.3, 0.2, 0.1  # wire and end conductances, S
+
+
+def crossbar_lines(H):
+    """Diagonals of the driven lines D[a] (along b) and sensed lines S[b] (along a), as in
+    neuromorph.crossbar.irdrop_pcg: wire neighbours plus the cell, end conductance at the driver
+    (b = 0) and at the sense amplifier (a = Na − 1)."""
+    n_a, n_b = H.shape
+    nbr_b = np.full(n_b, 2.0)
+    nbr_b[0] -= 1.0
+    nbr_b[-1] -= 1.0
+    nbr_a = np.full(n_a, 2.0)
+    nbr_a[0] -= 1.0
+    nbr_a[-1] -= 1.0
+    diag_d = H + G_D * nbr_b[None, :]
+    diag_d[:, 0] += G_DE
+    diag_s = H.T + G_S * nbr_a[None, :]
+    diag_s[:, -1] += G_SE
+    return diag_d, diag_s
+
+
+def dense(diag, g):
+    n_sys, n = diag.shape
+    idx = np.arange(n)
+    T = np.zeros((n_sys, n, n))
+    T[:, idx, idx] = diag
+    T[:, idx[:-1], idx[1:]] = -g
+    T[:, idx[1:], idx[:-1]] = -g
+    return T
+
+
+def pivots(diag, g):
+    inv_d, lower = np.empty_like(diag), np.empty((diag.shape[0], diag.shape[1] - 1))
+    ldl_factor.serial(diag, np.full_like(lower, -g), inv_d, lower)
+    return inv_d
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_update_sweep_matches_reference(shape):
+    rng = np.random.default_rng(31)
+    n_a, n_b, nb = shape
+    s_inv = rng.uniform(0.5, 2.0, (n_a, n_b))
+    w, r, p, q, z = (rng.normal(size=shape) for _ in range(5))
+    alpha = rng.normal(size=nb)
+    ours = [x.copy() for x in (w, r, p, q, z)]
+    ref = [x.copy() for x in (w, r, p, q, z)]
+    rr, rz = np.empty(nb), np.empty(nb)
+    schur_cg_update(s_inv, G_S, alpha, *ours, rr, rz)
+    rr_ref, rz_ref = schur_cg_update_reference(s_inv, G_S, alpha, *ref)
+    # w, r: one product and one sum per entry, rounded as in NumPy (no FMA contraction): exact
+    np.testing.assert_array_equal(ours[0], ref[0])
+    np.testing.assert_array_equal(ours[1], ref[1])
+    # z = L⁻¹r by recurrence against a dense triangular solve, and the sums in another order:
+    # rounding only, at most ~n·eps relative for these well-conditioned bidiagonal factors
+    np.testing.assert_allclose(ours[4], ref[4], rtol=1e-13, atol=1e-13 * np.abs(ref[4]).max())
+    np.testing.assert_allclose(rr, rr_ref, rtol=1e-13)
+    np.testing.assert_allclose(rz, rz_ref, rtol=1e-13)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_direction_sweep_matches_reference(shape):
+    rng = np.random.default_rng(32)
+    n_a, n_b, nb = shape
+    H = rng.uniform(1e-3, 1e-2, (n_a, n_b))
+    diag_d, diag_s = crossbar_lines(H)
+    d_inv, s_inv = pivots(diag_d, G_D), np.ascontiguousarray(pivots(diag_s, G_S).T)
+    z, p, q = (rng.normal(size=shape) for _ in range(3))
+    beta = rng.normal(size=nb)
+    ours = [x.copy() for x in (z, p, q)]
+    ref = [x.copy() for x in (z, p, q)]
+    pq = np.empty(nb)
+    schur_cg_direction(H, d_inv, s_inv, G_D, G_S, G_SE, beta, *ours, pq)
+    pq_ref = schur_cg_direction_reference(H, d_inv, s_inv, G_D, G_S, G_SE, beta, *ref)
+    # recurrences against dense solves (D rebuilt from its pivots): rounding only, 1e-13 of the
+    # largest entry (the lines are diagonally dominant, condition numbers O(10))
+    for x, x_ref in zip(ours, ref):
+        np.testing.assert_allclose(x, x_ref, rtol=0, atol=1e-13 * np.abs(x_ref).max())
+    np.testing.assert_allclose(pq, pq_ref, rtol=1e-12)
+
+
+def test_the_two_sweeps_give_the_preconditioned_residual_and_the_schur_product():
+    """From p = 0, q = 0, α = β = 0: update then direction give z = S⁻¹r, rᵀz, p = z, q = Kz with
+    K = S − H D⁻¹ H built densely from the cells and wires (independent of the LDLᵀ recurrences)."""
+    rng = np.random.default_rng(33)
+    n_a, n_b, nb = 6, 8, 3
+    H = rng.uniform(1e-3, 5e-2, (n_a, n_b))
+    diag_d, diag_s = crossbar_lines(H)
+    d_inv, s_inv = pivots(diag_d, G_D), np.ascontiguousarray(pivots(diag_s, G_S).T)
+    r = rng.normal(size=(n_a, n_b, nb))
+    r0 = r.copy()
+    w, p, q, z = np.zeros_like(r), np.zeros_like(r), np.zeros_like(r), np.empty_like(r)
+    zero = np.zeros(nb)
+    rr, rz, pq = np.empty(nb), np.empty(nb), np.empty(nb)
+    schur_cg_update(s_inv, G_S, zero, w, r, p, q, z, rr, rz)
+    schur_cg_direction(H, d_inv, s_inv, G_D, G_S, G_SE, zero, z, p, q, pq)
+
+    # dense operators on the flattened (a, b) grid
+    n = n_a * n_b
+    S = np.zeros((n, n))
+    for b, T in enumerate(dense(diag_s, G_S)):
+        idx = np.arange(n_a) * n_b + b
+        S[np.ix_(idx, idx)] = T
+    D = np.zeros((n, n))
+    for a, T in enumerate(dense(diag_d, G_D)):
+        idx = a * n_b + np.arange(n_b)
+        D[np.ix_(idx, idx)] = T
+    h = H.ravel()
+    K = S - h[:, None] * np.linalg.solve(D, np.diag(h))
+    R = r0.reshape(n, nb)
+    Z = np.linalg.solve(S, R)
+    # tolerance: rounding of O(n) recurrence steps on matrices with condition numbers < 100
+    np.testing.assert_array_equal(rr, np.einsum("ik,ik->k", R, R))  # α = 0 leaves r unchanged
+    np.testing.assert_allclose(z.reshape(n, nb), Z, rtol=0, atol=1e-12 * np.abs(Z).max())
+    np.testing.assert_allclose(rz, np.einsum("ik,ik->k", R, Z), rtol=1e-12)
+    np.testing.assert_array_equal(p, z)
+    KZ = K @ Z
+    np.testing.assert_allclose(q.reshape(n, nb), KZ, rtol=0, atol=1e-12 * np.abs(KZ).max())
+    np.testing.assert_allclose(pq, np.einsum("ik,ik->k", Z, KZ), rtol=1e-12)
