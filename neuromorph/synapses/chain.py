@@ -240,19 +240,22 @@ class ChainBatch:
     @cached_property
     def modes(self) -> ChainModes:
         """Rates (N, m), kick and readout (N, m) of every chain — all the O(m) integrator needs —
-        without the (N, m, m) eigenvectors (:func:`neuromorph.kernels.tridiagonal_eigen.modal_coefficients`,
-        O(N·m) memory); identical, bit for bit, to the same rows of :attr:`eigenbasis`."""
+        without the (N, m, m) eigenvectors, straight from the capacities and couplings
+        (:func:`neuromorph.kernels.chain_modes.chain_modes`: Newton on the Sturm recurrence
+        started from a neighbouring chain's eigenvalues, implicit QL where it does not settle;
+        O(N·m) memory). The same numbers as the rows of :attr:`eigenbasis` to rounding (rates to
+        ~ε·‖S‖, first components to the Davis–Kahan bound), same sign convention, not bit for bit
+        (two algorithms); taken from :attr:`eigenbasis` when that is already decomposed."""
         if "eigenbasis" in self.__dict__:  # already decomposed in full: take the rows from it
             basis = self.eigenbasis
             return ChainModes(basis.rates, np.ascontiguousarray(basis.kick), np.ascontiguousarray(basis.readout))
-        from ..kernels.tridiagonal_eigen import modal_coefficients
+        from ..kernels.chain_modes import chain_modes
 
         c = self.capacities
         n, m = c.shape
-        diag, off = self.symmetric_tridiagonals()
         rates, kick, readout = np.empty((n, m)), np.empty((n, m)), np.empty((n, m))
-        modal_coefficients(np.ascontiguousarray(diag), np.ascontiguousarray(off), np.sqrt(c[:, 0]), rates, kick,
-                           readout)
+        chain_modes(np.ascontiguousarray(c), np.ascontiguousarray(self.couplings), rates, kick, readout,
+                    np.empty(n, dtype=np.uint8))
         failed = np.flatnonzero(np.isnan(rates[:, 0]))
         if failed.size:  # never seen: redo those chains with LAPACK, as eigenbasis does
             r, vecs = np.linalg.eigh(self.symmetric_matrices()[failed])
