@@ -142,7 +142,13 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
         target = rtol * b_norm
         beta = zero
         iterations = 0
-        while not np.all(np.sqrt(rr) <= target):
+        while True:
+            # a column that has met rtol is frozen (α = β = 0 leave its w and r as they are), so
+            # every column ends exactly as if it were solved alone: results do not depend on the
+            # blocks or the thread count
+            active = np.sqrt(rr) > target
+            if not active.any():
+                break
             if iterations >= maxiter:
                 worst = float(np.max(np.sqrt(rr) / np.where(b_norm > 0, b_norm, 1.0)))
                 raise InvalidParameterError(
@@ -151,10 +157,10 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
                 )
             iterations += 1
             schur_cg_direction(H, D_inv, S_inv, g_d, g_s, g_se, beta, z, p, q, pq)  # z, p, q = K p
-            alpha = np.divide(rz, pq, out=np.zeros(nk), where=pq > 0)
+            alpha = np.divide(rz, pq, out=np.zeros(nk), where=active & (pq > 0))
             rz_old = rz.copy()
             schur_cg_update(S_inv, g_s, alpha, w, r, p, q, z, rr, rz)  # w, r, z = L⁻¹ r
-            beta = np.divide(rz, rz_old, out=np.zeros(nk), where=rz_old > 0)
+            beta = np.divide(rz, rz_old, out=np.zeros(nk), where=active & (rz_old > 0))
         del p, q, z, r
         # driven nodes u = D⁻¹ (f + H∘w) = D⁻¹ f + D⁻¹ (H∘w)
         u = Hb * w
@@ -164,13 +170,17 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
         Vs[:, :, k0:k1] = w
         u -= w
         u *= Hb  # cell currents
-        I_out[:, k0:k1] = u.sum(axis=0)
-        I_in[:, k0:k1] = u.sum(axis=1)
+        I_out[:, k0:k1] = u.sum(axis=0)  # rows added in order a = 0, 1, …
+        # (Na, columns, Nb) so that the sum over b is NumPy's pairwise sum for any block width
+        I_in[:, k0:k1] = np.ascontiguousarray(u.transpose(0, 2, 1)).sum(axis=2)
         return iterations
 
-    size = int(block)
+    # at least one block per kernel thread, at most `block` columns each (the blocks do not
+    # change the results: see the frozen columns above)
+    workers = max(1, thread_count())
+    size = max(1, min(int(block), -(-nB // workers)))
     blocks = [(k0, min(k0 + size, nB)) for k0 in range(0, nB, size)]
-    workers = min(thread_count(), len(blocks))
+    workers = min(workers, len(blocks))
     if workers <= 1:
         counts = [solve_block(k0, k1) for k0, k1 in blocks]
     else:

@@ -56,17 +56,24 @@ def schur_cg_update(s_inv, g_s, alpha, w, r, p, q, z, rr, rz):
     for a in range(n_a):
         for b in range(n_b):
             sv = s_inv[a, b]
-            lv = 0.0 if a == 0 else -g_s * s_inv[a - 1, b]
-            for k in range(nb):
-                w[a, b, k] += alpha[k] * p[a, b, k]
-                rv = r[a, b, k] - alpha[k] * q[a, b, k]
-                r[a, b, k] = rv
-                rr[k] += rv * rv
-                yv = rv
-                if a > 0:
+            if a == 0:
+                for k in range(nb):
+                    w[a, b, k] += alpha[k] * p[a, b, k]
+                    rv = r[a, b, k] - alpha[k] * q[a, b, k]
+                    r[a, b, k] = rv
+                    rr[k] += rv * rv
+                    z[a, b, k] = rv
+                    rz[k] += rv * rv * sv
+            else:
+                lv = -g_s * s_inv[a - 1, b]
+                for k in range(nb):
+                    w[a, b, k] += alpha[k] * p[a, b, k]
+                    rv = r[a, b, k] - alpha[k] * q[a, b, k]
+                    r[a, b, k] = rv
+                    rr[k] += rv * rv
                     yv = rv - lv * z[a - 1, b, k]
-                z[a, b, k] = yv
-                rz[k] += yv * yv * sv
+                    z[a, b, k] = yv
+                    rz[k] += yv * yv * sv
 
 
 def schur_cg_update_reference(s_inv, g_s, alpha, w, r, p, q, z):
@@ -89,36 +96,35 @@ def _direction_row(j, H, d_inv, g_d, g_s, g_se, p, q, xn, pq):
     """Row ``j`` of ``q = S p − H∘D⁻¹(H∘p)``; rows ``j−1..j+1`` of ``p`` are final. Adds Σ_b p·q."""
     n_a, n_b, nb = p.shape
     # forward sweep of the driven line j: q[j] = L_d⁻¹ (H∘p[j])
-    for b in range(n_b):
+    h = H[j, 0]
+    for k in range(nb):
+        q[j, 0, k] = h * p[j, 0, k]
+    for b in range(1, n_b):
         h = H[j, b]
-        lv = 0.0 if b == 0 else -g_d * d_inv[j, b - 1]
+        lv = -g_d * d_inv[j, b - 1]
         for k in range(nb):
-            t = h * p[j, b, k]
-            if b > 0:
-                t = t - lv * q[j, b - 1, k]
-            q[j, b, k] = t
+            q[j, b, k] = h * p[j, b, k] - lv * q[j, b - 1, k]
+    # the sensed-line neighbours of row j (a missing one enters with weight 0: p is finite)
     n_wire = (j > 0) + (j < n_a - 1)
-    end = g_se if j == n_a - 1 else 0.0
+    c_m = g_s if j > 0 else 0.0
+    c_p = g_s if j < n_a - 1 else 0.0
+    j_m = j - 1 if j > 0 else j
+    j_p = j + 1 if j < n_a - 1 else j
+    for k in range(nb):
+        xn[k] = 0.0
     # backward sweep x = L_dᵀ⁻¹ Δ_d⁻¹ (…), and q = S p − H∘x in the same loop
     for b in range(n_b - 1, -1, -1):
         dv = d_inv[j, b]
         h = H[j, b]
         ds = h + g_s * n_wire
         if j == n_a - 1:
-            ds = ds + end
-        lv = -g_d * dv
+            ds = ds + g_se
+        lv = 0.0 if b == n_b - 1 else -g_d * dv
         for k in range(nb):
-            x = q[j, b, k] * dv
-            if b < n_b - 1:
-                x = x - lv * xn[k]
+            x = q[j, b, k] * dv - lv * xn[k]
             xn[k] = x
             pv = p[j, b, k]
-            sp = ds * pv
-            if j > 0:
-                sp = sp - g_s * p[j - 1, b, k]
-            if j < n_a - 1:
-                sp = sp - g_s * p[j + 1, b, k]
-            qv = sp - h * x
+            qv = (ds * pv - c_m * p[j_m, b, k] - c_p * p[j_p, b, k]) - h * x
             q[j, b, k] = qv
             pq[k] += pv * qv
 
@@ -126,9 +132,9 @@ def _direction_row(j, H, d_inv, g_d, g_s, g_se, p, q, xn, pq):
 @serial_kernel
 def schur_cg_direction(H, d_inv, s_inv, g_d, g_s, g_se, beta, z, p, q, pq):
     """In place, rows descending: ``z = L⁻ᵀ Δ⁻¹ z`` (backward sweep of every sensed line, ``z``
-    holding :func:`schur_cg_update`'s ``L⁻¹ r``), ``p ← z + beta·p`` (``beta`` (B,)),
-    ``q = S p − H∘D⁻¹(H∘p)`` and ``pq[k] = Σ p·q``; ``p`` must hold finite numbers (zeros before
-    the first direction)."""
+    holding :func:`schur_cg_update`'s ``L⁻¹ r``), ``p ← z + beta·p`` (``beta`` (B,)), and one row
+    behind, ``q = S p − H∘D⁻¹(H∘p)`` and ``pq[k] = Σ p·q``; ``p`` must hold finite numbers (zeros
+    before the first direction)."""
     n_a, n_b, nb = z.shape
     xn = np.empty(nb)
     for k in range(nb):
@@ -136,13 +142,17 @@ def schur_cg_direction(H, d_inv, s_inv, g_d, g_s, g_se, beta, z, p, q, pq):
     for a in range(n_a - 1, -1, -1):
         for b in range(n_b):
             sv = s_inv[a, b]
-            lv = -g_s * sv
-            for k in range(nb):
-                zv = z[a, b, k] * sv
-                if a < n_a - 1:
-                    zv = zv - lv * z[a + 1, b, k]
-                z[a, b, k] = zv
-                p[a, b, k] = zv + beta[k] * p[a, b, k]
+            if a == n_a - 1:
+                for k in range(nb):
+                    zv = z[a, b, k] * sv
+                    z[a, b, k] = zv
+                    p[a, b, k] = zv + beta[k] * p[a, b, k]
+            else:
+                lv = -g_s * sv
+                for k in range(nb):
+                    zv = z[a, b, k] * sv - lv * z[a + 1, b, k]
+                    z[a, b, k] = zv
+                    p[a, b, k] = zv + beta[k] * p[a, b, k]
         if a + 1 < n_a:
             _direction_row(a + 1, H, d_inv, g_d, g_s, g_se, p, q, xn, pq)
     _direction_row(0, H, d_inv, g_d, g_s, g_se, p, q, xn, pq)

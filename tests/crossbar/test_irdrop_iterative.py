@@ -118,3 +118,32 @@ def test_zero_input_reads_zero_without_iterating():
     sol = solve_read(G, np.zeros(20), WIRES[0], method="iterative")
     np.testing.assert_array_equal(sol.output_current_a, 0.0)
     np.testing.assert_array_equal(sol.row_node_v, 0.0)
+
+
+def test_results_do_not_depend_on_the_column_blocks_or_the_thread_count():
+    """Every input column is its own CG, frozen once it meets rtol: a batch solved in blocks of
+    1, 3 or 8 columns, on one or two kernel threads, gives bit-for-bit the same read."""
+    from neuromorph.kernels._jit import set_thread_count, thread_count
+
+    rng = np.random.default_rng(26)
+    G = rng.uniform(1e-6, 1e-3, (23, 19))
+    V = rng.uniform(-0.3, 0.3, (23, 7))
+    V[:, 2] *= 1e-3  # columns of very different size need different iteration counts
+    w = WIRES[2]
+    before = thread_count()
+    try:
+        results = []
+        for threads in (1, 2):
+            set_thread_count(threads)
+            for block in (1, 3, 8):
+                results.append(solve_chain_chain_pcg(G, V, w.r_row_ohm, w.r_col_ohm, w.r_driver_ohm,
+                                                     w.r_sense_ohm, block=block))
+    finally:
+        set_thread_count(before)
+    for other in results[1:]:
+        for x, y in zip(results[0][:4], other[:4]):
+            np.testing.assert_array_equal(x, y)
+    # and each column equals its own one-column solve
+    alone = solve_chain_chain_pcg(G, V[:, 4:5], w.r_row_ohm, w.r_col_ohm, w.r_driver_ohm, w.r_sense_ohm)
+    np.testing.assert_array_equal(alone[0][:, 0], results[0][0][:, 4])
+    np.testing.assert_array_equal(alone[2][..., 0], results[0][2][..., 4])
