@@ -245,3 +245,27 @@ def test_closed_chain_kernel_conserves_charge_plus_events(seed, m, steps):
     integ.run(x, rng.uniform(0.01, 100.0), alpha)
     expected = chain.total_charge(u0) + chain.capacities[0] * alpha.sum(axis=0)
     np.testing.assert_allclose(chain.total_charge(integ.decode(x)), expected, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("m", [1, 5, 10, 16])
+@pytest.mark.parametrize("per_synapse", [False, True])
+def test_eigen_step_builds_agree_exactly_with_reassociated_sums(m, per_synapse):
+    """The step sums r·z with reassociation allowed (SIMD): the order is fixed when the kernel is
+    compiled, so the parallel and serial builds must still give identical bits, and both agree
+    with the NumPy reference to rounding (m·eps relative, the sum's worst case)."""
+    rng = np.random.default_rng(m)
+    n = 5000
+    rows = n if per_synapse else 1
+    decay, kick = rng.uniform(0.2, 1.0, (rows, m)), rng.normal(size=(rows, m))
+    readout = np.asfortranarray(rng.normal(size=(rows, m)))  # a non-C-contiguous parameter is copied
+    alpha, beta = rng.normal(size=n), rng.uniform(0, 0.1, n)
+    z = rng.normal(size=(n, m))
+    z_par, z_ser, z_ref = z.copy(), z.copy(), z.copy()
+    w_par, w_ser, w_ref = np.empty(n), np.empty(n), np.empty(n)
+    kern.eigen_step.parallel(z_par, decay, kick, readout, alpha, beta, False, 0.0, 0.0, w_par)
+    kern.eigen_step.serial(z_ser, decay, kick, readout, alpha, beta, False, 0.0, 0.0, w_ser)
+    kern.eigen_step_reference(z_ref, decay, kick, readout, alpha, beta, False, 0.0, 0.0, w_ref)
+    assert np.array_equal(z_par, z_ser) and np.array_equal(w_par, w_ser)
+    scale = np.abs(readout * decay * z).sum(axis=1) + np.abs(alpha)
+    assert np.all(np.abs(w_ser - w_ref) <= 4 * m * np.finfo(float).eps * scale * (1 + np.abs(beta)))
+    np.testing.assert_allclose(z_ser, z_ref, rtol=0, atol=8 * m * np.finfo(float).eps * scale.max() * np.abs(kick).max())
