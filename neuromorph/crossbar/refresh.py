@@ -10,20 +10,38 @@ written straight into the (N_in, N_lines) buffer) and decides when it is needed:
 * after a write (the array's ``version`` changed) — always;
 * when time has passed since the last refresh (Δt > 0) and the tolerance ``tol`` is 0 — always
   (the exact path: G is the exact conductance at the read time);
-* with ``tol > 0``, only when u_1 of some cell may have moved by more than ``tol`` of the channel
-  range since the last refresh. Between events every mode decays on its own,
-  z_nk(t_0 + Δt) = e^{λ_nk Δt} z_nk(t_0), and 1 − e^{−x} ≤ x, so for every cell
+* with ``tol > 0``, only when the conductance of some cell may have moved by more than ``tol``
+  of the nominal range since the last refresh at t_0. Between events every mode decays on its
+  own, z_nk(t_0 + Δt) = e^{λ_nk Δt} z_nk(t_0), with λ_nk real and ≤ 0 (a chain's matrix is
+  tridiagonal with positive off-diagonal products, hence similar to a symmetric negative
+  semi-definite one). With c_nk = r_nk z_nk(t_0), |λ_nk| ≤ ρ_n Λ_k and 1 − e^{−x} ≤ x, for
+  every cell
 
-      |u_1n(t_0 + Δt) − u_1n(t_0)| = |Σ_k r_nk z_nk(t_0)(e^{λ_nk Δt} − 1)|
-                                  ≤ Δt · Σ_k Λ_k |r_nk z_nk(t_0)| ≤ Δt · S,
+      |u_1n(t_0 + Δt) − u_1n(t_0)| = |Σ_k c_nk (e^{λ_nk Δt} − 1)| ≤ Σ_k |c_nk| (1 − e^{−|λ_nk| Δt})
+                                  ≤ Δt · Σ_k |λ_nk| |c_nk| ≤ Δt · ρ_n Σ_k Λ_k |c_nk|,
 
-  Λ_k = max_n |λ_nk|, S = max_n Σ_k Λ_k |r_nk z_nk(t_0)| (recorded by the refresh pass,
-  :func:`neuromorph.kernels.read.refresh_conductance`). The channel is Lipschitz with constant
-  L_s (1/(u_high − u_low) linear-clipped, 1/(4 u_slope) logistic), so |ΔG_n| ≤ ΔG_n·L_s·Δt·S.
-  The refresh is skipped while max_n ΔG_n · L_s · Δt · S ≤ tol · (G_max − G_min)_nominal:
-  no cell's conductance is staler than ``tol`` of the nominal range (``tol`` in weight units
-  for differential pairs). The chains themselves stay exact: skipping a refresh only leaves them
-  at the earlier time, and the next refresh or write advances them exactly.
+  Λ_k = max_n |λ_nk| (the fastest rate of mode k over the array), ρ_n = max_k |λ_nk|/Λ_k ≤ 1
+  (how much slower cell n's chain is than the fastest: with device variation the rates of one
+  mode spread 2.8x over a 256² array of the shipped card). The channel is Lipschitz with
+  constant L_s (1/(u_high − u_low) linear-clipped, 1/(4 u_slope) logistic), so
+
+      |G_n(t_0 + Δt) − G_n(t_0)| ≤ ΔG_n L_s |Δu_1n| ≤ L_s · Δt · S,
+      S = max_n ΔG_n ρ_n Σ_k Λ_k |c_nk|          (ΔG_n = G_max,n − G_min,n; 0 for a stuck cell),
+
+  S recorded by the refresh pass (:func:`neuromorph.kernels.read.refresh_conductance` with
+  the per-cell weight w_n = ΔG_n ρ_n). The refresh is skipped while L_s · Δt · S ≤
+  tol · (G_max − G_min)_nominal: no cell's conductance is staler than ``tol`` of the nominal
+  range (``tol`` in weight units for differential pairs). A margin of (1 + 16ε) covers the
+  rounding of the recorded sums. The chains themselves stay exact: skipping a refresh only
+  leaves them at the earlier time, and the next refresh or write advances them exactly.
+
+  Earlier the bound was (max_n ΔG_n)·max_n Σ_k Λ_k |c_nk| — the largest span times the fastest
+  chain, from different cells; keeping ΔG_n ρ_n inside the maximum makes S 1.8x smaller on the
+  shipped card after a write (the refresh interval as much longer) and stays rigorous. The
+  per-mode form Σ_k A_k (1 − e^{−Λ_k Δt}), A_k = max_n |c_nk|, saturates for modes that decay
+  within Δt, but the card's fastest mode has 1/Λ_1 ≈ 15 s against refresh intervals of
+  ~10⁻⁴ s at 1e-6, so Λ_k Δt ~ 10⁻⁵, the saturation never acts, and Σ_k max_n ≥ max_n Σ_k would make
+  it looser (tests/crossbar/test_read_bound.py checks the bound used).
 
 :data:`DEFAULT_READ_TOLERANCE` = 1e-6: a stale cell current is at most 1e-6·ΔG·|V|, about 10⁻⁴
 of the 0.5 % cell read noise of the shipped proton-transistor card and ~10⁻³ of a 10-bit ADC step
@@ -44,7 +62,7 @@ from ..config.device_schema import LinearClippedTransfer
 from ..kernels import read as rkern
 from .cells import CellLayout, Cells, cell_conductance
 
-__all__ = ["ConductanceCache", "DEFAULT_READ_TOLERANCE", "same_step"]
+__all__ = ["ConductanceCache", "DEFAULT_READ_TOLERANCE", "same_step", "speed_weights"]
 
 
 #: ulps of the clock reading within which two steps count as the same (:func:`same_step`)
@@ -63,6 +81,16 @@ def same_step(dt: float, other: float, t_s: float, time_unit_s: float) -> bool:
 
 #: default lazy-refresh tolerance, relative to the nominal channel range G_max − G_min
 DEFAULT_READ_TOLERANCE = 1e-6
+
+
+def speed_weights(rates: np.ndarray, rate_max: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """w_n = ΔG_n ρ_n (N,) [S], ρ_n = max_k |λ_nk|/Λ_k (module docstring), rounded up by 4ε so
+    that ρ_n Λ_k ≥ |λ_nk| holds for the computed numbers. ``rates`` |λ| (1|N, m), ``rate_max``
+    Λ (m,), ``span`` ΔG_n (N,) (0 for stuck cells). A mode with Λ_k = 0 never moves and does
+    not count."""
+    ratio = np.divide(rates, rate_max, out=np.zeros_like(rates), where=rate_max > 0)
+    rho = ratio.max(axis=1) * (1.0 + 4 * np.finfo(float).eps)
+    return np.ascontiguousarray(span * rho)
 
 
 class ConductanceCache:
@@ -89,9 +117,11 @@ class ConductanceCache:
             self._transfer = (rkern.TRANSFER_SIGMOID, float(transfer.u_mid), float(transfer.u_slope))
             lipschitz = 0.25 / transfer.u_slope
         integ = population.integrator
-        # |ΔG| per unit |Δu_1|, relative to the nominal range: the bound's prefactor
-        self._gain = lipschitz * float(span.max(initial=0.0)) / layout.delta_g_s
-        self._rate_max = np.ascontiguousarray(np.abs(np.asarray(integ.rates)).max(axis=0))  # Λ_k [1/time unit]
+        # the bound's prefactor: L_s per nominal range, with the rounding margin (module docstring)
+        self._gain = lipschitz * (1.0 + 16 * np.finfo(float).eps) / layout.delta_g_s
+        rates = np.abs(np.asarray(integ.rates, dtype=float))                  # |λ_nk| (1|N, m) [1/time unit]
+        self._rate_max = np.ascontiguousarray(rates.max(axis=0))              # Λ_k
+        self._speed_weight = speed_weights(rates, self._rate_max, span)       # w_n = ΔG_n ρ_n [S]
         self._decays: dict[float, np.ndarray] = {}
         self.g: np.ndarray | None = None      # (N_in, N_lines) buffer, reused while not handed out
         self.g2: np.ndarray | None = None
@@ -174,8 +204,9 @@ class ConductanceCache:
                 self.g2[:, lay.n_cell_lines:] = lay.g_reference_s ** 2
         kind, a, b = self._transfer
         bound = self.tolerance > 0     # the exact path does not need the bound (it costs ~15 % of the pass)
-        rkern.refresh_conductance(pop.x, decay, integ.readout, self._base, self._span, kind, a, b, self.g,
-                                  self.g2 if with_g2 else self.g, with_g2, self._rate_max, self._row_speed, bound)
+        rkern.refresh_conductance(pop.x, decay, integ.readout, self._base, self._span, self._speed_weight, kind, a,
+                                  b, self.g, self.g2 if with_g2 else self.g, with_g2, self._rate_max,
+                                  self._row_speed, bound)
         self._speed = float(self._row_speed.max()) if bound else math.inf
         pop.time_s = float(t_s)
         self._time_s, self._g2_valid = float(t_s), with_g2
