@@ -26,7 +26,7 @@ from ..kernels import pulse_streams as pstreams
 from ..kernels import training as tkern
 from ..synapses.population import PULSE_MODE_CODES
 from . import write as _write
-from .refresh import same_step
+from .refresh import CLOCK_ULPS, same_step
 
 __all__ = ["BatchUpdateResult", "write_batch"]
 
@@ -65,8 +65,7 @@ def _lambda_max(array) -> float:
 
 def _decay(array, which: str, dt: float) -> np.ndarray:
     """e^{λ dt} per mode (1|N_cells, m), dt in the chains' time unit, cached per array for the
-    last ``first`` and ``slot`` step (with variation every cell has its own rates: N·m
-    exponentials per table)."""
+    last ``slot`` step (with variation every cell has its own rates: N·m exponentials per table)."""
     cache = array._write_decay_cache
     rates = array.integrator.rates
     dt = max(float(dt), 0.0)
@@ -75,6 +74,49 @@ def _decay(array, which: str, dt: float) -> np.ndarray:
         decay = np.exp(rates * dt) if dt > 0 else np.ones((1, rates.shape[1]))
         hit = cache[which] = (dt, np.ascontiguousarray(decay))
     return hit[1]
+
+
+def _frame(array, n_batch: int) -> tuple[np.ndarray, np.ndarray, int]:
+    r"""The decay of the batch's first slot in the population's frame, as (table, slot table,
+    g₀): e^{λ (t_s − t_0)} = table ⊙ (e^{λ Δt_slot})^g₀, dt = (t_s − t_0) in the chains' unit.
+
+    The table e^{λ dt_e} of the last frame is reused whenever dt = dt_e + g₀·Δt_slot for an
+    integer g₀ ≥ 0 (consecutive writes with no read or wait between them, or writes after the
+    same read pattern: g₀ = 0), so a run of ``update`` calls costs no N·m exponentials after
+    its first; otherwise the table is rebuilt at dt (g₀ = 0). "Equal" allows the clock's
+    rounding, CLOCK_ULPS·ε·t per clock addition (g₀ + 1 of them): F then differs from
+    e^{λ dt} by |λ|·(g₀ + 1)·8ε·t — what the clock already puts into dt — plus the ~2·log₂ g₀
+    ulp of the binary powering (:mod:`neuromorph.kernels.training`)."""
+    cache = array._write_decay_cache
+    unit = array.time_unit_s
+    dt = max((array.time_s - array.population.time_s) / unit, 0.0)
+    slot = array.t_update / unit
+    m = array.population.x.shape[1]
+    hit = cache.get("frame")
+    g0 = -1
+    if hit is not None and slot > 0:
+        g = int(round((dt - hit[0]) / slot))
+        slack = (g + 1) * CLOCK_ULPS * np.finfo(float).eps * max(abs(array.time_s), dt * unit) / unit
+        if g >= 0 and abs(dt - (hit[0] + g * slot)) <= slack:
+            g0 = g
+    if g0 < 0:
+        rates = array.integrator.rates
+        table = np.ascontiguousarray(np.exp(rates * dt)) if dt > 0 else np.ones((1, m))
+        hit = cache["frame"] = (dt, table)
+        g0 = 0
+    # a single write at g₀ = 0 never uses the slot table: skip its N·m exponentials
+    slot_table = _decay(array, "slot", slot) if (g0 > 0 or n_batch > 1) else np.ones((1, m))
+    return hit[1], slot_table, g0
+
+
+def _gain_one(array) -> np.ndarray:
+    """a = 1 − e^{−r} per cell (the soft model's one-pulse gain; (1|N), cached per array): the
+    kernel's table for cells pulsed once, which are the most frequent."""
+    cache = array._write_decay_cache
+    if "gain_one" not in cache:
+        cache["gain_one"] = (np.ascontiguousarray(-np.expm1(-array._rate)) if array.pulse_model.mode == "soft"
+                             else array._rate)
+    return cache["gain_one"]
 
 
 #: expected pulse events of a batch from which the kernel's parallel build runs
@@ -125,12 +167,9 @@ def write_batch(array, x: np.ndarray, delta: np.ndarray, eta: float, scheme: str
     # cells stay in the frame of the population's clock t_0 (kernels.training): keep the decay
     # e^{λ (t − t_0)} of the batch's last slot above e^{-MAX_FRAME} so that 1/F stays finite
     last_slot = array.time_s + (n_batch - 1) * array.t_update
-    # one write (update()) never steps a slot inside the batch: skip its N·m exponentials
-    decay_slot = (_decay(array, "slot", array.t_update / array.time_unit_s) if n_batch > 1
-                  else np.ones((1, pop.x.shape[1])))
     if _lambda_max(array) * (last_slot - pop.time_s) / array.time_unit_s > MAX_FRAME:
         pop.advance(array.time_s)
-    decay_first = _decay(array, "first", (array.time_s - pop.time_s) / array.time_unit_s)
+    decay_first, decay_slot, slot_offset = _frame(array, n_batch)
     target = model.event_size if model.mode == "ideal" else model.target_v
     counts = np.empty((n_batch, array.n_in, array.n_out) if keep_counts else (1, 1, 1), dtype=np.int32)
     pulses = np.zeros(array.n_in, dtype=np.int64)
@@ -140,8 +179,8 @@ def write_batch(array, x: np.ndarray, delta: np.ndarray, eta: float, scheme: str
     else:  # the thread pool only for enough events: a few ms of serial work costs less than waking it
         kernel = tkern.batch_write.parallel if _expected_events(x, delta, stochastic, c if stochastic else 0.0, bl) \
             >= PARALLEL_MIN_EVENTS else tkern.batch_write.serial
-    kernel(pop.x, decay_first, decay_slot, integ.kick, integ.readout, array._rate, float(target),
-           PULSE_MODE_CODES[model.mode], float(model.cycle_noise), integ.clip, float(integ.lower), float(integ.upper),
+    kernel(pop.x, decay_first, decay_slot, slot_offset, integ.kick, integ.readout, array._rate, _gain_one(array),
+           float(target), PULSE_MODE_CODES[model.mode], float(model.cycle_noise), integ.clip, float(integ.lower), float(integ.upper),
            stochastic, rows, cols, row_sign, col_sign, x, delta, d_max, float(eta), dw, bl, col_list, col_count,
            np.ascontiguousarray(subkeys[:, 2]), array.differential, array.stuck_mask, keep_counts, counts,
            pulses, clipped)

@@ -38,6 +38,8 @@ divided back to the frame of t_0): the two agree to rounding.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import prange
 
@@ -60,44 +62,35 @@ def _power(f, g):
 
 
 @inline_helper
-def _pulse_cell(z, n, b, c, xi, f, decay_first, sf, decay_slot, ss, kick, sk, readout, sr, rate, sq, target, mode,
-                sigma, clip, lower, upper):
-    """c signed pulses with cycle-noise draw ξ on cell n at slot b; z_n is kept in the frame of
-    the population's time (module docstring), ``f`` (m,) is scratch for F_b."""
-    u1 = 0.0
-    for i in range(z.shape[1]):
-        fi = decay_first[n * sf, i] * _power(decay_slot[n * ss, i], b)
-        f[i] = fi
-        u1 += readout[n * sr, i] * (z[n, i] * fi)
-    delta = pulse_delta(c, u1, rate[n * sq], target, mode, sigma, xi, clip, lower, upper)
-    for i in range(z.shape[1]):
-        z[n, i] += delta * kick[n * sk, i] / f[i]
+def _soft_gain(k, r, a, sigma, xi):
+    """Gain of k soft-saturation pulses, 1 − (1 − a)^k + σ·a·(1 − a)^(k−1)·√k·ξ with
+    a = 1 − e^{−r} (:func:`~neuromorph.kernels.crossbar.pulse_delta`), taking a from the cached
+    per-cell table: for k = 1 it is a + σ·a·ξ — the same floating-point operations as
+    pulse_delta's (−expm1(−1·r) = a, e^{−0·r} = √1 = 1 exactly), so the result is bit-identical
+    without its three transcendentals."""
+    if k == 1:
+        gain = a
+        if sigma != 0.0:
+            gain += sigma * a * xi
+        return gain
+    gain = -math.expm1(-k * r)
+    if sigma != 0.0:
+        gain += sigma * a * math.exp(-(k - 1) * r) * math.sqrt(k) * xi
+    return gain
 
 
 @inline_helper
-def _pulse_weight(z, i, j, b, c, lines, differential, stuck, noisy, key, f, decay_first, sf, decay_slot, ss, kick,
-                  sk, readout, sr, rate, sq, target, mode, sigma, clip, lower, upper):
-    """c signed pulses on weight (i, j) in write b: its cell pair (+c, −c) or its one cell, stuck
-    cells skipped. Returns the pulses written (Σ|cell count|)."""
-    pulses = 0
-    if differential:
-        n = i * lines + 2 * j       # even: the pair (n, n + 1) shares one Box–Muller draw
-        xi_plus, xi_minus = cycle_normal_pair(key, n // 2) if noisy else (0.0, 0.0)
-        if not stuck[n]:
-            pulses += abs(c)
-            _pulse_cell(z, n, b, c, xi_plus, f, decay_first, sf, decay_slot, ss, kick, sk, readout, sr,
-                        rate, sq, target, mode, sigma, clip, lower, upper)
-        if not stuck[n + 1]:
-            pulses += abs(c)
-            _pulse_cell(z, n + 1, b, -c, xi_minus, f, decay_first, sf, decay_slot, ss, kick, sk,
-                        readout, sr, rate, sq, target, mode, sigma, clip, lower, upper)
-    else:
-        n = i * lines + j
-        if not stuck[n]:
-            pulses += abs(c)
-            _pulse_cell(z, n, b, c, cycle_normal(key, n) if noisy else 0.0, f, decay_first, sf, decay_slot,
-                        ss, kick, sk, readout, sr, rate, sq, target, mode, sigma, clip, lower, upper)
-    return pulses
+def _cell_delta(c, u1, r, a, target, mode, sigma, xi, clip, lower, upper):
+    """Δu_1 of c signed pulses (:func:`~neuromorph.kernels.crossbar.pulse_delta`, bit for bit),
+    the soft model's gain by :func:`_soft_gain`."""
+    if mode != 1:
+        return pulse_delta(c, u1, r, target, mode, sigma, xi, clip, lower, upper)
+    k = abs(c)
+    s = 1.0 if c > 0 else -1.0
+    delta = _soft_gain(k, r, a, sigma, xi) * (s * target - u1)
+    if clip:
+        delta = min(max(u1 + delta, lower), upper) - u1
+    return delta
 
 
 @inline_helper
@@ -137,15 +130,19 @@ def _column_bit_lists(col_words, ptr, idx):
 
 
 @population_kernel
-def batch_write(z, decay_first, decay_slot, kick, readout, rate, target, mode, sigma, clip, lower, upper,
-                stochastic, row_words, col_words, row_sign, col_sign, x, d, d_max, eta, dw_min, bit_length,
-                col_list, col_count, noise_keys, differential, stuck, keep, counts_out, pulses_out, clipped_out):
+def batch_write(z, decay_first, decay_slot, slot_offset, kick, readout, rate, gain_one, target, mode, sigma, clip,
+                lower, upper, stochastic, row_words, col_words, row_sign, col_sign, x, d, d_max, eta, dw_min,
+                bit_length, col_list, col_count, noise_keys, differential, stuck, keep, counts_out, pulses_out,
+                clipped_out):
     """All B writes of a batch on one array (module docstring), in place on ``z`` (N_cells, m).
 
-    Chain data: ``decay_first`` e^{λ (t_s − t_0)} and ``decay_slot`` e^{λ Δt_slot} (1|N, m), ``kick``,
-    ``readout`` (1|N, m); pulse model ``rate`` (1|N), ``target``, ``mode``, ``sigma``; bounds
-    ``clip``, ``lower``, ``upper``. Writes: ``x`` (B, N_in), ``d`` (B, N_out), ``d_max`` (B,)
-    = max_j |d_bj|, ``eta``, ``dw_min``, ``bit_length``; ``stochastic`` selects the counts:
+    Chain data: ``decay_first`` e^{λ (t_e − t_0)} (the frame table, taken at a time t_e that lies
+    ``slot_offset`` = g₀ ≥ 0 update slots before the batch's first slot) and ``decay_slot``
+    e^{λ Δt_slot} (1|N, m): write b uses F = decay_first ⊙ decay_slot^(g₀ + b); ``kick``,
+    ``readout`` (1|N, m); pulse model ``rate`` r (1|N), ``gain_one`` a = 1 − e^{−r} (1|N, the
+    soft model's one-pulse gain; unused by the other modes), ``target``, ``mode``, ``sigma``;
+    bounds ``clip``, ``lower``, ``upper``. Writes: ``x`` (B, N_in), ``d`` (B, N_out), ``d_max``
+    (B,) = max_j |d_bj|, ``eta``, ``dw_min``, ``bit_length``; ``stochastic`` selects the counts:
     packed trains ``row_words`` (B, N_in, W), ``col_words`` (B, N_out, W) uint64 and their
     polarities ``row_sign``, ``col_sign`` (int8), or (deterministic; the word arrays are then
     unused) the rounded products over the columns ``col_list[b, :col_count[b]]`` (δ_bj ≠ 0).
@@ -156,7 +153,10 @@ def batch_write(z, decay_first, decay_slot, kick, readout, rate, target, mode, s
 
     Stochastic coincidences are found from the set bits: for each bit t a row fires, the columns
     firing bit t (per-write bit lists built once per call) each gain one coincidence — work
-    ∝ set row bits + coincidences, not N_in·N_out."""
+    ∝ set row bits + coincidences, not N_in·N_out. The weights of a row are then written in
+    column order (a scan of the row's counters when many are hit, a sort of the few hit
+    otherwise), so the cells' state and tables stream through memory in order; every cell is
+    written once per write, so the order changes no number."""
     n_batch, n_in = x.shape
     n_out = d.shape[1]
     lines = 2 * n_out if differential else n_out
@@ -176,14 +176,16 @@ def batch_write(z, decay_first, decay_slot, kick, readout, rate, target, mode, s
     else:
         ptr = np.zeros(1, dtype=np.int64)
         idx = np.zeros(1, dtype=np.int32)
+    m = z.shape[1]
     for i in prange(n_in):
-        f = np.empty(z.shape[1])
+        f = np.empty(m)
         acc = np.zeros(n_out, dtype=np.int64)
         touched = np.empty(n_out, dtype=np.int64)
         pulses = 0
         clipped = 0
         for b in range(n_batch):
             xi_b = x[b, i]
+            g = slot_offset + b
             if keep:
                 for j in range(n_out):
                     counts_out[b, i, j] = 0
@@ -194,8 +196,9 @@ def batch_write(z, decay_first, decay_slot, kick, readout, rate, target, mode, s
                     if abs(eta * (xi_b * d[b, j])) / dw_min > limit:
                         clipped += 1
             key = noise_keys[b]
+            # 1. the row's weight counts: acc[j] (signed), the columns hit in touched[:n_touched]
+            n_touched = 0
             if stochastic:
-                n_touched = 0
                 for w in range(n_words):
                     word = row_words[b, i, w]
                     while word != 0:
@@ -207,39 +210,78 @@ def batch_write(z, decay_first, decay_slot, kick, readout, rate, target, mode, s
                                 touched[n_touched] = j
                                 n_touched += 1
                             acc[j] += 1
+                if n_touched == 0:
+                    continue
+                if 8 * n_touched < n_out:       # few hit: sort them (else scan every counter)
+                    touched[:n_touched].sort()
+                else:
+                    n_touched = 0
+                    for j in range(n_out):
+                        if acc[j] != 0:
+                            touched[n_touched] = j
+                            n_touched += 1
                 sign = row_sign[b, i]
                 for jj in range(n_touched):
                     j = touched[jj]
-                    c = acc[j] * sign * col_sign[b, j]
-                    acc[j] = 0
-                    if keep:
-                        counts_out[b, i, j] = c
-                    pulses += _pulse_weight(z, i, j, b, c, lines, differential, stuck, noisy, key, f, decay_first,
-                                            sf, decay_slot, ss, kick, sk, readout, sr, rate, sq, target, mode, sigma,
-                                            clip, lower, upper)
+                    acc[j] *= sign * col_sign[b, j]
             else:
                 for jj in range(col_count[b]):
                     j = col_list[b, jj]
                     c = int(min(max(np.rint(eta * (xi_b * d[b, j]) / dw_min), -bit_length), bit_length))
-                    if c == 0:
+                    if c != 0:
+                        acc[j] = c
+                        touched[n_touched] = j
+                        n_touched += 1
+            # 2. the pulse events, in column order. Written out here rather than in helpers that
+            # take arrays: every array passed to an inlined helper costs an atomic reference
+            # count increment and decrement per call (numba's NRT), which made up ~2/3 of the time
+            for jj in range(n_touched):
+                j = touched[jj]
+                c = acc[j]
+                acc[j] = 0
+                if keep:
+                    counts_out[b, i, j] = c
+                if differential:
+                    n0 = i * lines + 2 * j      # even: the pair (n0, n0 + 1) shares one Box–Muller draw
+                    n_cells = 2
+                    xi_first, xi_second = cycle_normal_pair(key, n0 // 2) if noisy else (0.0, 0.0)
+                else:
+                    n0 = i * lines + j
+                    n_cells = 1
+                    xi_first, xi_second = (cycle_normal(key, n0) if noisy else 0.0), 0.0
+                for h in range(n_cells):
+                    n = n0 + h
+                    if stuck[n]:
                         continue
-                    if keep:
-                        counts_out[b, i, j] = c
-                    pulses += _pulse_weight(z, i, j, b, c, lines, differential, stuck, noisy, key, f, decay_first,
-                                            sf, decay_slot, ss, kick, sk, readout, sr, rate, sq, target, mode, sigma,
-                                            clip, lower, upper)
+                    pulses += abs(c)
+                    # u_1 = r·(F ⊙ z_n), F = decay_first ⊙ decay_slot^g (binary powering)
+                    u1 = 0.0
+                    nf, ns, nr = n * sf, n * ss, n * sr
+                    for mode_i in range(m):
+                        fi = decay_first[nf, mode_i]
+                        if g > 0:
+                            fi *= _power(decay_slot[ns, mode_i], g)
+                        f[mode_i] = fi
+                        u1 += readout[nr, mode_i] * (z[n, mode_i] * fi)
+                    delta = _cell_delta(c if h == 0 else -c, u1, rate[n * sq], gain_one[n * sq], target, mode, sigma,
+                                        xi_first if h == 0 else xi_second, clip, lower, upper)
+                    nk = n * sk
+                    for mode_i in range(m):
+                        z[n, mode_i] += delta * kick[nk, mode_i] / f[mode_i]
         pulses_out[i] = pulses
         clipped_out[i] = clipped
 
 
-def batch_write_reference(z, decay_first, decay_slot, kick, readout, rate, target, mode, sigma, clip, lower, upper,
-                          stochastic, row_words, col_words, row_sign, col_sign, x, d, d_max, eta, dw_min, bit_length,
-                          col_list, col_count, noise_keys, differential, stuck, keep, counts_out, pulses_out,
-                          clipped_out):
+def batch_write_reference(z, decay_first, decay_slot, slot_offset, kick, readout, rate, gain_one, target, mode,
+                          sigma, clip, lower, upper, stochastic, row_words, col_words, row_sign, col_sign, x, d,
+                          d_max, eta, dw_min, bit_length, col_list, col_count, noise_keys, differential, stuck, keep,
+                          counts_out, pulses_out, clipped_out):
     """NumPy reference of :func:`batch_write`, slot by slot: counts of every weight (unpacked bit
     products or rounded products), cell counts, every cell's noise normal, then
-    :func:`~neuromorph.kernels.crossbar.pulse_step_reference` decaying every cell each slot; the
-    state after the last write is divided by the decay since t_0 (the kernel's frame)."""
+    :func:`~neuromorph.kernels.crossbar.pulse_step_reference` decaying every cell each slot (the
+    first by decay_first·decay_slot^g₀); the state after the last write is divided by the decay
+    since t_0 (the kernel's frame). The soft gain is computed from ``rate`` here (``gain_one``
+    is not read), so a comparison with the kernel also checks the kernel's table."""
     n_batch, n_in = x.shape
     n_out = d.shape[1]
     lines = 2 * n_out if differential else n_out
@@ -249,6 +291,7 @@ def batch_write_reference(z, decay_first, decay_slot, kick, readout, rate, targe
     pulses_out[:] = 0
     clipped_out[:] = 0
     scratch = np.empty(n_cells)
+    first = decay_first * decay_slot ** slot_offset
     for b in range(n_batch):
         product = eta * np.multiply.outer(x[b], d[b])
         if stochastic:
@@ -258,14 +301,14 @@ def batch_write_reference(z, decay_first, decay_slot, kick, readout, rate, targe
         scatter_cell_counts_reference(counts, differential, stuck, cells)
         noisy = sigma != 0.0 and mode != 2
         xi = cycle_normal_reference(noise_keys[b], np.arange(n_cells)) if noisy else np.zeros(n_cells)
-        pulse_step_reference(z, decay_first if b == 0 else decay_slot, kick, readout, cells, rate, target, mode,
+        pulse_step_reference(z, first if b == 0 else decay_slot, kick, readout, cells, rate, target, mode,
                              sigma, xi, clip, lower, upper, scratch)
         pulses_out += np.abs(cells).reshape(n_in, lines).sum(axis=1)
         clipped_out += np.count_nonzero(np.abs(product) / dw_min > bit_length + 0.5, axis=1)
         if keep:
             counts_out[b] = counts
     if n_batch > 0:                                  # back to the frame of t_0
-        z /= decay_first * decay_slot ** (n_batch - 1)
+        z /= first * decay_slot ** (n_batch - 1)
 
 
 @serial_kernel

@@ -16,10 +16,12 @@ from neuromorph.kernels.training import batch_write, batch_write_reference
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _batch_case(rng, mode, clip, differential, stochastic, shared, n_in=40, n_out=7, b=9, m=4, bl=31):
+def _batch_case(rng, mode, clip, differential, stochastic, shared, n_in=40, n_out=7, b=9, m=4, bl=31,
+                slot_offset=3):
     """Kernel arguments of one batch on a synthetic array: chains with a kick normalised so that an
     event of size Δ moves u_1 = r·z by Δ (r·kick = 1, as in a chain), 10 % stuck cells, inputs
-    with zeros (rows and columns that fire nothing)."""
+    with zeros (rows and columns that fire nothing); the frame table taken ``slot_offset`` slots
+    before the batch (the kernel powers the slot decay from there)."""
     lines = 2 * n_out if differential else n_out
     n = n_in * lines
     rows = 1 if shared else n
@@ -44,7 +46,7 @@ def _batch_case(rng, mode, clip, differential, stochastic, shared, n_in=40, n_ou
     nonzero = d != 0
     col_list = np.ascontiguousarray(np.argsort(~nonzero, axis=1, kind="stable").astype(np.int32))
     stuck = rng.random(n) < 0.1
-    head = (decay_first, decay_slot, kick, readout, rate, 0.7, mode, 0.05, clip, -1.5, 1.5,
+    head = (decay_first, decay_slot, slot_offset, kick, readout, rate, -np.expm1(-rate), 0.7, mode, 0.05, clip, -1.5, 1.5,
             stochastic, rows_w, cols_w, rs, cs, x, d, np.abs(d).max(axis=1), eta, dw, bl, col_list,
             nonzero.sum(axis=1), np.ascontiguousarray(keys[:, 2]), differential, stuck, True)
     return z, head, (b, n_in, n_out)
@@ -87,7 +89,7 @@ def test_clipped_weights_are_counted_as_the_intended_count_over_the_bit_length()
     head = list(head)
     fast = _run(batch_write, z, head, shape)
     ref = _run(batch_write_reference, z, head, shape)
-    x, d, eta, dw = head[16], head[17], head[19], head[20]
+    x, d, eta, dw = head[18], head[19], head[21], head[22]
     expected = np.count_nonzero(np.abs(eta * (x[:, :, None] * d[:, None, :])) / dw > 6.5)
     assert fast[3].sum() == ref[3].sum() == expected > 0
     assert np.abs(fast[1]).max() == 6
