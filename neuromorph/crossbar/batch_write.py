@@ -114,8 +114,12 @@ def _gain_one(array) -> np.ndarray:
     kernel's table for cells pulsed once, which are the most frequent."""
     cache = array._write_decay_cache
     if "gain_one" not in cache:
-        cache["gain_one"] = (np.ascontiguousarray(-np.expm1(-array._rate)) if array.pulse_model.mode == "soft"
-                             else array._rate)
+        if array.pulse_model.mode == "soft":
+            table = np.empty_like(array._rate)
+            tkern.one_pulse_gain(array._rate, table)
+        else:
+            table = array._rate                           # not read by the other modes
+        cache["gain_one"] = table
     return cache["gain_one"]
 
 

@@ -47,7 +47,8 @@ from ._jit import inline_helper, population_kernel, serial_kernel
 from .crossbar import coincidence_counts_reference, popcount, pulse_delta, pulse_step_reference
 from .pulse_streams import cycle_normal, cycle_normal_pair, cycle_normal_reference
 
-__all__ = ["batch_write", "batch_write_reference", "scatter_cell_counts", "scatter_cell_counts_reference"]
+__all__ = ["batch_write", "batch_write_reference", "one_pulse_gain", "one_pulse_gain_reference", "scatter_cell_counts",
+           "scatter_cell_counts_reference"]
 
 @inline_helper
 def _power(f, g):
@@ -59,6 +60,20 @@ def _power(f, g):
         f *= f
         g >>= 1
     return out
+
+
+@serial_kernel
+def one_pulse_gain(rate, out):
+    """out[n] = a_n = 1 − e^{−r_n} = −expm1(−r_n), the soft model's gain of one pulse (the table
+    :func:`batch_write` reads as ``gain_one``), with the libm expm1 the kernels use, so that
+    the gain of a cell pulsed once is pulse_delta's to the bit."""
+    for n in range(rate.shape[0]):
+        out[n] = -math.expm1(-rate[n])
+
+
+def one_pulse_gain_reference(rate, out):
+    """NumPy version of :func:`one_pulse_gain` (NumPy's expm1: equal to ~1 ulp)."""
+    out[:] = -np.expm1(-np.asarray(rate))
 
 
 @inline_helper
