@@ -1,7 +1,7 @@
 """The modes of a batch of similar chains (numba), with its NumPy reference: what the O(m)
 integrator needs of N chains with device-to-device variation — rates λ_k, kick and readout —
 straight from their capacities and couplings, by Newton's method on the Sturm recurrence started
-from a neighbouring chain's eigenvalues, with implicit QL as the fallback.
+from Rayleigh quotients at a neighbouring chain's eigenvectors, with implicit QL as the fallback.
 
 A chain (:mod:`neuromorph.synapses.chain`) with capacities C_k and couplings g_k (g_m the leak)
 has the symmetric tridiagonal S = C^{-1/2} L C^{-1/2}:
@@ -27,10 +27,18 @@ of :mod:`neuromorph.kernels.tridiagonal_eigen` (first component ≥ 0). The numb
 pivots is the number of eigenvalues below z (Sylvester's law of inertia), not needed here.
 
 Chains of a crossbar are small perturbations of one nominal chain: each chain starts Newton from
-the eigenvalues of the chain ``NEWTON_GROUP`` rows before it in the same block (the block's first
-chain is decomposed by implicit QL), ``NEWTON_GROUP`` chains × m eigenvalues advanced in
-lock-step as independent lanes (their divisions overlap and vectorise, where one QL sweep is a
-chain of dependent square roots and divisions). A lane has converged when its Newton step is at
+the Rayleigh quotients uᵀLu / uᵀCu of its own pencil (L, C) at the state-space eigenvectors
+u = C^{-1/2} v of the chain ``NEWTON_GROUP`` rows before it in the same block (the block's first
+chain is decomposed by implicit QL). Written as uᵀLu = −Σ_k g_k (u_k − u_{k+1})² − g_m u_m², a
+sum of terms of one sign, the quotient is accurate *relative* to each rate, slow ones included,
+and exact for a common scale of the couplings (a diffusion-coefficient draw): measured on the
+5 % / 10 % variation of ``proton_transistor_5`` the start is within ~1e-3 (median) of each rate,
+where the neighbour's eigenvalues are ~10 % off (and a first-order perturbation vᵀΔS v of the
+symmetric S is 8 % off for the slowest mode, whose rate is ~1e-3 of ‖ΔS‖). The eigenvectors
+come free from the last evaluation: (S − λ)x = 0 is solved by x_{k+1} = −e_k x_k / q_{k+1}, i.e.
+u_{k+1} = −(g_k/C_{k+1}) u_k / q_{k+1}. ``NEWTON_GROUP`` chains × m eigenvalues are advanced in
+lock-step as independent lanes, so their divisions overlap (one QL sweep is a chain of dependent
+square roots and divisions). A lane has converged when its Newton step is at
 most 1e-9·|z| + 8·ε·‖S‖ (ε·‖S‖ with the Gershgorin bound of ‖S‖); one more evaluation then
 takes the last step (the error after it is O(step²/gap), far below rounding) and the derivative
 for v_{1k}². Since q_1′ ≤ −1 between poles and q_1 runs from +∞ to −∞ between consecutive poles,
@@ -110,10 +118,11 @@ def _assemble(c, g, d, off):
 
 
 @inline_helper
-def _pivots(dd, ee, z, q, dq):
-    """Bottom-up pivots q_1(z) and their derivative q_1'(z) of every lane. A pivot that is
-    exactly 0 is replaced by −tiny (the usual Sturm-count convention), which only makes that
-    lane's Newton step fail its checks."""
+def _pivots(dd, ee, z, q, dq, tt):
+    """Bottom-up pivots q_1(z) and their derivative q_1'(z) of every lane, and the reciprocals
+    tt[k] = 1/q_{k+1} of the others (rows 1..m−1; the eigenvector recurrence uses them). A
+    pivot that is exactly 0 is replaced by −tiny (the usual Sturm-count convention), which only
+    makes that lane's Newton step fail its checks."""
     m, lanes = dd.shape
     for lane in range(lanes):
         q[lane] = dd[m - 1, lane] - z[lane]
@@ -123,6 +132,7 @@ def _pivots(dd, ee, z, q, dq):
             p = q[lane]
             p = p if p != 0.0 else -_TINY
             t = 1.0 / p
+            tt[k + 1, lane] = t
             e2 = ee[k, lane]
             p = dd[k, lane] - z[lane] - e2 * t
             q[lane] = p
@@ -130,9 +140,35 @@ def _pivots(dd, ee, z, q, dq):
 
 
 @inline_helper
+def _state_vectors(vecs, c, u):
+    """u[j, k] = vecs[k, j] / √C_k: QL's eigenvectors (columns) in state space, u = C^{-1/2} v."""
+    m = c.shape[0]
+    for k in range(m):
+        r = 1.0 / math.sqrt(c[k])
+        for j in range(m):
+            u[j, k] = vecs[k, j] * r
+
+
+@inline_helper
+def _rayleigh_quotient(u, c, g):
+    """uᵀLu / uᵀCu of a chain (capacities c, couplings g) at a state vector u: with the
+    Laplacian written as a sum of squares, uᵀLu = −Σ_k g_k (u_k − u_{k+1})² − g_m u_m², every
+    term has one sign, so small (slow) rates come out to relative accuracy."""
+    m = c.shape[0]
+    num = 0.0
+    den = 0.0
+    for k in range(m):
+        diff = u[k] - u[k + 1] if k < m - 1 else u[k]
+        num -= g[k] * diff * diff
+        den += c[k] * u[k] * u[k]
+    return num / den if den > 0.0 else np.nan  # (den = 0: no start; the chain goes to QL)
+
+
+@inline_helper
 def _ql_modes(d, off, s, rates_row, kick_row, readout_row, e, zrow):
-    """One chain by implicit QL (first components only), with the zero-mode rule: the
-    computation of :func:`neuromorph.kernels.tridiagonal_eigen.modal_coefficients`."""
+    """One chain by implicit QL with the zero-mode rule: the numbers of
+    :func:`neuromorph.kernels.tridiagonal_eigen.modal_coefficients` (which rotates only the first
+    row of ``zrow``; here ``zrow`` is (m, m) and receives the whole eigenvectors, same rows)."""
     m = d.shape[0]
     ql_eigh(d, off, rates_row, e, zrow)
     fastest = 0.0
@@ -154,7 +190,8 @@ def chain_modes(capacities, couplings, rates, kick, readout, solver):
     (each block's first chain, and any chain Newton could not settle). A chain on which QL fails
     too gets NaN (the caller redoes it with LAPACK)."""
     n_mat, m = capacities.shape
-    lanes = NEWTON_GROUP * m
+    group = NEWTON_GROUP
+    lanes = group * m
     n_blocks = (n_mat + MODES_BLOCK - 1) // MODES_BLOCK
     for block in prange(n_blocks):
         start = block * MODES_BLOCK
@@ -162,22 +199,29 @@ def chain_modes(capacities, couplings, rates, kick, readout, solver):
         d_one = np.empty(m)
         off_one = np.empty(max(m - 1, 0))
         e = np.empty(m)
-        zrow = np.empty((1, m))
+        zrow = np.empty((m, m))         # QL's eigenvectors (columns)
         dd = np.empty((m, lanes))       # diagonal of each lane's chain, per row k
         ee = np.empty((m, lanes))       # squared off-diagonal e_k² (row m-1 unused)
+        tt = np.empty((m, lanes))       # 1/q_{k+1} of the last evaluation
         z = np.empty(lanes)             # eigenvalue estimates
         q = np.empty(lanes)
         dq = np.empty(lanes)
         done = np.empty(lanes, dtype=np.bool_)
         tol = np.empty(lanes)           # 8 eps ||S|| of each lane's chain
-        # the block's first chain: implicit QL (its eigenvalues start the next chains' Newton)
+        # per group slot b: the state-space eigenvectors u = C^{-1/2} v of the slot's previous
+        # chain (NEWTON_GROUP rows before; any scale), whose Rayleigh quotients start Newton
+        uvecs = np.empty((group, m, m))  # [b, j, k]: component k of eigenvector j
+        ratio = np.empty(m)              # g_k / C_{k+1} of the chain
+        # the block's first chain: implicit QL (its eigenvectors start the next chains' Newton)
         _assemble(capacities[start], couplings[start], d_one, off_one)
         _ql_modes(d_one, off_one, math.sqrt(capacities[start, 0]), rates[start], kick[start], readout[start],
                   e, zrow)
         solver[start] = 1
-        for first in range(start + 1, stop, NEWTON_GROUP):
-            size = min(NEWTON_GROUP, stop - first)
-            for b in range(NEWTON_GROUP):
+        for b in range(group):
+            _state_vectors(zrow, capacities[start], uvecs[b])
+        for first in range(start + 1, stop, group):
+            size = min(group, stop - first)
+            for b in range(group):
                 # a short last group repeats its last chain in the spare lanes (results unused)
                 n = first + min(b, size - 1)
                 _assemble(capacities[n], couplings[n], d_one, off_one)
@@ -189,10 +233,9 @@ def chain_modes(capacities, couplings, rates, kick, readout, solver):
                     if k < m - 1:
                         r += abs(off_one[k])
                     bound = max(bound, r)
-                guess = max(start, n - NEWTON_GROUP)
                 for j in range(m):
                     lane = b * m + j
-                    z[lane] = rates[guess, j]
+                    z[lane] = _rayleigh_quotient(uvecs[b, j], capacities[n], couplings[n])
                     tol[lane] = 8.0 * _EPS * bound
                     for k in range(m):
                         dd[k, lane] = d_one[k]
@@ -200,7 +243,7 @@ def chain_modes(capacities, couplings, rates, kick, readout, solver):
             for lane in range(lanes):
                 done[lane] = False
             for _ in range(NEWTON_MAX_EVALUATIONS):
-                _pivots(dd, ee, z, q, dq)
+                _pivots(dd, ee, z, q, dq, tt)
                 unsettled = 0
                 for lane in range(lanes):
                     step = q[lane] / dq[lane]
@@ -211,7 +254,7 @@ def chain_modes(capacities, couplings, rates, kick, readout, solver):
                 if unsettled == 0:
                     break
             # one more evaluation at the converged z: the last step, q_1' there, the root intervals
-            _pivots(dd, ee, z, q, dq)
+            _pivots(dd, ee, z, q, dq, tt)
             for b in range(size):
                 n = first + b
                 ok = True
@@ -226,6 +269,9 @@ def chain_modes(capacities, couplings, rates, kick, readout, solver):
                     below = z[lane] + radius
                 if ok:
                     s = math.sqrt(capacities[n, 0])
+                    inv_s = 1.0 / s
+                    for k in range(m - 1):
+                        ratio[k] = couplings[n, k] / capacities[n, k + 1]
                     fastest = 0.0
                     for j in range(m):
                         lane = b * m + j
@@ -233,7 +279,15 @@ def chain_modes(capacities, couplings, rates, kick, readout, solver):
                         fastest = max(fastest, abs(rates[n, j]))
                         v = 1.0 / math.sqrt(-dq[lane])
                         kick[n, j] = v * s
-                        readout[n, j] = v / s
+                        readout[n, j] = v * inv_s
+                        # the state-space eigenvector u = C^{-1/2} x (for the slot's next chain):
+                        # (S − λ)x = 0 is solved by x_{k+1} = −e_k x_k / q_{k+1} (the rows of the
+                        # UDUᵀ elimination), i.e. u_{k+1} = −(g_k / C_{k+1}) u_k / q_{k+1}; u_1 = 1
+                        u = 1.0
+                        uvecs[b, j, 0] = u
+                        for k in range(m - 1):
+                            u = -ratio[k] * u * tt[k + 1, lane]
+                            uvecs[b, j, k + 1] = u
                     for j in range(m):
                         if abs(rates[n, j]) < 1e-13 * fastest:
                             rates[n, j] = 0.0
@@ -241,5 +295,5 @@ def chain_modes(capacities, couplings, rates, kick, readout, solver):
                 else:
                     _assemble(capacities[n], couplings[n], d_one, off_one)
                     _ql_modes(d_one, off_one, math.sqrt(capacities[n, 0]), rates[n], kick[n], readout[n], e, zrow)
+                    _state_vectors(zrow, capacities[n], uvecs[b])
                     solver[n] = 1
-

@@ -242,7 +242,8 @@ class ChainBatch:
         """Rates (N, m), kick and readout (N, m) of every chain — all the O(m) integrator needs —
         without the (N, m, m) eigenvectors, straight from the capacities and couplings
         (:func:`neuromorph.kernels.chain_modes.chain_modes`: Newton on the Sturm recurrence
-        started from a neighbouring chain's eigenvalues, implicit QL where it does not settle;
+        started from Rayleigh quotients at a neighbouring chain's eigenvectors, implicit QL where it
+        does not settle;
         O(N·m) memory). The same numbers as the rows of :attr:`eigenbasis` to rounding (rates to
         ~ε·‖S‖, first components to the Davis–Kahan bound), same sign convention, not bit for bit
         (two algorithms); taken from :attr:`eigenbasis` when that is already decomposed."""
