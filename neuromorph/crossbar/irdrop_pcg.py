@@ -127,14 +127,17 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
     Vs = np.empty((Na, Nb, nB))
     Hb = H[:, :, None]
 
-    def solve_block(k0, k1):
+    def solve_block(k0, k1, work):
+        """CG of input columns k0..k1 in the workspace ``work`` (five (Na, Nb, ≥ k1−k0) buffers,
+        reused from block to block: no fresh pages to fault in)."""
         nk = k1 - k0
-        dfv = c_drv[:, :, None] * V[None, :, k0:k1].transpose(1, 0, 2)  # D⁻¹ f
-        r = Hb * dfv  # right-hand side H D⁻¹ f, then the residual
-        w = np.zeros_like(r)
-        p = np.zeros_like(r)
-        q = np.zeros_like(r)
-        z = np.empty_like(r)
+        w, r, p, q, z = (buf.reshape(-1)[: Na * Nb * nk].reshape(Na, Nb, nk) for buf in work)
+        V_blk = V[:, k0:k1]
+        np.multiply(c_drv[:, :, None], V_blk[:, None, :], out=r)  # D⁻¹ f
+        r *= Hb  # right-hand side H D⁻¹ f, then the residual
+        w.fill(0.0)
+        p.fill(0.0)
+        q.fill(0.0)
         rr, rz, pq = np.empty(nk), np.empty(nk), np.empty(nk)
         zero = np.zeros(nk)
         schur_cg_update(S_inv, g_s, zero, w, r, p, q, z, rr, rz)  # z = L⁻¹ b, rr = ‖b‖², rz = bᵀS⁻¹b
@@ -161,29 +164,37 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
             rz_old = rz.copy()
             schur_cg_update(S_inv, g_s, alpha, w, r, p, q, z, rr, rz)  # w, r, z = L⁻¹ r
             beta = np.divide(rz, rz_old, out=np.zeros(nk), where=active & (rz_old > 0))
-        del p, q, z, r
-        # driven nodes u = D⁻¹ (f + H∘w) = D⁻¹ f + D⁻¹ (H∘w)
-        u = Hb * w
+        # driven nodes u = D⁻¹ (f + H∘w) = D⁻¹ (H∘w) + D⁻¹ f
+        u = p
+        np.multiply(Hb, w, out=u)
         ldl_solve.serial(D_inv, D_low, u, u)
-        u += dfv
+        np.multiply(c_drv[:, :, None], V_blk[:, None, :], out=q)
+        u += q
         Vd[:, :, k0:k1] = u
         Vs[:, :, k0:k1] = w
         u -= w
         u *= Hb  # cell currents
         I_out[:, k0:k1] = u.sum(axis=0)  # rows added in order a = 0, 1, …
         # (Na, columns, Nb) so that the sum over b is NumPy's pairwise sum for any block width
-        I_in[:, k0:k1] = np.ascontiguousarray(u.transpose(0, 2, 1)).sum(axis=2)
+        cells_t = q.reshape(Na, nk, Nb)
+        np.copyto(cells_t, u.transpose(0, 2, 1))
+        I_in[:, k0:k1] = cells_t.sum(axis=2)
         return iterations
 
     # at least one block per kernel thread, at most `block` columns each (the blocks do not
-    # change the results: see the frozen columns above)
+    # change the results: see the frozen columns above); worker t solves blocks t, t + W, …
     workers = max(1, thread_count())
     size = max(1, min(int(block), -(-nB // workers)))
     blocks = [(k0, min(k0 + size, nB)) for k0 in range(0, nB, size)]
     workers = min(workers, len(blocks))
+
+    def worker(t):
+        work = [np.empty((Na, Nb, size)) for _ in range(5)]
+        return max((solve_block(k0, k1, work) for k0, k1 in blocks[t::workers]), default=0)
+
     if workers <= 1:
-        counts = [solve_block(k0, k1) for k0, k1 in blocks]
+        counts = [worker(0)]
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            counts = list(pool.map(lambda kk: solve_block(*kk), blocks))
+            counts = list(pool.map(worker, range(workers)))
     return I_out, I_in, Vd, Vs, max(counts, default=0)
