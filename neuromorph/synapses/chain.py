@@ -193,10 +193,11 @@ class ChainBatch:
         g = np.asarray(self.couplings, dtype=float)
         if c.ndim != 2 or c.shape != g.shape or c.shape[1] < 1:
             raise ValueError(f"capacities and couplings must both be (N, m) arrays, got {c.shape} and {g.shape}")
-        if not np.all(np.isfinite(c)) or np.any(c <= 0):
-            raise ValueError("capacities must be finite and > 0")
-        if not np.all(np.isfinite(g)) or np.any(g < 0) or (c.shape[1] > 1 and np.any(g[:, :-1] == 0)):
-            raise ValueError("couplings must be finite, >= 0, and non-zero inside the chain")
+        if c.size:  # min/max reductions (NaN propagates into both): no (N, m) temporaries
+            if not (c.min() > 0 and c.max() < np.inf):
+                raise ValueError("capacities must be finite and > 0")
+            if not (g.min() >= 0 and g.max() < np.inf) or (c.shape[1] > 1 and not g[:, :-1].min() > 0):
+                raise ValueError("couplings must be finite, >= 0, and non-zero inside the chain")
         object.__setattr__(self, "capacities", c)
         object.__setattr__(self, "couplings", g)
 
@@ -242,9 +243,8 @@ class ChainBatch:
         """Rates (N, m), kick and readout (N, m) of every chain — all the O(m) integrator needs —
         without the (N, m, m) eigenvectors, straight from the capacities and couplings
         (:func:`neuromorph.kernels.chain_modes.chain_modes`: Newton on the Sturm recurrence
-        started from Rayleigh quotients at a neighbouring chain's eigenvectors, implicit QL where it
-        does not settle;
-        O(N·m) memory). The same numbers as the rows of :attr:`eigenbasis` to rounding (rates to
+        started from Rayleigh quotients at a neighbouring chain's eigenvectors, implicit QL where
+        it does not settle; O(N·m) memory). The same numbers as the rows of :attr:`eigenbasis` to rounding (rates to
         ~ε·‖S‖, first components to the Davis–Kahan bound), same sign convention, not bit for bit
         (two algorithms); taken from :attr:`eigenbasis` when that is already decomposed."""
         if "eigenbasis" in self.__dict__:  # already decomposed in full: take the rows from it

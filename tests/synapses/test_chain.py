@@ -105,6 +105,29 @@ def test_unphysical_chains_are_refused(kwargs, fragment):
         LinearChain(**kwargs)
 
 
+@pytest.mark.parametrize("row, column, value, fragment", [
+    ("capacities", 1, 0.0, "capacities must be finite and > 0"),
+    ("capacities", 2, -1.0, "capacities must be finite and > 0"),
+    ("capacities", 0, np.nan, "capacities must be finite and > 0"),
+    ("capacities", 3, np.inf, "capacities must be finite and > 0"),
+    ("couplings", 3, -1e-9, "couplings must be finite, >= 0"),
+    ("couplings", 0, np.nan, "couplings must be finite, >= 0"),
+    ("couplings", 3, np.inf, "couplings must be finite, >= 0"),
+    ("couplings", 1, 0.0, "non-zero inside the chain"),
+])
+def test_unphysical_chain_batches_are_refused(row, column, value, fragment):
+    """One bad entry among 200 chains (checked by min/max reductions, NaN included) is refused;
+    a closed chain (leak 0) is not."""
+    from neuromorph.synapses.chain import ChainBatch
+
+    arrays = {"capacities": np.ones((200, 4)), "couplings": np.ones((200, 4))}
+    arrays["couplings"][7, -1] = 0.0  # a closed chain is fine
+    ChainBatch(**arrays)
+    arrays[row][123, column] = value
+    with pytest.raises(ValueError, match=fragment):
+        ChainBatch(**arrays)
+
+
 def test_batched_eigenbasis_matches_chain_by_chain():
     rng = np.random.default_rng(9)
     caps = rng.uniform(0.5, 4.0, size=(50, 5))
