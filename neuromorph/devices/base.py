@@ -66,13 +66,28 @@ class NotAMarkovDevice(InvalidParameterError, TypeError):
 
 def lognormal_jitter(rng: np.random.Generator, value, sigma: float, n: int | None = None) -> np.ndarray:
     """``value`` (broadcast to n entries if given) × a lognormal factor of mean 1 and relative
-    std sigma, drawn independently per entry; lognormal keeps physical parameters positive."""
+    std sigma, drawn independently per entry; lognormal keeps physical parameters positive.
+
+    The factor is exp(μ + s·ξ), ξ ~ N(0, 1), with s² = ln(1 + σ²) and μ = −s²/2, so that
+    E[factor] = 1 and std[factor] = σ (the lognormal moments). The normals are drawn into the
+    result array and transformed in place (one array, no temporaries): the same numbers as
+    ``value * exp(rng.normal(μ, s, shape))``, since NumPy's normal is μ + s·ξ of the same ξ."""
     value = np.asarray(value, dtype=float)
     shape = value.shape if n is None else (n,)
     if sigma == 0.0:
         return np.broadcast_to(value, shape).copy()
     s2 = np.log1p(sigma**2)
-    return value * np.exp(rng.normal(-0.5 * s2, np.sqrt(s2), size=shape))
+    if shape == ():
+        return value * np.exp(rng.normal(-0.5 * s2, np.sqrt(s2)))
+    out = np.empty(shape)
+    rng.standard_normal(out=out)
+    out *= np.sqrt(s2)
+    out += -0.5 * s2
+    np.exp(out, out=out)
+    if np.broadcast_shapes(shape, value.shape) != shape:
+        return value * out
+    out *= value
+    return out
 
 
 @dataclass(frozen=True)

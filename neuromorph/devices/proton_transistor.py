@@ -56,10 +56,13 @@ class ProtonTransistorGeometry:
 
     def bridge_conductance_s(self) -> np.ndarray:
         """g_k = c_v·D·A_k/L_k [S]; the last bridge is the leak (0 if closed)."""
-        g = (self.volumetric_capacitance_f_per_m3 * self.diffusion_coefficient_m2_per_s
-             * self.bridge_cross_section_m2 / self.diffusion_length_m)
+        g = self.volumetric_capacitance_f_per_m3 * self.diffusion_coefficient_m2_per_s * self.bridge_cross_section_m2
+        length = self.diffusion_length_m
+        if np.ndim(g) and np.shape(g) == np.broadcast_shapes(np.shape(g), np.shape(length)):
+            np.divide(g, length, out=g)  # g is a new array: divide in place (no second (N, n) array)
+        else:
+            g = np.array(g / length, dtype=float)
         if not self.leak:
-            g = g.copy()
             g[..., -1] = 0.0
         return g
 
@@ -116,11 +119,15 @@ class ProtonTransistor(ChainDevice):
         card, var, n = self.card, self.card.variation, self.card.compartments
         shape = (n,) if n_devices is None else (n_devices, n)
 
-        def jitter(values, sigma):
+        def jitter(values, sigma, shape=shape):
             values = np.broadcast_to(np.asarray(values, dtype=float), shape)
-            return values.copy() if rng is None else lognormal_jitter(rng, values, sigma)
+            if rng is None or sigma == 0.0:
+                # no variation: a read-only view of the nominal values (no (N, n) copy)
+                return values.copy() if n_devices is None else values
+            return lognormal_jitter(rng, values, sigma)
 
-        diffusion = jitter(card.diffusion_coefficient, var.diffusion_coefficient)[..., :1]
+        # one diffusion coefficient per device (the material's): N draws, not N·n
+        diffusion = jitter(card.diffusion_coefficient, var.diffusion_coefficient, shape[:-1] + (1,))
         length = jitter(card.diffusion_length.resolve(n), var.diffusion_length)
         area = jitter(card.bridge_cross_section.resolve(n), var.bridge_cross_section)
         c_v = card.volumetric_capacitance

@@ -123,6 +123,44 @@ def test_device_variation_has_the_requested_relative_spread():
     assert np.std(pop.parameters.g_max_s) / 10e-6 == pytest.approx(0.1, abs=0.01)
 
 
+def test_lognormal_jitter_has_mean_one_and_the_relative_std_and_draws_in_place():
+    """value × exp(μ + s·ξ) with s² = ln(1 + σ²), μ = −s²/2: mean value, relative std σ (the
+    lognormal moments; tolerances 4 standard errors at 400,000 draws), and exactly NumPy's
+    ``value * exp(rng.normal(μ, s))`` of the same stream (drawn into the result, not a copy)."""
+    from neuromorph.devices.base import lognormal_jitter
+
+    sigma, value = 0.3, np.array([2.0, 5.0])
+    x = lognormal_jitter(np.random.default_rng(3), np.broadcast_to(value, (200_000, 2)), sigma)
+    np.testing.assert_allclose(x.mean(axis=0), value, rtol=4 * sigma / np.sqrt(200_000))
+    # standard error of a sample std: σ·√((κ − 1)/(4n)), κ = μ₄/σ⁴ of the lognormal
+    s2 = np.log1p(sigma**2)
+    kurtosis = np.exp(4 * s2) + 2 * np.exp(3 * s2) + 3 * np.exp(2 * s2) - 3
+    np.testing.assert_allclose(x.std(axis=0) / value, sigma, rtol=4 * np.sqrt((kurtosis - 1) / (4 * 200_000)))
+    assert np.all(x > 0)
+    for shape_args in [(np.broadcast_to(value, (50, 2)), None), (7.0, 300), (2.5, None)]:
+        expected = np.asarray(shape_args[0]) * np.exp(
+            np.random.default_rng(8).normal(-0.5 * s2, np.sqrt(s2), size=np.shape(shape_args[0]) if shape_args[1] is None
+                                            else shape_args[1]))
+        np.testing.assert_array_equal(lognormal_jitter(np.random.default_rng(8), *shape_args[:1], sigma, shape_args[1]),
+                                      expected)
+
+
+def test_the_diffusion_coefficient_is_one_draw_per_device():
+    """D is a property of the device's proton conductor: one draw per device scales every bridge
+    of that device alike (g_k/g_k,nominal the same for all k when only D varies), and the
+    capacities are untouched; N draws, not N·n."""
+    dev = device(compartments=4, variation={"diffusion_coefficient": 0.2})
+    pop = dev.sample_population(500, np.random.default_rng(2))
+    factor = pop.chains.couplings / dev.chain.couplings
+    np.testing.assert_allclose(factor, factor[:, :1] * np.ones((1, 4)), rtol=1e-15)
+    assert np.std(factor[:, 0]) > 0.1
+    np.testing.assert_array_equal(pop.chains.capacities, np.broadcast_to(dev.chain.capacities, (500, 4)))
+    # the draws are the first 500 normals of the stream
+    s2 = np.log1p(0.2**2)
+    xi = np.random.default_rng(2).standard_normal(500)
+    np.testing.assert_allclose(factor[:, 0], np.exp(-0.5 * s2 + np.sqrt(s2) * xi), rtol=1e-14)
+
+
 def test_read_noise_is_relative_and_unbiased():
     dev = device(channel={"g_min": "1 uS", "g_max": "10 uS", "read_noise": 0.05})
     g = dev.readout(np.zeros(100_000), rng=np.random.default_rng(1))
