@@ -145,6 +145,35 @@ def test_lognormal_jitter_has_mean_one_and_the_relative_std_and_draws_in_place()
                                       expected)
 
 
+def test_large_lognormal_draws_are_chunked_streams_independent_of_the_thread_count():
+    """Above 2·DRAW_CHUNK entries every chunk has its own stream spawned from one seed drawn
+    from rng: bit for bit the same numbers on 1 and 2 threads, still lognormal of mean 1 and
+    relative std σ (4 standard errors at 5·10⁵ draws), and the chunks are not copies of each
+    other (independent streams)."""
+    from neuromorph.devices.base import DRAW_CHUNK, lognormal_jitter
+    from neuromorph.kernels._jit import set_thread_count, thread_count
+
+    value = np.broadcast_to(np.array([1.0, 3.0, 9.0, 27.0, 81.0]), (100_000, 5))
+    before = thread_count()
+    try:
+        set_thread_count(1)
+        one = lognormal_jitter(np.random.default_rng(4), value, 0.1)
+        set_thread_count(2)
+        two = lognormal_jitter(np.random.default_rng(4), value, 0.1)
+    finally:
+        set_thread_count(before)
+    np.testing.assert_array_equal(one, two)
+    factor = (one / value).reshape(-1)
+    assert factor.size > 2 * DRAW_CHUNK
+    assert abs(factor.mean() - 1.0) < 4 * 0.1 / np.sqrt(factor.size)
+    s2 = np.log1p(0.1**2)
+    kurtosis = np.exp(4 * s2) + 2 * np.exp(3 * s2) + 3 * np.exp(2 * s2) - 3
+    assert abs(factor.std() / 0.1 - 1.0) < 4 * np.sqrt((kurtosis - 1) / (4 * factor.size))
+    assert not np.array_equal(factor[:DRAW_CHUNK], factor[DRAW_CHUNK:2 * DRAW_CHUNK])
+    # a different seed gives different cells
+    assert not np.array_equal(one, lognormal_jitter(np.random.default_rng(5), value, 0.1))
+
+
 def test_the_diffusion_coefficient_is_one_draw_per_device():
     """D is a property of the device's proton conductor: one draw per device scales every bridge
     of that device alike (g_k/g_k,nominal the same for all k when only D varies), and the
