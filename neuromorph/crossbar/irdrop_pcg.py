@@ -3,7 +3,8 @@ r"""Iterative IR-drop solve for large crossbars: conjugate gradients on the line
 Used by :func:`neuromorph.crossbar.irdrop.solve_read` when both wire families have nonzero
 segment resistance (every crossing has a driven node *and* a sensed node) and the array is large;
 the sparse direct solve (SuperLU) needs ~20 s and ~3 GB for one 1024² read, this solve memory
-linear in the cell count (about seven arrays of ``N_a·N_b·B`` doubles for ``B`` input vectors).
+linear in the cell count: the two returned node-voltage arrays (``N_a·N_b·B`` doubles each) plus,
+per kernel thread, five arrays of ``N_a·N_b·BLOCK_COLUMNS`` doubles.
 
 Equations (canonical orientation of :func:`neuromorph.crossbar.irdrop._solve_generic`: driven
 line ``a`` runs along ``b`` with its driver at ``b = 0``, sensed line ``b`` runs along ``a`` with
@@ -22,9 +23,12 @@ nodes leaves the Schur complement, again SPD,
     K w = (S − H D⁻¹ H) w = H D⁻¹ f,        u = D⁻¹ (f + H∘w),
 
 solved by preconditioned conjugate gradients with ``S`` as the preconditioner.  Both ``D⁻¹`` and
-``S⁻¹`` are independent tridiagonal line solves (LDLᵀ factorised once,
-:mod:`neuromorph.kernels.tridiagonal`), so one iteration costs a few passes over the ``N_a·N_b·B``
-node voltages.  The preconditioned operator ``S⁻¹K = I − S⁻¹H D⁻¹ H`` has its spectrum in
+``S⁻¹`` are independent tridiagonal line solves (LDLᵀ pivots computed once,
+:mod:`neuromorph.kernels.tridiagonal`), and one CG iteration is two fused sweeps over the node
+voltages (:mod:`neuromorph.kernels.irdrop`): rows ascending, the iterate and residual update with
+the forward substitution of ``S`` and the scalars ``‖r‖²``, ``rᵀS⁻¹r``; rows descending, the back
+substitution, the new search direction and the product ``K p``, each driven line's ``D⁻¹`` solve
+done while its row is in cache.  The preconditioned operator ``S⁻¹K = I − S⁻¹H D⁻¹ H`` has its spectrum in
 ``(0, 1]``; it is well conditioned whenever the cells are weak beside the wires and end
 resistances (the usual regime: one cell's conductance ≪ a line's conductance to its terminal), and
 degrades gracefully (κ grows, CG needs more iterations) otherwise.
@@ -33,6 +37,14 @@ Stopping rule: for every input column, ``‖H D⁻¹ f − K w‖₂ ≤ rtol ·
 updated residual; default ``rtol = 1e-10``).  The error of the node voltages is then bounded by
 ``κ(S⁻¹K)·rtol`` relative to the solution, far below the rounding error of the direct solve for
 typical wires (see :func:`neuromorph.crossbar.irdrop.solve_read`).
+
+Batches: the input columns are independent systems, solved in blocks of up to
+:data:`BLOCK_COLUMNS` columns (one CG each, the columns in the innermost axis), the blocks side by
+side on the kernel threads.  A column that has met ``rtol`` is frozen (its step lengths set to 0)
+while the rest of its block iterates, so every column ends bit for bit as if it were solved alone:
+results depend neither on the blocks nor on the thread count.  The solve is bound by memory
+bandwidth (about 14 streams of 8 bytes per node and iteration); docs/performance.md gives the
+measured times and the floor.
 """
 
 from __future__ import annotations
