@@ -12,13 +12,11 @@ them, so consolidation and forgetting happen in the array.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..synapses.population import ChainPopulation
 from . import write as _write
-from .batch_write import BatchUpdateResult, write_batch
+from .batch_write import BatchUpdateResult, UpdateResult, write_batch
 from .card import CrossbarConfig, cell_channel, delta_w_min, load_crossbar
 from .cells import CellLayout, inverse_transfer, sample_cells
 from .irdrop import WireParameters
@@ -28,17 +26,6 @@ from .refresh import DEFAULT_READ_TOLERANCE, ConductanceCache
 
 __all__ = ["CrossbarConfig", "CrossbarArray", "ReadResult", "UpdateResult", "load_crossbar",
            "inverse_transfer"]
-
-
-@dataclass
-class UpdateResult:
-    """One outer-product update: signed pulse counts per weight and the intended ΔW = η x δᵀ."""
-
-    counts: np.ndarray
-    intended: np.ndarray
-    learning_rate: float
-    scheme: str
-    clipped: int = 0
 
 
 def _adc(config: CrossbarConfig, layout: CellLayout, dac: DAC, fan_in: int) -> ADC:
@@ -322,8 +309,7 @@ class CrossbarArray:
             raise ValueError(f"update needs x of shape ({self.n_in},) and delta of shape ({self.n_out},), "
                              f"got {x.shape} and {delta.shape}")
         result = self.update_batch(x[None], delta[None], eta, scheme)
-        intended = eta * np.multiply.outer(x, delta)
-        return UpdateResult(result.counts[0], intended, eta, scheme, result.clipped)
+        return UpdateResult(result.counts[0], eta, scheme, result.clipped, x.copy(), delta.copy())
 
     def update_batch(self, x, delta, learning_rate: float | None = None, scheme: str | None = None,
                      fused: bool = True, keep_counts: bool = True) -> BatchUpdateResult:

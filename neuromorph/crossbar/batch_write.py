@@ -18,7 +18,7 @@ writing without reads) is the population advanced to t first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from ..synapses.population import PULSE_MODE_CODES
 from . import write as _write
 from .refresh import CLOCK_ULPS, same_step
 
-__all__ = ["BatchUpdateResult", "write_batch"]
+__all__ = ["BatchUpdateResult", "UpdateResult", "write_batch"]
 
 
 @dataclass
@@ -43,6 +43,26 @@ class BatchUpdateResult:
     scheme: str
     pulses: int
     clipped: int
+
+
+@dataclass
+class UpdateResult:
+    """One outer-product update (:meth:`CrossbarArray.update`): signed pulse counts per weight,
+    the learning rate, the scheme, the clipped weights, and the intended ΔW = η x δᵀ — computed
+    when first read (an N_in × N_out product the write itself does not need: 3 ms of a 1024²
+    update)."""
+
+    counts: np.ndarray
+    learning_rate: float
+    scheme: str
+    clipped: int = 0
+    x: np.ndarray | None = field(default=None, repr=False)
+    delta: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def intended(self) -> np.ndarray:
+        """η x δᵀ (N_in, N_out)."""
+        return self.learning_rate * np.multiply.outer(self.x, self.delta)
 
 
 def _pulsed_columns(nonzero: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -76,37 +96,47 @@ def _decay(array, which: str, dt: float) -> np.ndarray:
     return hit[1]
 
 
-def _frame(array, n_batch: int) -> tuple[np.ndarray, np.ndarray, int]:
-    r"""The decay of the batch's first slot in the population's frame, as (table, slot table,
-    g₀): e^{λ (t_s − t_0)} = table ⊙ (e^{λ Δt_slot})^g₀, dt = (t_s − t_0) in the chains' unit.
+#: writes after which the per-cell frame table is rebuilt from e^{λ dt} (module docstring)
+FRAME_REBUILD_WRITES = 1024
 
-    The table e^{λ dt_e} of the last frame is reused whenever dt = dt_e + g₀·Δt_slot for an
-    integer g₀ ≥ 0 (consecutive writes with no read or wait between them, or writes after the
-    same read pattern: g₀ = 0), so a run of ``update`` calls costs no N·m exponentials after
-    its first; otherwise the table is rebuilt at dt (g₀ = 0). "Equal" allows the clock's
-    rounding, CLOCK_ULPS·ε·t per clock addition (g₀ + 1 of them): F then differs from
-    e^{λ dt} by |λ|·(g₀ + 1)·8ε·t — what the clock already puts into dt — plus the ~2·log₂ g₀
-    ulp of the binary powering (:mod:`neuromorph.kernels.training`)."""
+
+def _frame(array, n_batch: int):
+    r"""The frame of the batch's writes in the population's clock: (table, table slots, slot
+    table, g₀) for :func:`neuromorph.kernels.training.batch_write` — write b lands at slot
+    g₀ + b of the frame, cell n's row of the table is e^{λ_n (dt_f + s_n·Δt_slot)} (s_n its
+    table slot), dt = (t − t_0) in the chains' unit.
+
+    The table is built once, e^{λ dt_f} with every s_n = 0, and reused while dt = dt_f +
+    g₀·Δt_slot for an integer g₀ ≥ 0 — consecutive writes with no read or wait between them, or
+    batches after the same read pattern (g₀ = 0) — so a run of ``update`` calls costs no N·m
+    exponentials; with per-cell chains the kernel moves a pulsed cell's row to the slot of its
+    pulse, so the next gap is short. "Equal" allows the clock's rounding, CLOCK_ULPS·ε·t per
+    clock addition (g₀ + 1 of them): F then differs from e^{λ dt} by |λ|·(g₀ + 1)·8ε·t, what the
+    clock already puts into dt. Each move multiplies a row by a power of the slot decay (a few
+    ulp), so the table is rebuilt after :data:`FRAME_REBUILD_WRITES` writes: F stays within
+    ~10⁻¹² relative of e^{λ dt} (tests/crossbar/test_write_frame.py)."""
     cache = array._write_decay_cache
     unit = array.time_unit_s
     dt = max((array.time_s - array.population.time_s) / unit, 0.0)
     slot = array.t_update / unit
-    m = array.population.x.shape[1]
-    hit = cache.get("frame")
+    m = array.integrator.rates.shape[1]
+    hit = cache.get("frame")            # [dt_f, table, table slots, writes since built]
     g0 = -1
-    if hit is not None and slot > 0:
+    if hit is not None and slot > 0 and hit[3] + n_batch <= FRAME_REBUILD_WRITES:
         g = int(round((dt - hit[0]) / slot))
         slack = (g + 1) * CLOCK_ULPS * np.finfo(float).eps * max(abs(array.time_s), dt * unit) / unit
         if g >= 0 and abs(dt - (hit[0] + g * slot)) <= slack:
             g0 = g
     if g0 < 0:
         rates = array.integrator.rates
-        table = np.ascontiguousarray(np.exp(rates * dt)) if dt > 0 else np.ones((1, m))
-        hit = cache["frame"] = (dt, table)
+        table = np.ascontiguousarray(np.exp(rates * dt))          # a row per cell with variation
+        hit = cache["frame"] = [dt, table, np.zeros(table.shape[0], dtype=np.int64), 0]
         g0 = 0
-    # a single write at g₀ = 0 never uses the slot table: skip its N·m exponentials
-    slot_table = _decay(array, "slot", slot) if (g0 > 0 or n_batch > 1) else np.ones((1, m))
-    return hit[1], slot_table, g0
+    # a first single write at slot 0 of a fresh table never powers: skip the slot table's N·m exponentials
+    fresh = hit[3] == 0 and g0 == 0 and n_batch == 1
+    hit[3] += n_batch
+    slot_table = np.ones((1, m)) if fresh else _decay(array, "slot", slot)
+    return hit[1], hit[2], slot_table, g0
 
 
 def _gain_one(array) -> np.ndarray:
@@ -173,7 +203,7 @@ def write_batch(array, x: np.ndarray, delta: np.ndarray, eta: float, scheme: str
     last_slot = array.time_s + (n_batch - 1) * array.t_update
     if _lambda_max(array) * (last_slot - pop.time_s) / array.time_unit_s > MAX_FRAME:
         pop.advance(array.time_s)
-    decay_first, decay_slot, slot_offset = _frame(array, n_batch)
+    decay_first, frame_slot, decay_slot, slot_offset = _frame(array, n_batch)
     target = model.event_size if model.mode == "ideal" else model.target_v
     counts = np.empty((n_batch, array.n_in, array.n_out) if keep_counts else (1, 1, 1), dtype=np.int32)
     pulses = np.zeros(array.n_in, dtype=np.int64)
@@ -183,7 +213,7 @@ def write_batch(array, x: np.ndarray, delta: np.ndarray, eta: float, scheme: str
     else:  # the thread pool only for enough events: a few ms of serial work costs less than waking it
         kernel = tkern.batch_write.parallel if _expected_events(x, delta, stochastic, c if stochastic else 0.0, bl) \
             >= PARALLEL_MIN_EVENTS else tkern.batch_write.serial
-    kernel(pop.x, decay_first, decay_slot, slot_offset, integ.kick, integ.readout, array._rate, _gain_one(array),
+    kernel(pop.x, decay_first, frame_slot, decay_slot, slot_offset, integ.kick, integ.readout, array._rate, _gain_one(array),
            float(target), PULSE_MODE_CODES[model.mode], float(model.cycle_noise), integ.clip, float(integ.lower), float(integ.upper),
            stochastic, rows, cols, row_sign, col_sign, x, delta, d_max, float(eta), dw, bl, col_list, col_count,
            np.ascontiguousarray(subkeys[:, 2]), array.differential, array.stuck_mask, keep_counts, counts,

@@ -145,15 +145,19 @@ def _column_bit_lists(col_words, ptr, idx):
 
 
 @population_kernel
-def batch_write(z, decay_first, decay_slot, slot_offset, kick, readout, rate, gain_one, target, mode, sigma, clip,
-                lower, upper, stochastic, row_words, col_words, row_sign, col_sign, x, d, d_max, eta, dw_min,
+def batch_write(z, decay_first, frame_slot, decay_slot, slot_offset, kick, readout, rate, gain_one, target, mode,
+                sigma, clip, lower, upper, stochastic, row_words, col_words, row_sign, col_sign, x, d, d_max, eta, dw_min,
                 bit_length, col_list, col_count, noise_keys, differential, stuck, keep, counts_out, pulses_out,
                 clipped_out):
     """All B writes of a batch on one array (module docstring), in place on ``z`` (N_cells, m).
 
-    Chain data: ``decay_first`` e^{λ (t_e − t_0)} (the frame table, taken at a time t_e that lies
-    ``slot_offset`` = g₀ ≥ 0 update slots before the batch's first slot) and ``decay_slot``
-    e^{λ Δt_slot} (1|N, m): write b uses F = decay_first ⊙ decay_slot^(g₀ + b); ``kick``,
+    Chain data: the frame table ``decay_first`` (1|N, m), row n = e^{λ_n (t_f − t_0 +
+    s_n·Δt_slot)} with s_n = ``frame_slot[n]`` (int64 (1|N,)), and ``decay_slot`` e^{λ Δt_slot}
+    (1|N, m): write b lands at slot g = ``slot_offset`` + b of the frame (time t_f + g·Δt_slot)
+    and uses F = decay_first[n] ⊙ decay_slot^(g − s_n) (binary powering; a division by the power
+    when g < s_n). With a row per cell the kernel then stores F and s_n = g back (the cell's
+    frame follows its last pulse: the next gap is short and powering it cheap); a shared row
+    (1, m) is left as it is. ``kick``,
     ``readout`` (1|N, m); pulse model ``rate`` r (1|N), ``gain_one`` a = 1 − e^{−r} (1|N, the
     soft model's one-pulse gain; unused by the other modes), ``target``, ``mode``, ``sigma``;
     bounds ``clip``, ``lower``, ``upper``. Writes: ``x`` (B, N_in), ``d`` (B, N_out), ``d_max``
@@ -272,12 +276,19 @@ def batch_write(z, decay_first, decay_slot, slot_offset, kick, readout, rate, ga
                     # u_1 = r·(F ⊙ z_n), F = decay_first ⊙ decay_slot^g (binary powering)
                     u1 = 0.0
                     nf, ns, nr = n * sf, n * ss, n * sr
+                    gap = g - frame_slot[nf]
                     for mode_i in range(m):
                         fi = decay_first[nf, mode_i]
-                        if g > 0:
-                            fi *= _power(decay_slot[ns, mode_i], g)
+                        if gap > 0:
+                            fi *= _power(decay_slot[ns, mode_i], gap)
+                        elif gap < 0:
+                            fi /= _power(decay_slot[ns, mode_i], -gap)
                         f[mode_i] = fi
                         u1 += readout[nr, mode_i] * (z[n, mode_i] * fi)
+                    if sf == 1 and gap != 0:    # the cell's frame moves to this slot
+                        for mode_i in range(m):
+                            decay_first[n, mode_i] = f[mode_i]
+                        frame_slot[n] = g
                     delta = _cell_delta(c if h == 0 else -c, u1, rate[n * sq], gain_one[n * sq], target, mode, sigma,
                                         xi_first if h == 0 else xi_second, clip, lower, upper)
                     nk = n * sk
@@ -287,15 +298,16 @@ def batch_write(z, decay_first, decay_slot, slot_offset, kick, readout, rate, ga
         clipped_out[i] = clipped
 
 
-def batch_write_reference(z, decay_first, decay_slot, slot_offset, kick, readout, rate, gain_one, target, mode,
-                          sigma, clip, lower, upper, stochastic, row_words, col_words, row_sign, col_sign, x, d,
+def batch_write_reference(z, decay_first, frame_slot, decay_slot, slot_offset, kick, readout, rate, gain_one,
+                          target, mode, sigma, clip, lower, upper, stochastic, row_words, col_words, row_sign, col_sign, x, d,
                           d_max, eta, dw_min, bit_length, col_list, col_count, noise_keys, differential, stuck, keep,
                           counts_out, pulses_out, clipped_out):
     """NumPy reference of :func:`batch_write`, slot by slot: counts of every weight (unpacked bit
     products or rounded products), cell counts, every cell's noise normal, then
     :func:`~neuromorph.kernels.crossbar.pulse_step_reference` decaying every cell each slot (the
-    first by decay_first·decay_slot^g₀); the state after the last write is divided by the decay
-    since t_0 (the kernel's frame). The soft gain is computed from ``rate`` here (``gain_one``
+    first by decay_first·decay_slot^(g₀ − s_n)); the state after the last write is divided by the
+    decay since t_0 (the kernel's frame), and the frame rows of the pulsed cells move to their
+    last pulse's slot (per-cell tables), as the kernel leaves them. The soft gain is computed from ``rate`` here (``gain_one``
     is not read), so a comparison with the kernel also checks the kernel's table."""
     n_batch, n_in = x.shape
     n_out = d.shape[1]
@@ -306,7 +318,8 @@ def batch_write_reference(z, decay_first, decay_slot, slot_offset, kick, readout
     pulses_out[:] = 0
     clipped_out[:] = 0
     scratch = np.empty(n_cells)
-    first = decay_first * decay_slot ** slot_offset
+    first = decay_first * decay_slot ** (slot_offset - frame_slot.astype(float))[:, None]
+    last_pulse = np.full(n_cells, -1, dtype=np.int64)
     for b in range(n_batch):
         product = eta * np.multiply.outer(x[b], d[b])
         if stochastic:
@@ -318,12 +331,19 @@ def batch_write_reference(z, decay_first, decay_slot, slot_offset, kick, readout
         xi = cycle_normal_reference(noise_keys[b], np.arange(n_cells)) if noisy else np.zeros(n_cells)
         pulse_step_reference(z, first if b == 0 else decay_slot, kick, readout, cells, rate, target, mode,
                              sigma, xi, clip, lower, upper, scratch)
+        last_pulse[cells != 0] = b
         pulses_out += np.abs(cells).reshape(n_in, lines).sum(axis=1)
         clipped_out += np.count_nonzero(np.abs(product) / dw_min > bit_length + 0.5, axis=1)
         if keep:
             counts_out[b] = counts
     if n_batch > 0:                                  # back to the frame of t_0
         z /= first * decay_slot ** (n_batch - 1)
+        if decay_first.shape[0] > 1:
+            moved = last_pulse >= 0
+            slots = slot_offset + last_pulse[moved]
+            decay_first[moved] *= decay_slot[moved if decay_slot.shape[0] > 1 else 0] ** \
+                (slots - frame_slot[moved]).astype(float)[:, None]
+            frame_slot[moved] = slots
 
 
 @serial_kernel

@@ -36,8 +36,9 @@ def test_soft_gain_from_the_cached_table_is_pulse_delta_bit_for_bit(sigma, clip)
             pulse_delta(3, 0.2, 0.1, 0.7, mode, sigma, 0.5, clip, -1.5, 1.5)
 
 
-def _case(rng, slot_offset, n_in=30, n_out=9, b=5, m=5):
-    """A differential, stochastic batch with per-cell chains (variation) and 10 % stuck cells."""
+def _case(rng, slot_offset, n_in=30, n_out=9, b=5, m=5, spread=0):
+    """A differential, stochastic batch with per-cell chains (variation) and 10 % stuck cells;
+    the cells' frame rows at slots 0 … ``spread`` (rows moved by earlier pulses)."""
     n = n_in * 2 * n_out
     z = rng.normal(size=(n, m))
     readout = rng.uniform(0.5, 1.5, size=(n, m))
@@ -51,36 +52,45 @@ def _case(rng, slot_offset, n_in=30, n_out=9, b=5, m=5):
     write_subkeys(rng.integers(0, 2**63, size=b).astype(np.uint64), keys)
     rows_w, cols_w, rs, cs = write.pulse_trains(x, d, write.probability_scale(1.0, 1.0, eta, dw, bl), bl, keys)
     decay_first = np.exp(-rng.uniform(0, 0.5, size=(n, m)))
+    frame_slot = rng.integers(0, spread + 1, size=n)
     decay_slot = np.exp(-rng.uniform(0, 0.01, size=(n, m)))
-    head = (decay_first, decay_slot, slot_offset, kick, readout, rate, -np.expm1(-rate), 0.7, 1, 0.05, True,
-            -1.5, 1.5, True, rows_w, cols_w, rs, cs, x, d, np.abs(d).max(axis=1), eta, dw, bl,
+    head = (decay_first, frame_slot, decay_slot, slot_offset, kick, readout, rate, -np.expm1(-rate), 0.7, 1, 0.05,
+            True, -1.5, 1.5, True, rows_w, cols_w, rs, cs, x, d, np.abs(d).max(axis=1), eta, dw, bl,
             np.zeros((1, 1), np.int32), np.zeros(1, np.int64), np.ascontiguousarray(keys[:, 2]), True,
             rng.random(n) < 0.1, True)
     return z, head, (b, n_in, n_out)
 
 
 def _run(kernel, z, head, shape):
+    """(state, counts, pulses, clipped, frame table, frame slots) after the batch (inputs copied)."""
     z = z.copy()
+    table, slots = head[0].copy(), head[1].copy()
     counts = np.empty(shape, np.int32)
     pulses, clipped = np.empty(shape[1], np.int64), np.empty(shape[1], np.int64)
-    kernel(z, *head, counts, pulses, clipped)
-    return z, counts, pulses, clipped
+    kernel(z, table, slots, *head[2:], counts, pulses, clipped)
+    return z, counts, pulses, clipped, table, slots
 
 
-@pytest.mark.parametrize("slot_offset", [0, 1, 6, 255])
-def test_frame_table_powered_by_the_slot_offset_matches_the_reference(slot_offset):
-    """Kernel (F = table ⊙ slot^(g₀+b) by binary powering, ≤ 2·log₂(g₀+b) products) vs NumPy
-    reference (table ⊙ slot**g₀, then slot by slot): counts, pulses exact; states to 1e-12
-    relative and absolute — a few ulp per product on |z| ≲ 10, and e^{-0.01·260} keeps F ≥ 0.07
-    (no amplification by 1/F beyond ~15)."""
-    rng = np.random.default_rng(slot_offset)
-    z, head, shape = _case(rng, slot_offset)
+@pytest.mark.parametrize("slot_offset,spread", [(0, 0), (1, 0), (6, 3), (255, 0), (0, 7)])
+def test_frame_table_powered_by_the_slot_gap_matches_the_reference(slot_offset, spread):
+    """Kernel (F = row ⊙ slot^(g − s_n) by binary powering, a division when the row is ahead of
+    the write, ≤ 2·log₂|gap| products; the row then moves to the pulse's slot) vs NumPy
+    reference (row ⊙ slot**(g₀ − s_n), then slot by slot, rows moved at the end): counts,
+    pulses and table slots exact; states and table rows to 1e-12 relative and absolute — a few
+    ulp per product on |z| ≲ 10; e^{-0.01·260} keeps F ≥ 0.07 (no amplification by 1/F beyond
+    ~15)."""
+    rng = np.random.default_rng(slot_offset + 100 * spread)
+    z, head, shape = _case(rng, slot_offset, spread=spread)
     fast = _run(batch_write.serial, z, head, shape)
     ref = _run(batch_write_reference, z, head, shape)
-    for a, b in zip(fast[1:], ref[1:]):
+    for a, b in zip(fast[1:4], ref[1:4]):
         np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(fast[5], ref[5])
     np.testing.assert_allclose(fast[0], ref[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fast[4], ref[4], rtol=1e-12, atol=0)
     assert fast[2].sum() > 0 and not np.allclose(fast[0], z)
+    moved = fast[5] != head[1]
+    assert moved.any() and np.all(fast[5][moved] >= slot_offset)
 
 
 def test_the_slot_offset_is_the_same_as_a_frame_taken_later():
@@ -89,8 +99,8 @@ def test_the_slot_offset_is_the_same_as_a_frame_taken_later():
     rng = np.random.default_rng(11)
     z, head, shape = _case(rng, 9)
     later = list(head)
-    later[0] = head[0] * head[1] ** 9
-    later[2] = 0
+    later[0] = head[0] * head[2] ** 9
+    later[3] = 0
     a = _run(batch_write.serial, z, head, shape)
     b = _run(batch_write.serial, z, tuple(later), shape)
     np.testing.assert_array_equal(a[1], b[1])

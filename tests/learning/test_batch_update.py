@@ -46,7 +46,8 @@ def _batch_case(rng, mode, clip, differential, stochastic, shared, n_in=40, n_ou
     nonzero = d != 0
     col_list = np.ascontiguousarray(np.argsort(~nonzero, axis=1, kind="stable").astype(np.int32))
     stuck = rng.random(n) < 0.1
-    head = (decay_first, decay_slot, slot_offset, kick, readout, rate, -np.expm1(-rate), 0.7, mode, 0.05, clip, -1.5, 1.5,
+    head = (decay_first, np.zeros(rows, np.int64), decay_slot, slot_offset, kick, readout, rate, -np.expm1(-rate),
+            0.7, mode, 0.05, clip, -1.5, 1.5,
             stochastic, rows_w, cols_w, rs, cs, x, d, np.abs(d).max(axis=1), eta, dw, bl, col_list,
             nonzero.sum(axis=1), np.ascontiguousarray(keys[:, 2]), differential, stuck, True)
     return z, head, (b, n_in, n_out)
@@ -54,6 +55,7 @@ def _batch_case(rng, mode, clip, differential, stochastic, shared, n_in=40, n_ou
 
 def _run(kernel, z, head, shape):
     z = z.copy()
+    head = (head[0].copy(), head[1].copy()) + tuple(head[2:])      # the kernel moves per-cell frame rows
     counts = np.empty(shape, np.int32)
     pulses, clipped = np.empty(shape[1], np.int64), np.empty(shape[1], np.int64)
     kernel(z, *head, counts, pulses, clipped)
@@ -89,7 +91,7 @@ def test_clipped_weights_are_counted_as_the_intended_count_over_the_bit_length()
     head = list(head)
     fast = _run(batch_write, z, head, shape)
     ref = _run(batch_write_reference, z, head, shape)
-    x, d, eta, dw = head[18], head[19], head[21], head[22]
+    x, d, eta, dw = head[19], head[20], head[22], head[23]
     expected = np.count_nonzero(np.abs(eta * (x[:, :, None] * d[:, None, :])) / dw > 6.5)
     assert fast[3].sum() == ref[3].sum() == expected > 0
     assert np.abs(fast[1]).max() == 6
