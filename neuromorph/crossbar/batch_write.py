@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels import pulse_streams as pstreams
+from ..kernels import thread_count
 from ..kernels import training as tkern
 from ..synapses.population import PULSE_MODE_CODES
 from . import write as _write
@@ -210,9 +211,11 @@ def write_batch(array, x: np.ndarray, delta: np.ndarray, eta: float, scheme: str
     clipped = np.zeros(array.n_in, dtype=np.int64)
     if not fused:
         kernel = tkern.batch_write_reference
-    else:  # the thread pool only for enough events: a few ms of serial work costs less than waking it
-        kernel = tkern.batch_write.parallel if _expected_events(x, delta, stochastic, c if stochastic else 0.0, bl) \
-            >= PARALLEL_MIN_EVENTS else tkern.batch_write.serial
+    else:  # the thread pool only with threads to use and enough events: a few ms of serial work
+        # costs less than waking it, and one thread in a parallel region still waits for a pool
+        # worker to be scheduled (~10 ms on a loaded machine)
+        kernel = tkern.batch_write.parallel if thread_count() > 1 and _expected_events(
+            x, delta, stochastic, c if stochastic else 0.0, bl) >= PARALLEL_MIN_EVENTS else tkern.batch_write.serial
     kernel(pop.x, decay_first, frame_slot, decay_slot, slot_offset, integ.kick, integ.readout, array._rate, _gain_one(array),
            float(target), PULSE_MODE_CODES[model.mode], float(model.cycle_noise), integ.clip, float(integ.lower), float(integ.upper),
            stochastic, rows, cols, row_sign, col_sign, x, delta, d_max, float(eta), dw, bl, col_list, col_count,
