@@ -106,15 +106,17 @@ def chain_modes_reference(capacities, couplings):
 
 
 @inline_helper
-def _assemble(c, g, d, off):
-    """d_k = −(g_{k−1} + g_k)/C_k, e_k = g_k/√(C_k C_{k+1}) of one chain (the NumPy operations of
-    :func:`chain_tridiagonals_reference`, in the same order)."""
-    m = c.shape[0]
+def _assemble(c, g, n, d, off):
+    """d_k = −(g_{k−1} + g_k)/C_k, e_k = g_k/√(C_k C_{k+1}) of chain n (row n of ``c`` and ``g``;
+    the NumPy operations of :func:`chain_tridiagonals_reference`, in the same order). Rows are
+    indexed, not sliced: a slice in a parallel loop costs two atomic reference-count updates of
+    the shared array."""
+    m = c.shape[1]
     for k in range(m):
-        left = g[k - 1] if k > 0 else 0.0
-        d[k] = -(left + g[k]) / c[k]
+        left = g[n, k - 1] if k > 0 else 0.0
+        d[k] = -(left + g[n, k]) / c[n, k]
     for k in range(m - 1):
-        off[k] = g[k] / math.sqrt(c[k] * c[k + 1])
+        off[k] = g[n, k] / math.sqrt(c[n, k] * c[n, k + 1])
 
 
 @inline_helper
@@ -150,17 +152,19 @@ def _state_vectors(vecs, c, u):
 
 
 @inline_helper
-def _rayleigh_quotient(u, c, g):
-    """uᵀLu / uᵀCu of a chain (capacities c, couplings g) at a state vector u: with the
-    Laplacian written as a sum of squares, uᵀLu = −Σ_k g_k (u_k − u_{k+1})² − g_m u_m², every
-    term has one sign, so small (slow) rates come out to relative accuracy."""
-    m = c.shape[0]
+def _rayleigh_quotient(u, b, j, c, g, n):
+    """uᵀLu / uᵀCu of chain n (row n of capacities ``c``, couplings ``g``) at the state vector
+    u = ``u[b, j]``: with the Laplacian written as a sum of squares,
+    uᵀLu = −Σ_k g_k (u_k − u_{k+1})² − g_m u_m², every term has one sign, so small (slow) rates
+    come out to relative accuracy."""
+    m = c.shape[1]
     num = 0.0
     den = 0.0
     for k in range(m):
-        diff = u[k] - u[k + 1] if k < m - 1 else u[k]
-        num -= g[k] * diff * diff
-        den += c[k] * u[k] * u[k]
+        uk = u[b, j, k]
+        diff = uk - u[b, j, k + 1] if k < m - 1 else uk
+        num -= g[n, k] * diff * diff
+        den += c[n, k] * uk * uk
     return num / den if den > 0.0 else np.nan  # (den = 0: no start; the chain goes to QL)
 
 
@@ -213,7 +217,7 @@ def chain_modes(capacities, couplings, rates, kick, readout, solver):
         uvecs = np.empty((group, m, m))  # [b, j, k]: component k of eigenvector j
         ratio = np.empty(m)              # g_k / C_{k+1} of the chain
         # the block's first chain: implicit QL (its eigenvectors start the next chains' Newton)
-        _assemble(capacities[start], couplings[start], d_one, off_one)
+        _assemble(capacities, couplings, start, d_one, off_one)
         _ql_modes(d_one, off_one, math.sqrt(capacities[start, 0]), rates[start], kick[start], readout[start],
                   e, zrow)
         solver[start] = 1
@@ -224,7 +228,7 @@ def chain_modes(capacities, couplings, rates, kick, readout, solver):
             for b in range(group):
                 # a short last group repeats its last chain in the spare lanes (results unused)
                 n = first + min(b, size - 1)
-                _assemble(capacities[n], couplings[n], d_one, off_one)
+                _assemble(capacities, couplings, n, d_one, off_one)
                 bound = 0.0
                 for k in range(m):
                     r = abs(d_one[k])
@@ -235,7 +239,7 @@ def chain_modes(capacities, couplings, rates, kick, readout, solver):
                     bound = max(bound, r)
                 for j in range(m):
                     lane = b * m + j
-                    z[lane] = _rayleigh_quotient(uvecs[b, j], capacities[n], couplings[n])
+                    z[lane] = _rayleigh_quotient(uvecs, b, j, capacities, couplings, n)
                     tol[lane] = 8.0 * _EPS * bound
                     for k in range(m):
                         dd[k, lane] = d_one[k]
@@ -293,7 +297,7 @@ def chain_modes(capacities, couplings, rates, kick, readout, solver):
                             rates[n, j] = 0.0
                     solver[n] = 0
                 else:
-                    _assemble(capacities[n], couplings[n], d_one, off_one)
+                    _assemble(capacities, couplings, n, d_one, off_one)
                     _ql_modes(d_one, off_one, math.sqrt(capacities[n, 0]), rates[n], kick[n], readout[n], e, zrow)
                     _state_vectors(zrow, capacities[n], uvecs[b])
                     solver[n] = 1
