@@ -49,13 +49,14 @@ measured times and the floor.
 
 from __future__ import annotations
 
+import queue
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ..errors import InvalidParameterError
 from ..kernels._jit import thread_count
-from ..kernels.irdrop import schur_cg_direction, schur_cg_update
+from ..kernels.irdrop import schur_cg_backsweep, schur_cg_direction, schur_cg_product, schur_cg_update
 from ..kernels.tridiagonal import ldl_factor, ldl_solve
 
 __all__ = ["BLOCK_COLUMNS", "DEFAULT_MAXITER", "DEFAULT_RTOL", "solve_chain_chain_pcg"]
@@ -139,10 +140,20 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
     Vs = np.empty((Na, Nb, nB))
     Hb = H[:, :, None]
 
-    def solve_block(k0, k1, work):
+    def solve_block(k0, k1, work, threaded):
         """CG of input columns k0..k1 in the workspace ``work`` (five (Na, Nb, ≥ k1−k0) buffers,
-        reused from block to block: no fresh pages to fault in)."""
+        reused from block to block: no fresh pages to fault in); ``threaded``: the kernels' parallel
+        builds (a lone block), else the serial ones (one block per thread)."""
         nk = k1 - k0
+        update = schur_cg_update.parallel if threaded else schur_cg_update.serial
+
+        def direction(beta):  # z, p, q = K p and pq, one fused pass or two parallel ones
+            if threaded:
+                schur_cg_backsweep.parallel(S_inv, g_s, beta, z, p)
+                schur_cg_product.parallel(H, D_inv, g_d, g_s, g_se, p, q, pq)
+            else:
+                schur_cg_direction(H, D_inv, S_inv, g_d, g_s, g_se, beta, z, p, q, pq)
+
         w, r, p, q, z = (buf.reshape(-1)[: Na * Nb * nk].reshape(Na, Nb, nk) for buf in work)
         V_blk = V[:, k0:k1]
         np.multiply(c_drv[:, :, None], V_blk[:, None, :], out=r)  # D⁻¹ f
@@ -152,7 +163,7 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
         q.fill(0.0)
         rr, rz, pq = np.empty(nk), np.empty(nk), np.empty(nk)
         zero = np.zeros(nk)
-        schur_cg_update(S_inv, g_s, zero, w, r, p, q, z, rr, rz)  # z = L⁻¹ b, rr = ‖b‖², rz = bᵀS⁻¹b
+        update(S_inv, g_s, zero, w, r, p, q, z, rr, rz)  # z = L⁻¹ b, rr = ‖b‖², rz = bᵀS⁻¹b
         b_norm = np.sqrt(rr)
         target = rtol * b_norm
         beta = zero
@@ -171,10 +182,10 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
                     f"(relative residual {worst:.2e}); use method='direct' for this array"
                 )
             iterations += 1
-            schur_cg_direction(H, D_inv, S_inv, g_d, g_s, g_se, beta, z, p, q, pq)  # z, p, q = K p
+            direction(beta)
             alpha = np.divide(rz, pq, out=np.zeros(nk), where=active & (pq > 0))
             rz_old = rz.copy()
-            schur_cg_update(S_inv, g_s, alpha, w, r, p, q, z, rr, rz)  # w, r, z = L⁻¹ r
+            update(S_inv, g_s, alpha, w, r, p, q, z, rr, rz)  # w, r, z = L⁻¹ r
             beta = np.divide(rz, rz_old, out=np.zeros(nk), where=active & (rz_old > 0))
         # driven nodes u = D⁻¹ (f + H∘w) = D⁻¹ (H∘w) + D⁻¹ f
         u = p
@@ -194,19 +205,28 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
         return iterations
 
     # at least one block per kernel thread, at most `block` columns each (the blocks do not
-    # change the results: see the frozen columns above); worker t solves blocks t, t + W, …
-    workers = max(1, thread_count())
-    size = max(1, min(int(block), -(-nB // workers)))
+    # change the results: see the frozen columns above); the threads take the next block as they
+    # finish one (a busy core slows one thread, not the whole batch), each with one workspace.
+    # Fewer columns than threads (one vector): one block at a time on parallel kernels.
+    threads = max(1, thread_count())
+    size = max(1, min(int(block), -(-nB // threads)))
     blocks = [(k0, min(k0 + size, nB)) for k0 in range(0, nB, size)]
-    workers = min(workers, len(blocks))
+    workers = min(threads, len(blocks))
+    threaded = workers < threads
+    spaces = queue.SimpleQueue()
+    for _ in range(workers):
+        spaces.put([np.empty((Na, Nb, size)) for _ in range(5)])
 
-    def worker(t):
-        work = [np.empty((Na, Nb, size)) for _ in range(5)]
-        return max((solve_block(k0, k1, work) for k0, k1 in blocks[t::workers]), default=0)
+    def run(kk):
+        work = spaces.get()
+        try:
+            return solve_block(kk[0], kk[1], work, threaded)
+        finally:
+            spaces.put(work)
 
     if workers <= 1:
-        counts = [worker(0)]
+        counts = [run(kk) for kk in blocks]
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            counts = list(pool.map(worker, range(workers)))
+            counts = list(pool.map(run, blocks))
     return I_out, I_in, Vd, Vs, max(counts, default=0)

@@ -20,11 +20,15 @@ the new search direction and the Schur-complement product can run in one pass:
                         and per column ``Σ r²`` and ``Σ y²·s_inv`` (= ``rᵀ S⁻¹ r``).
 ``schur_cg_direction``  rows descending: ``z = L⁻ᵀ Δ⁻¹ y`` (in place), ``p ← z + β p``, and one row
                         behind, ``q = K p = S p − H∘D⁻¹(H∘p)`` (the driven-line solve of a row in
-                        cache) and per column ``Σ p·q``.
+                        cache) and per column ``Σ p·q``.  Serial: one thread's column block.
+``schur_cg_backsweep``  the first half of it alone, parallel over chunks of sensed lines, and
+``schur_cg_product``    the second half alone, parallel over rows: the same numbers from two
+                        threads for a single column block (one more read of ``p``).
 
-Both are serial kernels (a column block is one thread's work; the solver runs blocks side by side),
-so every sum has one fixed order and results do not depend on the thread count.  With
-``fastmath=False`` there is no FMA contraction: each product and sum rounds as in NumPy.
+Every sum has one fixed order — per chunk of :data:`LINE_CHUNK` sensed lines (rows ascending) or
+per row (``b`` descending), the partial sums then added in chunk or row order — whatever the build
+(parallel or serial), the thread count or the number of columns.  With ``fastmath=False`` there is
+no FMA contraction: each product and sum rounds as in NumPy.
 
 References: Golub & Van Loan, *Matrix Computations* (4th ed.), §4.3.6 (LDLᵀ of a tridiagonal
 matrix) and §11.5 (preconditioned CG); Saad, *Iterative Methods for Sparse Linear Systems* (2nd
@@ -34,46 +38,67 @@ ed.), Alg. 9.1.
 from __future__ import annotations
 
 import numpy as np
+from numba import prange
 
-from ._jit import serial_kernel
+from ._jit import population_kernel, serial_kernel
 
 __all__ = [
+    "LINE_CHUNK",
+    "schur_cg_backsweep",
+    "schur_cg_backsweep_reference",
     "schur_cg_direction",
     "schur_cg_direction_reference",
+    "schur_cg_product",
+    "schur_cg_product_reference",
     "schur_cg_update",
     "schur_cg_update_reference",
 ]
 
+#: sensed lines per chunk of :func:`schur_cg_update` and :func:`schur_cg_backsweep` (the unit of
+#: their parallel loops and of the partial sums)
+LINE_CHUNK = 256
 
-@serial_kernel
+
+@population_kernel
 def schur_cg_update(s_inv, g_s, alpha, w, r, p, q, z, rr, rz):
     """In place, rows ascending: ``w += alpha·p``, ``r −= alpha·q`` (``alpha`` (B,)), ``z = L⁻¹ r``
-    (forward sweep of every sensed line), ``rr[k] = Σ r²``, ``rz[k] = Σ z²·s_inv`` (= rᵀS⁻¹r)."""
+    (forward sweep of every sensed line), ``rr[k] = Σ r²``, ``rz[k] = Σ z²·s_inv`` (= rᵀS⁻¹r).
+    Parallel over chunks of :data:`LINE_CHUNK` sensed lines."""
     n_a, n_b, nb = w.shape
+    n_chunks = (n_b + LINE_CHUNK - 1) // LINE_CHUNK
+    rr_part = np.zeros((n_chunks, nb))
+    rz_part = np.zeros((n_chunks, nb))
+    for c in prange(n_chunks):
+        b0 = c * LINE_CHUNK
+        b1 = min(b0 + LINE_CHUNK, n_b)
+        for a in range(n_a):
+            for b in range(b0, b1):
+                sv = s_inv[a, b]
+                if a == 0:
+                    for k in range(nb):
+                        w[a, b, k] += alpha[k] * p[a, b, k]
+                        rv = r[a, b, k] - alpha[k] * q[a, b, k]
+                        r[a, b, k] = rv
+                        rr_part[c, k] += rv * rv
+                        z[a, b, k] = rv
+                        rz_part[c, k] += rv * rv * sv
+                else:
+                    lv = -g_s * s_inv[a - 1, b]
+                    for k in range(nb):
+                        w[a, b, k] += alpha[k] * p[a, b, k]
+                        rv = r[a, b, k] - alpha[k] * q[a, b, k]
+                        r[a, b, k] = rv
+                        rr_part[c, k] += rv * rv
+                        yv = rv - lv * z[a - 1, b, k]
+                        z[a, b, k] = yv
+                        rz_part[c, k] += yv * yv * sv
     for k in range(nb):
         rr[k] = 0.0
         rz[k] = 0.0
-    for a in range(n_a):
-        for b in range(n_b):
-            sv = s_inv[a, b]
-            if a == 0:
-                for k in range(nb):
-                    w[a, b, k] += alpha[k] * p[a, b, k]
-                    rv = r[a, b, k] - alpha[k] * q[a, b, k]
-                    r[a, b, k] = rv
-                    rr[k] += rv * rv
-                    z[a, b, k] = rv
-                    rz[k] += rv * rv * sv
-            else:
-                lv = -g_s * s_inv[a - 1, b]
-                for k in range(nb):
-                    w[a, b, k] += alpha[k] * p[a, b, k]
-                    rv = r[a, b, k] - alpha[k] * q[a, b, k]
-                    r[a, b, k] = rv
-                    rr[k] += rv * rv
-                    yv = rv - lv * z[a - 1, b, k]
-                    z[a, b, k] = yv
-                    rz[k] += yv * yv * sv
+    for c in range(n_chunks):
+        for k in range(nb):
+            rr[k] += rr_part[c, k]
+            rz[k] += rz_part[c, k]
 
 
 def schur_cg_update_reference(s_inv, g_s, alpha, w, r, p, q, z):
@@ -92,8 +117,29 @@ def schur_cg_update_reference(s_inv, g_s, alpha, w, r, p, q, z):
 
 
 @serial_kernel
-def _direction_row(j, H, d_inv, g_d, g_s, g_se, p, q, xn, pq):
-    """Row ``j`` of ``q = S p − H∘D⁻¹(H∘p)``; rows ``j−1..j+1`` of ``p`` are final. Adds Σ_b p·q."""
+def _backsweep_row(a, b0, b1, s_inv, g_s, beta, z, p):
+    """Row ``a``, sensed lines ``b0..b1−1``: ``z = z·s_inv − l·z[a+1]``, ``p ← z + beta·p``."""
+    n_a = z.shape[0]
+    nb = z.shape[2]
+    for b in range(b0, b1):
+        sv = s_inv[a, b]
+        if a == n_a - 1:
+            for k in range(nb):
+                zv = z[a, b, k] * sv
+                z[a, b, k] = zv
+                p[a, b, k] = zv + beta[k] * p[a, b, k]
+        else:
+            lv = -g_s * sv
+            for k in range(nb):
+                zv = z[a, b, k] * sv - lv * z[a + 1, b, k]
+                z[a, b, k] = zv
+                p[a, b, k] = zv + beta[k] * p[a, b, k]
+
+
+@serial_kernel
+def _direction_row(j, H, d_inv, g_d, g_s, g_se, p, q, xn, pq_row):
+    """Row ``j`` of ``q = S p − H∘D⁻¹(H∘p)``; rows ``j−1..j+1`` of ``p`` are final.
+    ``pq_row[j, k] = Σ_b p·q`` (b descending); ``xn`` (B,) scratch."""
     n_a, n_b, nb = p.shape
     # forward sweep of the driven line j: q[j] = L_d⁻¹ (H∘p[j])
     h = H[j, 0]
@@ -112,6 +158,7 @@ def _direction_row(j, H, d_inv, g_d, g_s, g_se, p, q, xn, pq):
     j_p = j + 1 if j < n_a - 1 else j
     for k in range(nb):
         xn[k] = 0.0
+        pq_row[j, k] = 0.0
     # backward sweep x = L_dᵀ⁻¹ Δ_d⁻¹ (…), and q = S p − H∘x in the same loop
     for b in range(n_b - 1, -1, -1):
         dv = d_inv[j, b]
@@ -126,7 +173,17 @@ def _direction_row(j, H, d_inv, g_d, g_s, g_se, p, q, xn, pq):
             pv = p[j, b, k]
             qv = (ds * pv - c_m * p[j_m, b, k] - c_p * p[j_p, b, k]) - h * x
             q[j, b, k] = qv
-            pq[k] += pv * qv
+            pq_row[j, k] += pv * qv
+
+
+@serial_kernel
+def _sum_rows(pq_row, pq):
+    """``pq[k] = Σ_j pq_row[j, k]``, rows in order."""
+    for k in range(pq.shape[0]):
+        pq[k] = 0.0
+    for j in range(pq_row.shape[0]):
+        for k in range(pq.shape[0]):
+            pq[k] += pq_row[j, k]
 
 
 @serial_kernel
@@ -134,28 +191,43 @@ def schur_cg_direction(H, d_inv, s_inv, g_d, g_s, g_se, beta, z, p, q, pq):
     """In place, rows descending: ``z = L⁻ᵀ Δ⁻¹ z`` (backward sweep of every sensed line, ``z``
     holding :func:`schur_cg_update`'s ``L⁻¹ r``), ``p ← z + beta·p`` (``beta`` (B,)), and one row
     behind, ``q = S p − H∘D⁻¹(H∘p)`` and ``pq[k] = Σ p·q``; ``p`` must hold finite numbers (zeros
-    before the first direction)."""
+    before the first direction).  The same numbers as :func:`schur_cg_backsweep` followed by
+    :func:`schur_cg_product`, in one pass."""
     n_a, n_b, nb = z.shape
     xn = np.empty(nb)
-    for k in range(nb):
-        pq[k] = 0.0
+    pq_row = np.empty((n_a, nb))
     for a in range(n_a - 1, -1, -1):
-        for b in range(n_b):
-            sv = s_inv[a, b]
-            if a == n_a - 1:
-                for k in range(nb):
-                    zv = z[a, b, k] * sv
-                    z[a, b, k] = zv
-                    p[a, b, k] = zv + beta[k] * p[a, b, k]
-            else:
-                lv = -g_s * sv
-                for k in range(nb):
-                    zv = z[a, b, k] * sv - lv * z[a + 1, b, k]
-                    z[a, b, k] = zv
-                    p[a, b, k] = zv + beta[k] * p[a, b, k]
+        _backsweep_row(a, 0, n_b, s_inv, g_s, beta, z, p)
         if a + 1 < n_a:
-            _direction_row(a + 1, H, d_inv, g_d, g_s, g_se, p, q, xn, pq)
-    _direction_row(0, H, d_inv, g_d, g_s, g_se, p, q, xn, pq)
+            _direction_row(a + 1, H, d_inv, g_d, g_s, g_se, p, q, xn, pq_row)
+    _direction_row(0, H, d_inv, g_d, g_s, g_se, p, q, xn, pq_row)
+    _sum_rows(pq_row, pq)
+
+
+@population_kernel
+def schur_cg_backsweep(s_inv, g_s, beta, z, p):
+    """In place: ``z = L⁻ᵀ Δ⁻¹ z`` and ``p ← z + beta·p``, parallel over chunks of
+    :data:`LINE_CHUNK` sensed lines (the first half of :func:`schur_cg_direction`)."""
+    n_a, n_b, nb = z.shape
+    n_chunks = (n_b + LINE_CHUNK - 1) // LINE_CHUNK
+    for c in prange(n_chunks):
+        b0 = c * LINE_CHUNK
+        b1 = min(b0 + LINE_CHUNK, n_b)
+        for a in range(n_a - 1, -1, -1):
+            _backsweep_row(a, np.int64(b0), np.int64(b1), s_inv, g_s, beta, z, p)
+
+
+@population_kernel
+def schur_cg_product(H, d_inv, g_d, g_s, g_se, p, q, pq):
+    """``q = S p − H∘D⁻¹(H∘p)`` and ``pq[k] = Σ p·q``, parallel over rows (the second half of
+    :func:`schur_cg_direction`)."""
+    n_a, n_b, nb = p.shape
+    pq_row = np.empty((n_a, nb))
+    for j in prange(n_a):
+        xn = np.empty(nb)
+        # a signed row index: prange's may be unsigned, and j − 1 would then type as a float
+        _direction_row(np.int64(j), H, d_inv, g_d, g_s, g_se, p, q, xn, pq_row)
+    _sum_rows(pq_row, pq)
 
 
 def _dense_lines(diag, g):
@@ -169,12 +241,11 @@ def _dense_lines(diag, g):
     return T
 
 
-def schur_cg_direction_reference(H, d_inv, s_inv, g_d, g_s, g_se, beta, z, p, q):
-    """NumPy version of :func:`schur_cg_direction` with dense matrices: ``L`` from ``s_inv`` for the
-    backward sweep, and ``D`` (rebuilt from its pivots: ``D = L_d Δ_d L_dᵀ``) and ``S`` (assembled
-    from ``H`` and the wires) for the product. Updates ``z``, ``p``, ``q``; returns ``pq``."""
+def schur_cg_backsweep_reference(s_inv, g_s, beta, z, p):
+    """NumPy version of :func:`schur_cg_backsweep`: a dense solve with ``Lᵀ`` (``L`` built from
+    ``s_inv``) per sensed line; updates ``z`` and ``p``."""
     n_a, n_b, nb = z.shape
-    idx_a, idx_b = np.arange(n_a), np.arange(n_b)
+    idx_a = np.arange(n_a)
     L = np.zeros((n_b, n_a, n_a))
     L[:, idx_a, idx_a] = 1.0
     L[:, idx_a[1:], idx_a[:-1]] = (-g_s * s_inv[:-1]).T
@@ -182,6 +253,13 @@ def schur_cg_direction_reference(H, d_inv, s_inv, g_d, g_s, g_se, beta, z, p, q)
     z[:] = np.transpose(np.linalg.solve(np.transpose(L, (0, 2, 1)), y), (1, 0, 2))
     p *= beta
     p += z
+
+
+def schur_cg_product_reference(H, d_inv, g_d, g_s, g_se, p, q):
+    """NumPy version of :func:`schur_cg_product` with dense matrices: ``D`` rebuilt from its pivots
+    (``D = L_d Δ_d L_dᵀ``), ``S`` assembled from ``H`` and the wires. Fills ``q``, returns ``pq``."""
+    n_a, n_b, nb = p.shape
+    idx_b = np.arange(n_b)
     Ld = np.zeros((n_a, n_b, n_b))
     Ld[:, idx_b, idx_b] = 1.0
     Ld[:, idx_b[1:], idx_b[:-1]] = -g_d * d_inv[:, :-1]
@@ -195,3 +273,10 @@ def schur_cg_direction_reference(H, d_inv, s_inv, g_d, g_s, g_se, beta, z, p, q)
     Sp = np.transpose(S @ np.transpose(p, (1, 0, 2)), (1, 0, 2))
     q[:] = Sp - H[:, :, None] * np.linalg.solve(D, H[:, :, None] * p)
     return np.einsum("abk,abk->k", p, q)
+
+
+def schur_cg_direction_reference(H, d_inv, s_inv, g_d, g_s, g_se, beta, z, p, q):
+    """NumPy version of :func:`schur_cg_direction`: the two references above in turn. Updates
+    ``z``, ``p``, ``q``; returns ``pq``."""
+    schur_cg_backsweep_reference(s_inv, g_s, beta, z, p)
+    return schur_cg_product_reference(H, d_inv, g_d, g_s, g_se, p, q)

@@ -7,14 +7,21 @@ import numpy as np
 import pytest
 
 from neuromorph.kernels.irdrop import (
+    LINE_CHUNK,
+    schur_cg_backsweep,
+    schur_cg_backsweep_reference,
     schur_cg_direction,
     schur_cg_direction_reference,
+    schur_cg_product,
+    schur_cg_product_reference,
     schur_cg_update,
     schur_cg_update_reference,
 )
 from neuromorph.kernels.tridiagonal import ldl_factor
 
 SHAPES = [(1, 1, 1), (1, 5, 2), (6, 1, 3), (7, 5, 1), (6, 9, 4)]
+# more sensed lines than one chunk: the parallel loops and the partial sums per chunk run
+WIDE = (5, 2 * LINE_CHUNK + 3, 2)
 G_D, G_S, G_DE, G_SE = 0.5, 0.3, 0.2, 0.1  # wire and end conductances, S
 
 
@@ -52,8 +59,9 @@ def pivots(diag, g):
     return inv_d
 
 
-@pytest.mark.parametrize("shape", SHAPES)
-def test_update_sweep_matches_reference(shape):
+@pytest.mark.parametrize("build", ["serial", "parallel"])
+@pytest.mark.parametrize("shape", SHAPES + [WIDE])
+def test_update_sweep_matches_reference(shape, build):
     rng = np.random.default_rng(31)
     n_a, n_b, nb = shape
     s_inv = rng.uniform(0.5, 2.0, (n_a, n_b))
@@ -62,7 +70,7 @@ def test_update_sweep_matches_reference(shape):
     ours = [x.copy() for x in (w, r, p, q, z)]
     ref = [x.copy() for x in (w, r, p, q, z)]
     rr, rz = np.empty(nb), np.empty(nb)
-    schur_cg_update(s_inv, G_S, alpha, *ours, rr, rz)
+    getattr(schur_cg_update, build)(s_inv, G_S, alpha, *ours, rr, rz)
     rr_ref, rz_ref = schur_cg_update_reference(s_inv, G_S, alpha, *ref)
     # w, r: one product and one sum per entry, rounded as in NumPy (no FMA contraction): exact
     np.testing.assert_array_equal(ours[0], ref[0])
@@ -72,6 +80,22 @@ def test_update_sweep_matches_reference(shape):
     np.testing.assert_allclose(ours[4], ref[4], rtol=1e-13, atol=1e-13 * np.abs(ref[4]).max())
     np.testing.assert_allclose(rr, rr_ref, rtol=1e-13)
     np.testing.assert_allclose(rz, rz_ref, rtol=1e-13)
+
+
+def test_update_sweep_serial_and_parallel_agree_bit_for_bit():
+    """Partial sums per chunk of sensed lines, added in chunk order, in both builds."""
+    rng = np.random.default_rng(36)
+    s_inv = rng.uniform(0.5, 2.0, WIDE[:2])
+    arrays = [rng.normal(size=WIDE) for _ in range(5)]
+    alpha = rng.normal(size=WIDE[2])
+    results = []
+    for build in ("serial", "parallel"):
+        xs = [x.copy() for x in arrays]
+        rr, rz = np.empty(WIDE[2]), np.empty(WIDE[2])
+        getattr(schur_cg_update, build)(s_inv, G_S, alpha, *xs, rr, rz)
+        results.append(xs + [rr, rz])
+    for x, y in zip(*results):
+        np.testing.assert_array_equal(x, y)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -108,7 +132,7 @@ def test_the_two_sweeps_give_the_preconditioned_residual_and_the_schur_product()
     w, p, q, z = np.zeros_like(r), np.zeros_like(r), np.zeros_like(r), np.empty_like(r)
     zero = np.zeros(nb)
     rr, rz, pq = np.empty(nb), np.empty(nb), np.empty(nb)
-    schur_cg_update(s_inv, G_S, zero, w, r, p, q, z, rr, rz)
+    schur_cg_update.serial(s_inv, G_S, zero, w, r, p, q, z, rr, rz)
     schur_cg_direction(H, d_inv, s_inv, G_D, G_S, G_SE, zero, z, p, q, pq)
 
     # dense operators on the flattened (a, b) grid
@@ -133,3 +157,49 @@ def test_the_two_sweeps_give_the_preconditioned_residual_and_the_schur_product()
     KZ = K @ Z
     np.testing.assert_allclose(q.reshape(n, nb), KZ, rtol=0, atol=1e-12 * np.abs(KZ).max())
     np.testing.assert_allclose(pq, np.einsum("ik,ik->k", Z, KZ), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(6, 9, 4), (7, 5, 1), WIDE])
+def test_backsweep_and_product_match_their_references(shape):
+    rng = np.random.default_rng(34)
+    n_a, n_b, nb = shape
+    H = rng.uniform(1e-3, 1e-2, (n_a, n_b))
+    diag_d, diag_s = crossbar_lines(H)
+    d_inv, s_inv = pivots(diag_d, G_D), np.ascontiguousarray(pivots(diag_s, G_S).T)
+    z, p, q = (rng.normal(size=shape) for _ in range(3))
+    beta = rng.normal(size=nb)
+    zr, pr, qr = z.copy(), p.copy(), q.copy()
+    schur_cg_backsweep.parallel(s_inv, G_S, beta, z, p)
+    schur_cg_backsweep_reference(s_inv, G_S, beta, zr, pr)
+    pq = np.empty(nb)
+    schur_cg_product.parallel(H, d_inv, G_D, G_S, G_SE, p, q, pq)
+    pq_ref = schur_cg_product_reference(H, d_inv, G_D, G_S, G_SE, pr, qr)
+    # as in test_direction_sweep_matches_reference
+    for x, x_ref in ((z, zr), (p, pr), (q, qr)):
+        np.testing.assert_allclose(x, x_ref, rtol=0, atol=1e-13 * np.abs(x_ref).max())
+    np.testing.assert_allclose(pq, pq_ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(6, 9, 4), (7, 5, 1), WIDE])
+def test_the_fused_direction_equals_backsweep_then_product_bit_for_bit(shape):
+    """One serial fused pass (a column block per thread) and two parallel passes (a lone block)
+    do the same operations in the same order, so the solver's results do not depend on which
+    runs."""
+    rng = np.random.default_rng(35)
+    n_a, n_b, nb = shape
+    H = rng.uniform(1e-3, 1e-2, (n_a, n_b))
+    diag_d, diag_s = crossbar_lines(H)
+    d_inv, s_inv = pivots(diag_d, G_D), np.ascontiguousarray(pivots(diag_s, G_S).T)
+    z, p, q = (rng.normal(size=shape) for _ in range(3))
+    beta = rng.normal(size=nb)
+    fused = [x.copy() for x in (z, p, q)]
+    pq_fused = np.empty(nb)
+    schur_cg_direction(H, d_inv, s_inv, G_D, G_S, G_SE, beta, *fused, pq_fused)
+    for build in ("serial", "parallel"):
+        split = [x.copy() for x in (z, p, q)]
+        pq_split = np.empty(nb)
+        getattr(schur_cg_backsweep, build)(s_inv, G_S, beta, split[0], split[1])
+        getattr(schur_cg_product, build)(H, d_inv, G_D, G_S, G_SE, split[1], split[2], pq_split)
+        for x, y in zip(fused, split):
+            np.testing.assert_array_equal(x, y)
+        np.testing.assert_array_equal(pq_fused, pq_split)
