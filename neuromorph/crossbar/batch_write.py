@@ -13,7 +13,10 @@ Timing: write b is applied at the start of update slot b (array time t + b·Δt_
 time after the batch is t + B·Δt_slot. The population's clock t_0 does not move: pulsed cells are
 written in its frame (:mod:`neuromorph.kernels.training`) and the next read advances every cell
 from t_0, as it would after any wait. Only when the batch would reach |λ|·(t − t_0) > 40 (long
-writing without reads) is the population advanced to t first.
+writing without reads) is the population advanced to t first. The decay table of that frame,
+e^{λ (t − t_0)} per cell and mode, is built once and kept for a run of writes (:func:`_frame`):
+a run of ``update`` calls computes no N·m exponentials after its first, and nothing in a write
+touches the cells it does not pulse.
 """
 
 from __future__ import annotations

@@ -17,8 +17,11 @@ result does not depend on the thread count):
    (z ← e^{λ Δt} ⊙ z), so the state is kept in the frame of the time t_0 the population was last
    advanced to, and a cell is touched only when it is pulsed. At slot b (time t_b = t_s +
    b·Δt_slot, t_s the array's time at slot 0) the cell's true state is F_b ⊙ z_n with
-   F_b = e^{λ (t_s − t_0)}·(e^{λ Δt_slot})^b (binary powering of the per-slot factor: a few ulp
-   from b successive slot decays). The pulse event at slot b:
+   F_b = e^{λ (t_b − t_0)}, taken from a frame table (a row per cell with variation, built by
+   the caller once for a run of writes) times a power of the per-slot factor e^{λ Δt_slot} for
+   the slots between the row's time and t_b (binary powering: a few ulp); a row per cell then
+   moves to t_b, so in a run of writes the gaps, and the powering, stay short. The pulse event
+   at slot b:
 
         u_1 = r·(F_b ⊙ z_n),   Δu_1 = event(n, ξ)   (ideal / linear / soft gate model, pulse_delta)
         Δu_1 ← clip(u_1 + Δu_1, lower, upper) − u_1   (bounded devices)
@@ -31,7 +34,13 @@ result does not depend on the thread count):
 
 Cost: O(set row bits + coincidences) to find the counts and O(pulsed cells·m) for the events —
 no pass over the unpulsed cells — instead of the O(B·N_in·N_out) coincidence products and
-O(B·N_cells·m) of slot-by-slot relaxation. :func:`batch_write_reference` does the same slot by
+O(B·N_cells·m) of slot-by-slot relaxation. The per-cell work is written out in the kernel body,
+not in inlined helpers that take arrays: numba's reference counting adds an atomic increment and
+decrement per array argument per call, which made up ~2/3 of the kernel's time (perf, 1024²).
+Per pulsed cell (1024², one thread) the time is mostly memory — the cell's state, frame row,
+kick and read-out vectors, ~200 bytes — then the cycle-noise draw (splitmix64, log, sqrt,
+sincos per pair: ~1/3 of the kernel with σ ≠ 0); the soft gain of a cell pulsed once comes from
+a cached table (k = 1 is ~45 % of the pulsed cells). :func:`batch_write_reference` does the same slot by
 slot with NumPy (every cell decayed every slot, counts by unpacked bit products, the final state
 divided back to the frame of t_0): the two agree to rounding.
 """
