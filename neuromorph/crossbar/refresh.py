@@ -35,23 +35,13 @@ written straight into the (N_in, N_lines) buffer) and decides when it is needed:
   rounding of the recorded sums. The chains themselves stay exact: skipping a refresh only
   leaves them at the earlier time, and the next refresh or write advances them exactly.
 
-  A refresh may also *lead*: write G for t_0 + Δt_r/2 (Δt_r the refresh's own step, so
-  e^{λΔt_r/2} = (e^{λΔt_r})^{1/2} costs a square root per mode and no memory) while the chains
-  stop at t_0. S bounds the speed of every cell at all times from t_0 on (each |c_nk| only
-  decays), so the cached G is within L_s·S·|t − t_G| of G(t) for every t ≥ t_0, t_G the time G
-  belongs to: reads are skipped while that is ≤ ``tol`` — on both sides of t_G, so a led refresh
-  serves up to twice as long. A refresh leads only when the previous refresh's S' (same state
-  version: no write since, so S ≤ S') already gives L_s·S'·Δt_r/2 ≤ tol, i.e. the led G is within
-  the tolerance at t_0 itself; after a write it does not. On the shipped card this cuts the
-  refreshes of a run of one-vector reads by another ~1.6x.
-
   Earlier the bound was (max_n ΔG_n)·max_n Σ_k Λ_k |c_nk| — the largest span times the fastest
   chain, from different cells; keeping ΔG_n ρ_n inside the maximum makes S 1.8x smaller on the
   shipped card after a write (the refresh interval as much longer) and stays rigorous. The
   per-mode form Σ_k A_k (1 − e^{−Λ_k Δt}), A_k = max_n |c_nk|, saturates for modes that decay
   within Δt, but the card's fastest mode has 1/Λ_1 ≈ 15 s against refresh intervals of
-  ~10⁻⁴ s at 1e-6, so Λ_k Δt ~ 10⁻⁵, the saturation never acts, and Σ_k max_n ≥ max_n Σ_k
-  would make it looser (tests/crossbar/test_read_bound.py checks the bound used).
+  ~10⁻⁴ s at 1e-6, so Λ_k Δt ~ 10⁻⁵, the saturation never acts, and Σ_k max_n ≥ max_n Σ_k would make
+  it looser (tests/crossbar/test_read_bound.py checks the bound used).
 
 :data:`DEFAULT_READ_TOLERANCE` = 1e-6: a stale cell current is at most 1e-6·ΔG·|V|, about 10⁻⁴
 of the 0.5 % cell read noise of the shipped proton-transistor card and ~10⁻³ of a 10-bit ADC step
@@ -108,8 +98,7 @@ class ConductanceCache:
 
     cells, channel, layout: the array's sampled cells, channel card and layout; ``tolerance``:
     the lazy-refresh tolerance (0 = exact at every read). Counters ``refreshes`` and ``skips``
-    count the refreshes done and avoided, ``leads`` the refreshes that led (module docstring);
-    ``g_time_s`` is the time whose exact conductances the cached G holds."""
+    count the refreshes done and avoided."""
 
     def __init__(self, cells: Cells, channel, layout: CellLayout, population, tolerance: float = DEFAULT_READ_TOLERANCE):
         self.cells, self.channel, self.layout, self.population = cells, channel, layout, population
@@ -139,22 +128,15 @@ class ConductanceCache:
         self._row_speed = np.zeros(layout.n_in)
         self._speed = math.inf                # S of the last refresh (inf: none recorded, no skips)
         self._version, self._time_s, self._g2_valid = None, math.nan, False
-        self.g_time_s = math.nan              # the time the cached G is the exact conductance of
-        self.refreshes = self.skips = self.leads = 0
+        self.refreshes = self.skips = 0
 
     # ---- the bound ---------------------------------------------------------------------------
     def drift_bound(self, dt_s: float) -> float:
-        """Largest possible |ΔG| of any cell over ``dt_s`` (either way) within the time from the
-        last refresh on, relative to the nominal range (module docstring)."""
-        if dt_s == 0:
+        """Largest possible |ΔG| of any cell Δt = ``dt_s`` after the last refresh, relative to the
+        nominal range (module docstring)."""
+        if dt_s <= 0:
             return 0.0
-        return self._gain * self._speed * (abs(dt_s) / self.population.time_unit_s)
-
-    def staleness(self, t_s: float) -> float:
-        """Bound on |G_cached − G(t_s)| of every cell relative to the nominal range, for t_s at or
-        after the last refresh: the cached G is that of time ``g_time_s`` (the refresh time, or
-        half a step later when the refresh led)."""
-        return self.drift_bound(t_s - self.g_time_s)
+        return self._gain * self._speed * (dt_s / self.population.time_unit_s)
 
     def _decay(self, dt: float, t_s: float) -> np.ndarray:
         """e^{λ dt} (1|N, m) for a step of ``dt`` time units ending at ``t_s`` [s], cached for the
@@ -162,13 +144,21 @@ class ConductanceCache:
         (8 ulp of t_s: reads at a fixed interval give differences that jitter by that much as the
         clock grows) reuses it: the decay then differs from e^{λ dt} by |λ|·8·ε·t_s, no more than
         the clock's own rounding. With per-cell rates (variation) a new step costs an exp over
-        every cell and mode — more than the refresh itself — so this keeps it to changes of Δt."""
+        every cell and mode — more than the refresh itself — so this keeps it to changes of Δt. A
+        new table is written into the buffer of the one it evicts: a fresh N×m array is first-touch
+        page faults, which on the reference VM cost 4–7x the exponentials themselves (160–285 ms
+        against 38 ms at 1024², CPU time)."""
         for key, decay in self._decays.items():
             if same_step(dt, key, t_s, self.population.time_unit_s):
                 return decay
+        rates = self.population.integrator.rates
+        buf = None
         if len(self._decays) >= 2:
-            self._decays.pop(next(iter(self._decays)))
-        decay = self._decays[dt] = np.exp(self.population.integrator.rates * dt)
+            buf = self._decays.pop(next(iter(self._decays)))
+        if buf is None or buf.shape != rates.shape:
+            buf = np.empty(rates.shape)
+        np.multiply(rates, dt, out=buf)
+        decay = self._decays[dt] = np.exp(buf, out=buf)
         return decay
 
     # ---- refresh -----------------------------------------------------------------------------
@@ -176,12 +166,12 @@ class ConductanceCache:
         """(G, G² or None) at time ``t_s`` for state ``version``: refreshed, or the last refresh when
         it is within the tolerance (module docstring). The arrays are the cache's own buffers:
         read them before the next call."""
-        same = self._version == version
-        if same and (t_s == self._time_s or (self.tolerance > 0 and self.staleness(t_s) <= self.tolerance)):
+        if self._version == version and (t_s == self._time_s or (
+                self.tolerance > 0 and self.drift_bound(t_s - self._time_s) <= self.tolerance)):
             if t_s != self._time_s:
                 self.skips += 1
         elif self.fused:
-            self._refresh_fused(t_s, need_g2, may_lead=same)
+            self._refresh_fused(t_s, need_g2)
             self._version = version
         else:
             self._refresh_unfused(t_s)
@@ -204,15 +194,11 @@ class ConductanceCache:
     def invalidate(self) -> None:
         self._version = None
 
-    def _refresh_fused(self, t_s: float, need_g2: bool, may_lead: bool = False) -> None:
+    def _refresh_fused(self, t_s: float, need_g2: bool) -> None:
         pop, lay = self.population, self.layout
         dt = t_s - pop.time_s
         if dt < 0:
             raise ValueError(f"cannot refresh backwards in time ({pop.time_s} s -> {t_s} s)")
-        bound = self.tolerance > 0     # the exact path does not need the bound (it costs ~15 % of the pass)
-        # lead by half the step when the previous bound S' (same state version, so S ≤ S' now)
-        # already guarantees that G half a step ahead is within the tolerance of G now
-        lead = bound and may_lead and dt > 0 and self.drift_bound(0.5 * dt) <= self.tolerance
         integ = pop.integrator
         decay = self._decay(dt / pop.time_unit_s, t_s) if dt > 0 else np.ones((1, pop.x.shape[1]))
         if self.g is None or not self.g.flags.writeable:
@@ -225,14 +211,13 @@ class ConductanceCache:
             if not lay.differential:
                 self.g2[:, lay.n_cell_lines:] = lay.g_reference_s ** 2
         kind, a, b = self._transfer
+        bound = self.tolerance > 0     # the exact path does not need the bound (it costs ~15 % of the pass)
         rkern.refresh_conductance(pop.x, decay, integ.readout, self._base, self._span, self._speed_weight, kind, a,
                                   b, self.g, self.g2 if with_g2 else self.g, with_g2, self._rate_max,
-                                  self._row_speed, bound, lead)
+                                  self._row_speed, bound)
         self._speed = float(self._row_speed.max()) if bound else math.inf
         pop.time_s = float(t_s)
         self._time_s, self._g2_valid = float(t_s), with_g2
-        self.g_time_s = float(t_s) + (0.5 * dt if lead else 0.0)
-        self.leads += bool(lead)
         self.refreshes += 1
 
     def _refresh_unfused(self, t_s: float) -> None:
@@ -245,5 +230,4 @@ class ConductanceCache:
         self.g2 = None                        # G² on demand (as before), a new array
         self._speed = math.inf                # no bound recorded: no lazy skips on this path
         self._time_s, self._g2_valid = float(t_s), False
-        self.g_time_s = float(t_s)
         self.refreshes += 1

@@ -20,10 +20,8 @@ every cell and the line currents of one input vector with the cell-noise varianc
     w_n ≥ 0 a per-cell weight): with w_n = ΔG_n·ρ_n, ρ_n = max_k |λ_nk|/Λ_k, S_n bounds how fast
     cell n's conductance can move, |dG_n/dt| ≤ L_s·S_n, the caller's bound on how stale G may get
     (:mod:`neuromorph.crossbar.refresh`). ``g2_out`` receives G² when ``with_g2`` (the cell read
-    noise of batched reads). With ``lead`` (lazy path only) G is written for half a step ahead
-    of the state, u_1 from (e^{λ_n Δt})^{1/2} ⊙ z_n (:mod:`neuromorph.crossbar.refresh` explains
-    why). The transfer kind, the bound and the lead are compile-time constants of six kernel
-    builds (their branches cost ~25 % of the pass as run-time flags).
+    noise of batched reads). The transfer kind and the bound are compile-time constants of four
+    kernel builds (their branches cost ~25 % of the pass as run-time flags).
 
 ``line_currents``        I_j = Σ_i G_ij v_i and S_j = Σ_i G_ij² v_i² (forward, ideal wires) in one
                          pass over G: the sensed currents and the sum of squared cell currents
@@ -61,10 +59,9 @@ LINE_BLOCK = 1024
 
 @inline_helper
 def _refresh_row(z, decay, readout, g_base, g_span, speed_weight, a, b, g_out, g2_out, with_g2, rates_max, i, kind,
-                 bound, lead):
-    """Row i of :func:`refresh_conductance`; ``kind``, ``bound`` and ``lead`` are literals in every
-    caller, so the compiler drops the branches not taken. Returns the row's largest
-    w_n Σ_k Λ_k |r_nk z_nk|."""
+                 bound):
+    """Row i of :func:`refresh_conductance`; ``kind`` and ``bound`` are literals in every caller, so
+    the compiler drops the branches not taken. Returns the row's largest w_n Σ_k Λ_k |r_nk z_nk|."""
     n_cell, m = z.shape
     n_lines = n_cell // g_out.shape[0]
     sd = 1 if decay.shape[0] > 1 else 0
@@ -78,10 +75,7 @@ def _refresh_row(z, decay, readout, g_base, g_span, speed_weight, a, b, g_out, g
             zk = z[n, k] * decay[n * sd, k]
             z[n, k] = zk
             term = readout[n * sr, k] * zk
-            if lead:
-                u1 += readout[n * sr, k] * (math.sqrt(decay[n * sd, k]) * zk)
-            else:
-                u1 += term
+            u1 += term
             if bound:
                 speed += rates_max[k] * abs(term)
         if bound:
@@ -98,13 +92,13 @@ def _refresh_row(z, decay, readout, g_base, g_span, speed_weight, a, b, g_out, g
     return fastest
 
 
-# one compiled kernel per (transfer, bound, lead): the flags are compile-time constants inside each
+# one compiled kernel per (transfer, bound): the flags are compile-time constants inside each
 @population_kernel
 def _refresh_linear(z, decay, readout, g_base, g_span, speed_weight, a, b, g_out, g2_out, with_g2, rates_max,
                     row_speed):
     for i in prange(g_out.shape[0]):
         row_speed[i] = _refresh_row(z, decay, readout, g_base, g_span, speed_weight, a, b, g_out, g2_out, with_g2,
-                                    rates_max, i, 0, False, False)
+                                    rates_max, i, 0, False)
 
 
 @population_kernel
@@ -112,15 +106,7 @@ def _refresh_linear_bound(z, decay, readout, g_base, g_span, speed_weight, a, b,
                           row_speed):
     for i in prange(g_out.shape[0]):
         row_speed[i] = _refresh_row(z, decay, readout, g_base, g_span, speed_weight, a, b, g_out, g2_out, with_g2,
-                                    rates_max, i, 0, True, False)
-
-
-@population_kernel
-def _refresh_linear_lead(z, decay, readout, g_base, g_span, speed_weight, a, b, g_out, g2_out, with_g2, rates_max,
-                         row_speed):
-    for i in prange(g_out.shape[0]):
-        row_speed[i] = _refresh_row(z, decay, readout, g_base, g_span, speed_weight, a, b, g_out, g2_out, with_g2,
-                                    rates_max, i, 0, True, True)
+                                    rates_max, i, 0, True)
 
 
 @population_kernel
@@ -128,7 +114,7 @@ def _refresh_sigmoid(z, decay, readout, g_base, g_span, speed_weight, a, b, g_ou
                      row_speed):
     for i in prange(g_out.shape[0]):
         row_speed[i] = _refresh_row(z, decay, readout, g_base, g_span, speed_weight, a, b, g_out, g2_out, with_g2,
-                                    rates_max, i, 1, False, False)
+                                    rates_max, i, 1, False)
 
 
 @population_kernel
@@ -136,27 +122,15 @@ def _refresh_sigmoid_bound(z, decay, readout, g_base, g_span, speed_weight, a, b
                            row_speed):
     for i in prange(g_out.shape[0]):
         row_speed[i] = _refresh_row(z, decay, readout, g_base, g_span, speed_weight, a, b, g_out, g2_out, with_g2,
-                                    rates_max, i, 1, True, False)
+                                    rates_max, i, 1, True)
 
 
-@population_kernel
-def _refresh_sigmoid_lead(z, decay, readout, g_base, g_span, speed_weight, a, b, g_out, g2_out, with_g2, rates_max,
-                          row_speed):
-    for i in prange(g_out.shape[0]):
-        row_speed[i] = _refresh_row(z, decay, readout, g_base, g_span, speed_weight, a, b, g_out, g2_out, with_g2,
-                                    rates_max, i, 1, True, True)
-
-
-_REFRESH = {(TRANSFER_LINEAR, False, False): _refresh_linear,
-            (TRANSFER_LINEAR, True, False): _refresh_linear_bound,
-            (TRANSFER_LINEAR, True, True): _refresh_linear_lead,
-            (TRANSFER_SIGMOID, False, False): _refresh_sigmoid,
-            (TRANSFER_SIGMOID, True, False): _refresh_sigmoid_bound,
-            (TRANSFER_SIGMOID, True, True): _refresh_sigmoid_lead}
+_REFRESH = {(TRANSFER_LINEAR, False): _refresh_linear, (TRANSFER_LINEAR, True): _refresh_linear_bound,
+            (TRANSFER_SIGMOID, False): _refresh_sigmoid, (TRANSFER_SIGMOID, True): _refresh_sigmoid_bound}
 
 
 def refresh_conductance(z, decay, readout, g_base, g_span, speed_weight, kind, a, b, g_out, g2_out, with_g2, rates_max,
-                        row_speed, bound=True, lead=False, build=None):
+                        row_speed, bound=True, build=None):
     """Fused decay + u_1 + channel transfer + conductance for every cell (module docstring).
 
     z (N_cells, m) mode-space state, updated in place; decay, readout (1|N_cells, m);
@@ -164,27 +138,22 @@ def refresh_conductance(z, decay, readout, g_base, g_span, speed_weight, kind, a
     (:mod:`neuromorph.crossbar.refresh` passes ΔG_n·ρ_n [S]); ``kind``, a, b: the transfer;
     g_out (N_in, ≥ L) [S]; g2_out (N_in, ≥ L) [S²] (written when ``with_g2``; pass g_out
     otherwise); rates_max (m,) Λ_k; row_speed (N_in,) receives max over the row's cells of
-    w_n Σ_k Λ_k |r_nk z_nk| when ``bound`` (0 otherwise). ``lead`` (with ``bound`` only): G is
-    the conductance half a step ahead, from u_1 = Σ_k r_nk (e^{λ_nk Δt})^{1/2} z_nk with z already
-    advanced by the step (its decay table is e^{λΔt}, so the half step costs a square root and no
-    memory); z and the bound stay at the step's end. ``build``: None dispatches on the cell
+    w_n Σ_k Λ_k |r_nk z_nk| when ``bound`` (0 otherwise). ``build``: None dispatches on the cell
     count, "parallel"/"serial" force one."""
-    if lead and not bound:
-        raise ValueError("refresh_conductance: lead needs bound (the lazy path)")
-    kernel = _REFRESH[(int(kind), bool(bound), bool(lead))]
+    kernel = _REFRESH[(int(kind), bool(bound))]
     run = kernel if build is None else getattr(kernel, build)
     run(z, decay, readout, g_base, g_span, speed_weight, float(a), float(b), g_out, g2_out, bool(with_g2), rates_max,
         row_speed)
 
 
 def refresh_conductance_reference(z, decay, readout, g_base, g_span, speed_weight, kind, a, b, g_out, g2_out, with_g2,
-                                  rates_max, row_speed, bound=True, lead=False, build=None):
+                                  rates_max, row_speed, bound=True, build=None):
     """NumPy version of :func:`refresh_conductance` (vectorised over cells)."""
     n_rows = g_out.shape[0]
     n_lines = z.shape[0] // n_rows
     z *= decay
     terms = np.broadcast_to(readout, z.shape) * z
-    u1 = np.einsum("nm,nm->n", z * np.sqrt(decay) if lead else z, np.broadcast_to(readout, z.shape))
+    u1 = np.einsum("nm,nm->n", z, np.broadcast_to(readout, z.shape))
     if kind == TRANSFER_LINEAR:
         s = np.clip((u1 - a) / b, 0.0, 1.0)
     else:

@@ -219,3 +219,21 @@ def test_a_read_interval_equal_within_the_clocks_rounding_reuses_its_decay():
         a.read(x)
     g = np.array(a.conductances())
     np.testing.assert_allclose(g, exact_conductances(a), rtol=0, atol=1e-14 * g.max())
+
+
+def test_a_new_decay_table_reuses_the_evicted_buffer_and_is_exact():
+    """The refresh keeps two decay tables; a third step length is computed into the buffer of the
+    oldest (no fresh N×m allocation to fault in) and is exactly e^{λΔt}; the table still held is
+    untouched."""
+    (a,) = arrays(PT5, 8, 8, (0.0,))
+    cache, rates, t = a._g_cache, a.integrator.rates, 1.0
+    first, second = cache._decay(1e-5, t), cache._decay(2e-5, t)
+    kept = second.copy()
+    third = cache._decay(3e-5, t)
+    assert third is first                                   # the evicted buffer, rewritten
+    np.testing.assert_array_equal(third, np.exp(rates * 3e-5))
+    np.testing.assert_array_equal(cache._decay(2e-5, t), kept)
+    assert cache._decay(2e-5, t) is second
+    fourth = cache._decay(4e-5, t)
+    assert fourth is second
+    np.testing.assert_array_equal(fourth, np.exp(rates * 4e-5))
