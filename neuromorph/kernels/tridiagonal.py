@@ -9,18 +9,13 @@ diag(off[l], 1) + diag(off[l], -1)``.
                     lower-bidiagonal L: lower_i = off_i / D_i,  D_{i+1} = diag_{i+1} − lower_i off_i.
                     Stable without pivoting for symmetric diagonally dominant M-matrices (the
                     wire lines of a crossbar), since then D_i ≥ diag_i − |off_{i-1}| > 0.
-``ldl_solve_across`` the same with the systems' index on the *middle* axis, ``rhs``/``out``
-                    (n, L, B) C-contiguous: the recurrence runs over rows that are contiguous in
-                    memory (the sensed lines of a crossbar stored row-major), in blocks of
-                    ``ACROSS_BLOCK`` systems per thread.
-``matvec_across``   y = T x − s for systems across the middle axis (diagonal per system and row,
-                    one constant off-diagonal), x, s, y (n, L, B): one fused pass.
 ``ldl_solve``       x = T⁻¹ r for ``B`` right-hand sides per matrix, ``rhs``/``out`` (L, n, B)
                     (any strides; ``out`` may be ``rhs``): forward y_i = r_i − lower_{i−1} y_{i−1},
                     back x_i = y_i·inv_d_i − lower_i x_{i+1}.  O(L·n·B) flops, one pass each way.
 
 The eigen-decompositions of batches of such matrices (a chain's modes) are in
-:mod:`neuromorph.kernels.tridiagonal_eigen`.
+:mod:`neuromorph.kernels.tridiagonal_eigen`; the crossbar's line sweeps fused into the IR-drop
+conjugate-gradient iteration in :mod:`neuromorph.kernels.irdrop`.
 
 References: Golub & Van Loan, *Matrix Computations* (4th ed.), §4.3.6 (LDLᵀ of a symmetric
 tridiagonal matrix).
@@ -37,18 +32,11 @@ __all__ = [
     "ldl_factor",
     "ldl_factor_reference",
     "ldl_solve",
-    "ldl_solve_across",
-    "ldl_solve_across_reference",
     "ldl_solve_reference",
-    "matvec_across",
-    "matvec_across_reference",
 ]
 
 #: systems solved side by side by :func:`ldl_solve` for a single right-hand side
 INTERLEAVE = 4
-
-#: lines per block of :func:`ldl_solve_across` (one thread's contiguous share of a row)
-ACROSS_BLOCK = 64
 
 
 @population_kernel
@@ -132,82 +120,3 @@ def ldl_solve_reference(diag, off, rhs):
     T[:, idx[:-1], idx[1:]] = off
     T[:, idx[1:], idx[:-1]] = off
     return np.linalg.solve(T, np.asarray(rhs, dtype=float))
-
-
-@population_kernel
-def ldl_solve_across(inv_d_t, lower_t, rhs, out):
-    """:func:`ldl_solve` for systems laid across the middle axis: ``rhs``, ``out`` (n, L, B)
-    C-contiguous (``out`` may be ``rhs``); the factors *transposed*, ``inv_d_t`` (n, L) and
-    ``lower_t`` (n-1, L) C-contiguous (``ldl_factor``'s outputs ``.T.copy()``), so that every
-    access of the recurrence is contiguous."""
-    n, n_sys = inv_d_t.shape
-    nb = rhs.shape[2]
-    n_blocks = (n_sys + ACROSS_BLOCK - 1) // ACROSS_BLOCK
-    for blk in prange(n_blocks):
-        s0 = blk * ACROSS_BLOCK
-        s1 = min(s0 + ACROSS_BLOCK, n_sys)
-        for s in range(s0, s1):
-            for k in range(nb):
-                out[0, s, k] = rhs[0, s, k]
-        for i in range(1, n):
-            if nb == 1:
-                for s in range(s0, s1):
-                    out[i, s, 0] = rhs[i, s, 0] - lower_t[i - 1, s] * out[i - 1, s, 0]
-            else:
-                for s in range(s0, s1):
-                    li = lower_t[i - 1, s]
-                    for k in range(nb):
-                        out[i, s, k] = rhs[i, s, k] - li * out[i - 1, s, k]
-        for s in range(s0, s1):
-            w = inv_d_t[n - 1, s]
-            for k in range(nb):
-                out[n - 1, s, k] = out[n - 1, s, k] * w
-        for i in range(n - 2, -1, -1):
-            if nb == 1:
-                for s in range(s0, s1):
-                    out[i, s, 0] = out[i, s, 0] * inv_d_t[i, s] - lower_t[i, s] * out[i + 1, s, 0]
-            else:
-                for s in range(s0, s1):
-                    w = inv_d_t[i, s]
-                    li = lower_t[i, s]
-                    for k in range(nb):
-                        out[i, s, k] = out[i, s, k] * w - li * out[i + 1, s, k]
-
-
-def ldl_solve_across_reference(diag, off, rhs):
-    """NumPy reference of :func:`ldl_factor` + :func:`ldl_solve_across`: dense solves of
-    ``rhs`` (n, L, B) with the systems on the middle axis."""
-    rhs = np.asarray(rhs, dtype=float)
-    return np.transpose(ldl_solve_reference(diag, off, np.transpose(rhs, (1, 0, 2))), (1, 0, 2))
-
-
-@population_kernel
-def matvec_across(diag_t, off, x, sub, out):
-    """``out = T x − sub`` for the tridiagonal systems across the middle axis of ``x`` (n, L, B):
-    ``T[s]`` has diagonal ``diag_t[:, s]`` ((n, L) array) and every off-diagonal equal to the
-    scalar ``off``; ``sub``, ``out`` (n, L, B); ``out`` must not alias ``x``."""
-    n, n_sys = diag_t.shape
-    nb = x.shape[2]
-    for i in prange(n):
-        for s in range(n_sys):
-            d = diag_t[i, s]
-            for k in range(nb):
-                acc = d * x[i, s, k] - sub[i, s, k]
-                if i > 0:
-                    acc += off * x[i - 1, s, k]
-                if i < n - 1:
-                    acc += off * x[i + 1, s, k]
-                out[i, s, k] = acc
-
-
-def matvec_across_reference(diag_t, off, x, sub):
-    """NumPy reference of :func:`matvec_across`: dense ``T @ x − sub`` per system."""
-    diag_t = np.asarray(diag_t, dtype=float)
-    n, n_sys = diag_t.shape
-    idx = np.arange(n)
-    T = np.zeros((n_sys, n, n))
-    T[:, idx, idx] = diag_t.T
-    T[:, idx[:-1], idx[1:]] = off
-    T[:, idx[1:], idx[:-1]] = off
-    y = T @ np.transpose(np.asarray(x, dtype=float), (1, 0, 2))
-    return np.transpose(y, (1, 0, 2)) - sub

@@ -7,11 +7,7 @@ from neuromorph.kernels.tridiagonal import (
     ldl_factor,
     ldl_factor_reference,
     ldl_solve,
-    ldl_solve_across,
-    ldl_solve_across_reference,
     ldl_solve_reference,
-    matvec_across,
-    matvec_across_reference,
 )
 
 RNG = np.random.default_rng(11)
@@ -61,29 +57,3 @@ def test_ldl_solve_matches_dense_solve(build, shape):
     inplace = rhs.copy()
     ldl_solve(inv_d, lower, inplace, inplace)
     np.testing.assert_array_equal(inplace, out)
-
-
-@pytest.mark.parametrize("build", ["serial", "parallel"])
-@pytest.mark.parametrize("shape", [(1, 5, 3), (17, 6, 1), (40, 130, 2)])
-def test_ldl_solve_across_matches_dense_solve(build, shape):
-    n, n_sys, nb = shape  # systems on the middle axis, more than one block at 130
-    diag, off = spd_lines(n_sys, n)
-    rhs = RNG.normal(size=(n, n_sys, nb))
-    inv_d, lower = factors(diag, off, "serial")
-    out = np.empty_like(rhs)
-    getattr(ldl_solve_across, build)(inv_d.T.copy(), lower.T.copy(), rhs, out)
-    # rtol 1e-12: as above
-    np.testing.assert_allclose(out, ldl_solve_across_reference(diag, off, rhs), rtol=1e-12, atol=1e-13)
-
-
-@pytest.mark.parametrize("build", ["serial", "parallel"])
-@pytest.mark.parametrize("shape", [(1, 4, 2), (9, 5, 1), (12, 7, 3)])
-def test_matvec_across_matches_dense_product(build, shape):
-    n, n_sys, nb = shape
-    diag_t = RNG.uniform(1.0, 2.0, (n, n_sys))
-    x = RNG.normal(size=(n, n_sys, nb))
-    sub = RNG.normal(size=(n, n_sys, nb))
-    out = np.empty_like(x)
-    getattr(matvec_across, build)(diag_t, -0.4, x, sub, out)
-    # rtol 1e-13: at most three products per entry, rounding only
-    np.testing.assert_allclose(out, matvec_across_reference(diag_t, -0.4, x, sub), rtol=1e-13, atol=1e-14)
