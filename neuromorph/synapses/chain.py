@@ -233,10 +233,11 @@ class ChainBatch:
         return sym
 
     def symmetric_tridiagonals(self) -> tuple[np.ndarray, np.ndarray]:
-        """Diagonals (N, m) and off-diagonals (N, m-1) of every S = C^{-1/2} L C^{-1/2}."""
-        c, g = self.capacities, self.couplings
-        left = np.concatenate((np.zeros((c.shape[0], 1)), g[:, :-1]), axis=1)
-        return -(left + g) / c, g[:, :-1] / np.sqrt(c[:, :-1] * c[:, 1:])
+        """Diagonals (N, m) and off-diagonals (N, m-1) of every S = C^{-1/2} L C^{-1/2} (the
+        assembly :attr:`modes` does per chain inside its kernel, same IEEE operations)."""
+        from ..kernels.chain_modes import chain_tridiagonals_reference
+
+        return chain_tridiagonals_reference(self.capacities, self.couplings)
 
     @cached_property
     def modes(self) -> ChainModes:
