@@ -288,7 +288,14 @@ def batch_write(z, decay_first, frame_slot, decay_slot, slot_offset, kick, reado
                     gap = g - frame_slot[nf]
                     for mode_i in range(m):
                         fi = decay_first[nf, mode_i]
-                        if gap > 0:
+                        if 0 < gap < 8:             # _power's products, selected without branches
+                            s1 = decay_slot[ns, mode_i]
+                            s2 = s1 * s1
+                            power = s1 if gap & 1 else 1.0
+                            power *= s2 if gap & 2 else 1.0
+                            power *= s2 * s2 if gap & 4 else 1.0
+                            fi *= power
+                        elif gap > 0:
                             fi *= _power(decay_slot[ns, mode_i], gap)
                         elif gap < 0:
                             fi /= _power(decay_slot[ns, mode_i], -gap)

@@ -114,3 +114,27 @@ def test_one_pulse_gain_table_matches_its_reference():
     one_pulse_gain(rate, fast)
     one_pulse_gain_reference(rate, ref)
     np.testing.assert_allclose(fast, ref, rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("gap", [1, 2, 5, 7, 8, 13])
+def test_a_row_behind_the_write_is_powered_as_binary_powering_bit_for_bit(gap):
+    """One write on rows ``gap`` slots behind it (gaps below 8 take a branch-free selection of
+    the squares, larger ones the loop) writes exactly what rows already moved forward by
+    _power(slot, gap) write: the same products in the same order (multiplying by 1.0 is exact).
+    (Over several writes the two differ at rounding: a row moved twice carries two products.)"""
+    from neuromorph.kernels.training import _power
+
+    rng = np.random.default_rng(gap)
+    z, head, shape = _case(rng, 20, b=1)
+    behind = list(head)
+    behind[1] = np.full(z.shape[0], 20 - gap, dtype=np.int64)
+    moved = list(head)
+    moved[1] = np.full(z.shape[0], 20, dtype=np.int64)
+    table, slot = head[0], head[2]
+    moved[0] = np.array([[f * _power(s, gap) for f, s in zip(fr, sr)] for fr, sr in zip(table, slot)])
+    a = _run(batch_write.serial, z, tuple(behind), shape)
+    b = _run(batch_write.serial, z, tuple(moved), shape)
+    np.testing.assert_array_equal(a[0], b[0])
+    pulsed = a[5] == 20                 # the rows the write moved hold the same F
+    assert pulsed.any()
+    np.testing.assert_array_equal(a[4][pulsed], b[4][pulsed])
