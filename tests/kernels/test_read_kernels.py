@@ -119,3 +119,25 @@ def test_line_and_row_currents_match_the_matrix_products(squares, n_in, n_lines)
         builds.serial(g, v, squares, *b)
         np.testing.assert_array_equal(a[0], b[0])
         np.testing.assert_array_equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("n_in", [1, 3, 4, 41, 130])
+def test_line_currents_add_the_rows_one_by_one_in_order(n_in):
+    """The line sums take four rows per sweep, but every sum adds the rows one by one from row 0
+    (NumPy below, row by row): the numbers are bit-identical to that loop, whatever the row count
+    modulo 4, the column blocks or the build."""
+    rng = np.random.default_rng(n_in)
+    n_lines = rk.LINE_BLOCK + 77
+    g = rng.uniform(1e-6, 10e-6, (n_in, n_lines))
+    v = rng.uniform(-0.2, 0.2, n_in)
+    acc, acc2 = np.zeros(n_lines), np.zeros(n_lines)
+    for i in range(n_in):
+        acc = acc + g[i] * v[i]
+        acc2 = acc2 + g[i] * g[i] * (v[i] * v[i])
+    for build in (rk._line_builds.serial, rk._line_builds.parallel):
+        out, sq = np.empty(n_lines), np.empty(n_lines)
+        build(g, v, True, out, sq)
+        np.testing.assert_array_equal(out, acc)
+        np.testing.assert_array_equal(sq, acc2)
+        build(g, v, False, out, sq)
+        np.testing.assert_array_equal(out, acc)
