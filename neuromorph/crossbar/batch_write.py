@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels import pulse_streams as pstreams
+from ..kernels.pulse_gain import one_pulse_gain
 from ..kernels import thread_count
 from ..kernels import training as tkern
 from ..synapses.population import PULSE_MODE_CODES
@@ -150,7 +151,7 @@ def _gain_one(array) -> np.ndarray:
     if "gain_one" not in cache:
         if array.pulse_model.mode == "soft":
             table = np.empty_like(array._rate)
-            tkern.one_pulse_gain(array._rate, table)
+            one_pulse_gain(array._rate, table)
         else:
             table = array._rate                           # not read by the other modes
         cache["gain_one"] = table

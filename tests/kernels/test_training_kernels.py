@@ -1,4 +1,4 @@
-"""The per-pulse arithmetic of the fused tile write (neuromorph.kernels.training): the soft
+"""The per-pulse arithmetic of the fused tile write (neuromorph.kernels.training, .pulse_gain): the soft
 model's gain from the cached one-pulse table a = 1 − e^{−r} is pulse_delta's, bit for bit; the
 kernel's frame table taken g₀ slots before the batch (powered by the slot decay) gives what the
 NumPy reference gives; the order in which a row's weights are written changes nothing."""
@@ -9,8 +9,8 @@ import pytest
 from neuromorph.crossbar import write
 from neuromorph.kernels.crossbar import pulse_delta
 from neuromorph.kernels.pulse_streams import write_subkeys
-from neuromorph.kernels.training import (_cell_delta, batch_write, batch_write_reference, one_pulse_gain,
-                                         one_pulse_gain_reference)
+from neuromorph.kernels.pulse_gain import _cell_delta, _power, one_pulse_gain, one_pulse_gain_reference
+from neuromorph.kernels.training import batch_write, batch_write_reference
 
 
 @pytest.mark.parametrize("sigma", [0.0, 0.02])
@@ -122,8 +122,6 @@ def test_a_row_behind_the_write_is_powered_as_binary_powering_bit_for_bit(gap):
     the squares, larger ones the loop) writes exactly what rows already moved forward by
     _power(slot, gap) write: the same products in the same order (multiplying by 1.0 is exact).
     (Over several writes the two differ at rounding: a row moved twice carries two products.)"""
-    from neuromorph.kernels.training import _power
-
     rng = np.random.default_rng(gap)
     z, head, shape = _case(rng, 20, b=1)
     behind = list(head)
