@@ -90,8 +90,9 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
     """Solve the canonical-orientation read with ``r_d > 0`` and ``r_s > 0`` iteratively.
 
     ``H`` (Na, Nb) cell conductances, S; ``V`` (Na, B) source voltages, V; resistances in ohms;
-    ``block`` input columns per CG (the columns are independent systems; each block stops when all
-    of its columns meet ``rtol``).
+    ``block`` input columns per CG at most (the columns are independent systems; a column that
+    meets ``rtol`` is frozen while the rest of its block iterates, so the blocks, like the thread
+    count, do not change the results).
     Returns ``(I_out (Nb,B), I_in (Na,B), Vd (Na,Nb,B), Vs (Na,Nb,B), iterations)`` with
     ``iterations`` the most any block needed.
     Raises :class:`InvalidParameterError` when the residual has not fallen below ``rtol`` after
