@@ -50,6 +50,7 @@ from ..errors import InvalidParameterError
 from ..synapses.chain import ChainBatch, LinearChain
 from ..synapses.models import BinarySynapse, CascadeSynapse
 from .channel import IDENTITY_CHANNEL, ChannelModel
+from .draws import lognormal_factors
 from .linear_model import LinearEventModel
 
 __all__ = ["Device", "DeviceParameters", "DevicePopulation", "GatePulse", "MarkovModel", "ChainDevice", "StochasticDevice",
@@ -64,59 +65,13 @@ class NotAMarkovDevice(InvalidParameterError, TypeError):
     """A Markov-chain operation asked of a chain device."""
 
 
-#: a draw of more than 2× this many entries is split into chunks of it, each from its own stream
-DRAW_CHUNK = 1 << 16
-
-
-def _lognormal_factors(rng: np.random.Generator, out: np.ndarray, mu: float, s: float) -> None:
-    """Fill ``out`` (C-contiguous) with exp(μ + s·ξ), ξ ~ N(0, 1).
-
-    Up to 2·DRAW_CHUNK entries: ξ are the next normals of ``rng`` (the numbers of
-    ``exp(rng.normal(μ, s, shape))``). Larger: one 256-bit seed is drawn from ``rng`` and spawns
-    (``numpy.random.SeedSequence``) an independent PCG64 stream per chunk of DRAW_CHUNK entries,
-    and the chunks are drawn and transformed on the kernels' threads (NumPy releases the GIL
-    while it fills an array), each while it is in cache. Chunk i always gets stream i, so the
-    numbers depend on the seed and the size only, never on the thread count."""
-    flat = out.reshape(-1)
-    n = flat.size
-    n_chunks = -(-n // DRAW_CHUNK)
-
-    def transform(part):
-        part *= s
-        part += mu
-        np.exp(part, out=part)
-
-    if n_chunks <= 2:
-        rng.standard_normal(out=flat)
-        transform(flat)
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    from ..kernels._jit import thread_count
-
-    streams = np.random.SeedSequence(rng.integers(0, 2**63, size=4).tolist()).spawn(n_chunks)
-
-    def draw(chunks):
-        for i in chunks:
-            part = flat[i * DRAW_CHUNK:(i + 1) * DRAW_CHUNK]
-            np.random.Generator(np.random.PCG64(streams[i])).standard_normal(out=part)
-            transform(part)
-
-    threads = min(thread_count(), n_chunks)
-    if threads == 1:
-        draw(range(n_chunks))
-        return
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(draw, [range(t, n_chunks, threads) for t in range(threads)]))
-
-
 def lognormal_jitter(rng: np.random.Generator, value, sigma: float, n: int | None = None) -> np.ndarray:
     """``value`` (broadcast to n entries if given) × a lognormal factor of mean 1 and relative
     std sigma, drawn independently per entry; lognormal keeps physical parameters positive.
 
     The factor is exp(μ + s·ξ), ξ ~ N(0, 1), with s² = ln(1 + σ²) and μ = −s²/2, so that
     E[factor] = 1 and std[factor] = σ (the lognormal moments). The factors are drawn into the
-    result array and transformed in place (:func:`_lognormal_factors`: no temporaries; for up to
+    result array and transformed in place (:func:`neuromorph.devices.draws.lognormal_factors`: no temporaries; for up to
     2·DRAW_CHUNK entries the numbers of ``value * exp(rng.normal(μ, s, shape))``, larger draws
     in independent per-chunk streams on several threads)."""
     value = np.asarray(value, dtype=float)
@@ -127,7 +82,7 @@ def lognormal_jitter(rng: np.random.Generator, value, sigma: float, n: int | Non
     if shape == ():
         return value * np.exp(rng.normal(-0.5 * s2, np.sqrt(s2)))
     out = np.empty(shape)
-    _lognormal_factors(rng, out, -0.5 * s2, np.sqrt(s2))
+    lognormal_factors(rng, out, -0.5 * s2, np.sqrt(s2))
     if np.broadcast_shapes(shape, value.shape) != shape:
         return value * out
     out *= value

@@ -150,7 +150,8 @@ def test_large_lognormal_draws_are_chunked_streams_independent_of_the_thread_cou
     from rng: bit for bit the same numbers on 1 and 2 threads, still lognormal of mean 1 and
     relative std σ (4 standard errors at 5·10⁵ draws), and the chunks are not copies of each
     other (independent streams)."""
-    from neuromorph.devices.base import DRAW_CHUNK, lognormal_jitter
+    from neuromorph.devices.base import lognormal_jitter
+    from neuromorph.devices.draws import DRAW_CHUNK
     from neuromorph.kernels._jit import set_thread_count, thread_count
 
     value = np.broadcast_to(np.array([1.0, 3.0, 9.0, 27.0, 81.0]), (100_000, 5))
