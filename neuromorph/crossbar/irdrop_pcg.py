@@ -4,7 +4,7 @@ Used by :func:`neuromorph.crossbar.irdrop.solve_read` when both wire families ha
 segment resistance (every crossing has a driven node *and* a sensed node) and the array is large;
 the sparse direct solve (SuperLU) needs ~20 s and ~3 GB for one 1024² read, this solve memory
 linear in the cell count: the two returned node-voltage arrays (``N_a·N_b·B`` doubles each) plus,
-per kernel thread, five arrays of ``N_a·N_b·BLOCK_COLUMNS`` doubles.
+per kernel thread, four arrays of ``N_a·N_b·BLOCK_COLUMNS`` doubles.
 
 Equations (canonical orientation of :func:`neuromorph.crossbar.irdrop._solve_generic`: driven
 line ``a`` runs along ``b`` with its driver at ``b = 0``, sensed line ``b`` runs along ``a`` with
@@ -43,7 +43,7 @@ Batches: the input columns are independent systems, solved in blocks of up to
 side on the kernel threads.  A column that has met ``rtol`` is frozen (its step lengths set to 0)
 while the rest of its block iterates, so every column ends bit for bit as if it were solved alone:
 results depend neither on the blocks nor on the thread count.  The solve is bound by memory
-bandwidth (about 14 streams of 8 bytes per node and iteration); docs/performance.md gives the
+bandwidth (about 11 streams of 8 bytes per node and iteration); docs/performance.md gives the
 measured times and the floor.
 """
 
@@ -142,29 +142,32 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
     Hb = H[:, :, None]
 
     def solve_block(k0, k1, work, threaded):
-        """CG of input columns k0..k1 in the workspace ``work`` (five (Na, Nb, ≥ k1−k0) buffers,
+        """CG of input columns k0..k1 in the workspace ``work`` (four (Na, Nb, ≥ k1−k0) buffers,
         reused from block to block: no fresh pages to fault in); ``threaded``: the kernels' parallel
         builds (a lone block), else the serial ones (one block per thread)."""
         nk = k1 - k0
         update = schur_cg_update.parallel if threaded else schur_cg_update.serial
 
-        def direction(beta):  # z, p, q = K p and pq, one fused pass or two parallel ones
+        def direction(beta):  # p ← z + βp, q = K p and pq, one fused pass or two parallel ones
             if threaded:
-                schur_cg_backsweep.parallel(S_inv, g_s, beta, z, p)
-                schur_cg_product.parallel(H, D_inv, g_d, g_s, g_se, p, q, pq)
+                schur_cg_backsweep.parallel(S_inv, g_s, beta, zq, p)
+                schur_cg_product.parallel(H, D_inv, g_d, g_s, g_se, p, zq, pq)
             else:
-                schur_cg_direction(H, D_inv, S_inv, g_d, g_s, g_se, beta, z, p, q, pq)
+                schur_cg_direction(H, D_inv, S_inv, g_d, g_s, g_se, beta, zq, p, zq, pq)
 
-        w, r, p, q, z = (buf.reshape(-1)[: Na * Nb * nk].reshape(Na, Nb, nk) for buf in work)
+        # zq holds z = S⁻¹r until the direction pass has formed p from it, then q = K p until the
+        # update pass has used it, then L⁻¹r (the kernels allow q and z to be one array): one
+        # stream less to store and reload per sweep
+        w, r, p, zq = (buf.reshape(-1)[: Na * Nb * nk].reshape(Na, Nb, nk) for buf in work)
         V_blk = V[:, k0:k1]
         np.multiply(c_drv[:, :, None], V_blk[:, None, :], out=r)  # D⁻¹ f
         r *= Hb  # right-hand side H D⁻¹ f, then the residual
         w.fill(0.0)
         p.fill(0.0)
-        q.fill(0.0)
+        zq.fill(0.0)
         rr, rz, pq = np.empty(nk), np.empty(nk), np.empty(nk)
         zero = np.zeros(nk)
-        update(S_inv, g_s, zero, w, r, p, q, z, rr, rz)  # z = L⁻¹ b, rr = ‖b‖², rz = bᵀS⁻¹b
+        update(S_inv, g_s, zero, w, r, p, zq, zq, rr, rz)  # zq = L⁻¹ b, rr = ‖b‖², rz = bᵀS⁻¹b
         b_norm = np.sqrt(rr)
         target = rtol * b_norm
         beta = zero
@@ -186,21 +189,21 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
             direction(beta)
             alpha = np.divide(rz, pq, out=np.zeros(nk), where=active & (pq > 0))
             rz_old = rz.copy()
-            update(S_inv, g_s, alpha, w, r, p, q, z, rr, rz)  # w, r, z = L⁻¹ r
+            update(S_inv, g_s, alpha, w, r, p, zq, zq, rr, rz)  # w, r, zq = L⁻¹ r
             beta = np.divide(rz, rz_old, out=np.zeros(nk), where=active & (rz_old > 0))
         # driven nodes u = D⁻¹ (f + H∘w) = D⁻¹ (H∘w) + D⁻¹ f
         u = p
         np.multiply(Hb, w, out=u)
         ldl_solve.serial(D_inv, D_low, u, u)
-        np.multiply(c_drv[:, :, None], V_blk[:, None, :], out=q)
-        u += q
+        np.multiply(c_drv[:, :, None], V_blk[:, None, :], out=zq)
+        u += zq
         Vd[:, :, k0:k1] = u
         Vs[:, :, k0:k1] = w
         u -= w
         u *= Hb  # cell currents
         I_out[:, k0:k1] = u.sum(axis=0)  # rows added in order a = 0, 1, …
         # (Na, columns, Nb) so that the sum over b is NumPy's pairwise sum for any block width
-        cells_t = q.reshape(Na, nk, Nb)
+        cells_t = zq.reshape(Na, nk, Nb)
         np.copyto(cells_t, u.transpose(0, 2, 1))
         I_in[:, k0:k1] = cells_t.sum(axis=2)
         return iterations
@@ -216,7 +219,7 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
     threaded = workers < threads
     spaces = queue.SimpleQueue()
     for _ in range(workers):
-        spaces.put([np.empty((Na, Nb, size)) for _ in range(5)])
+        spaces.put([np.empty((Na, Nb, size)) for _ in range(4)])
 
     def run(kk):
         work = spaces.get()

@@ -63,7 +63,8 @@ LINE_CHUNK = 256
 def schur_cg_update(s_inv, g_s, alpha, w, r, p, q, z, rr, rz):
     """In place, rows ascending: ``w += alpha·p``, ``r −= alpha·q`` (``alpha`` (B,)), ``z = L⁻¹ r``
     (forward sweep of every sensed line), ``rr[k] = Σ r²``, ``rz[k] = Σ z²·s_inv`` (= rᵀS⁻¹r).
-    Parallel over chunks of :data:`LINE_CHUNK` sensed lines."""
+    Parallel over chunks of :data:`LINE_CHUNK` sensed lines.  ``q`` may be ``z`` (each entry of
+    ``q`` is read before ``z`` is written there)."""
     n_a, n_b, nb = w.shape
     n_chunks = (n_b + LINE_CHUNK - 1) // LINE_CHUNK
     rr_part = np.zeros((n_chunks, nb))
@@ -192,7 +193,8 @@ def schur_cg_direction(H, d_inv, s_inv, g_d, g_s, g_se, beta, z, p, q, pq):
     holding :func:`schur_cg_update`'s ``L⁻¹ r``), ``p ← z + beta·p`` (``beta`` (B,)), and one row
     behind, ``q = S p − H∘D⁻¹(H∘p)`` and ``pq[k] = Σ p·q``; ``p`` must hold finite numbers (zeros
     before the first direction).  The same numbers as :func:`schur_cg_backsweep` followed by
-    :func:`schur_cg_product`, in one pass."""
+    :func:`schur_cg_product`, in one pass.  ``q`` may be ``z``: a row of ``q`` is written only
+    after that row of ``z`` has entered ``p`` and the row above's back substitution."""
     n_a, n_b, nb = z.shape
     xn = np.empty(nb)
     pq_row = np.empty((n_a, nb))
@@ -220,7 +222,7 @@ def schur_cg_backsweep(s_inv, g_s, beta, z, p):
 @population_kernel
 def schur_cg_product(H, d_inv, g_d, g_s, g_se, p, q, pq):
     """``q = S p − H∘D⁻¹(H∘p)`` and ``pq[k] = Σ p·q``, parallel over rows (the second half of
-    :func:`schur_cg_direction`)."""
+    :func:`schur_cg_direction`); reads only ``p``, so ``q`` may be the spent ``z``."""
     n_a, n_b, nb = p.shape
     pq_row = np.empty((n_a, nb))
     for j in prange(n_a):

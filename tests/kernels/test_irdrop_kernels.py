@@ -203,3 +203,33 @@ def test_the_fused_direction_equals_backsweep_then_product_bit_for_bit(shape):
         for x, y in zip(fused, split):
             np.testing.assert_array_equal(x, y)
         np.testing.assert_array_equal(pq_fused, pq_split)
+
+
+@pytest.mark.parametrize("shape", [(6, 9, 4), (7, 5, 1), WIDE])
+def test_q_may_share_the_array_of_z(shape):
+    """The solver keeps z (until it has entered p), q = K p (until the update has used it) and
+    L⁻¹r in one array: an iteration on the shared array gives bit for bit the numbers of one on
+    separate arrays, in the fused pass and in the split parallel passes."""
+    rng = np.random.default_rng(37)
+    n_a, n_b, nb = shape
+    H = rng.uniform(1e-3, 1e-2, (n_a, n_b))
+    diag_d, diag_s = crossbar_lines(H)
+    d_inv, s_inv = pivots(diag_d, G_D), np.ascontiguousarray(pivots(diag_s, G_S).T)
+    w, r, p, z = (rng.normal(size=shape) for _ in range(4))
+    beta, alpha = rng.normal(size=nb), 1e-2 * rng.normal(size=nb)
+
+    def iteration(shared, split):
+        ww, rr_, pp, zz = w.copy(), r.copy(), p.copy(), z.copy()
+        qq = zz if shared else np.full(shape, np.nan)
+        pq, rr, rz = np.empty(nb), np.empty(nb), np.empty(nb)
+        if split:
+            schur_cg_backsweep.parallel(s_inv, G_S, beta, zz, pp)
+            schur_cg_product.parallel(H, d_inv, G_D, G_S, G_SE, pp, qq, pq)
+        else:
+            schur_cg_direction(H, d_inv, s_inv, G_D, G_S, G_SE, beta, zz, pp, qq, pq)
+        schur_cg_update.parallel(s_inv, G_S, alpha, ww, rr_, pp, qq, zz, rr, rz)
+        return ww, rr_, pp, zz, pq, rr, rz
+
+    for split in (False, True):
+        for x, y in zip(iteration(False, split), iteration(True, split)):
+            np.testing.assert_array_equal(x, y)
