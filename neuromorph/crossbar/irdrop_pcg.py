@@ -148,12 +148,12 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
         nk = k1 - k0
         update = schur_cg_update.parallel if threaded else schur_cg_update.serial
 
-        def direction(beta):  # p ← z + βp, q = K p and pq, one fused pass or two parallel ones
+        def direction(alpha, beta):  # w += αp, p ← z + βp, q = K p, pq: one fused pass or two
             if threaded:
-                schur_cg_backsweep.parallel(S_inv, g_s, beta, zq, p)
+                schur_cg_backsweep.parallel(S_inv, g_s, alpha, beta, w, zq, p)
                 schur_cg_product.parallel(H, D_inv, g_d, g_s, g_se, p, zq, pq)
             else:
-                schur_cg_direction(H, D_inv, S_inv, g_d, g_s, g_se, beta, zq, p, zq, pq)
+                schur_cg_direction(H, D_inv, S_inv, g_d, g_s, g_se, alpha, beta, w, zq, p, zq, pq)
 
         # zq holds z = S⁻¹r until the direction pass has formed p from it, then q = K p until the
         # update pass has used it, then L⁻¹r (the kernels allow q and z to be one array): one
@@ -167,10 +167,10 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
         zq.fill(0.0)
         rr, rz, pq = np.empty(nk), np.empty(nk), np.empty(nk)
         zero = np.zeros(nk)
-        update(S_inv, g_s, zero, w, r, p, zq, zq, rr, rz)  # zq = L⁻¹ b, rr = ‖b‖², rz = bᵀS⁻¹b
+        update(S_inv, g_s, zero, r, zq, zq, rr, rz)  # zq = L⁻¹ b, rr = ‖b‖², rz = bᵀS⁻¹b
         b_norm = np.sqrt(rr)
         target = rtol * b_norm
-        beta = zero
+        alpha = beta = zero
         iterations = 0
         while True:
             # a column that has met rtol is frozen (α = β = 0 leave its w and r as they are), so
@@ -186,11 +186,12 @@ def solve_chain_chain_pcg(H, V, r_d, r_s, r_driver, r_sense, rtol=DEFAULT_RTOL, 
                     f"(relative residual {worst:.2e}); use method='direct' for this array"
                 )
             iterations += 1
-            direction(beta)
+            direction(alpha, beta)  # w takes the last step here, where p is read anyway
             alpha = np.divide(rz, pq, out=np.zeros(nk), where=active & (pq > 0))
             rz_old = rz.copy()
-            update(S_inv, g_s, alpha, w, r, p, zq, zq, rr, rz)  # w, r, zq = L⁻¹ r
+            update(S_inv, g_s, alpha, r, zq, zq, rr, rz)  # r, zq = L⁻¹ r
             beta = np.divide(rz, rz_old, out=np.zeros(nk), where=active & (rz_old > 0))
+        w += alpha * p  # the last step (the next direction pass would have taken it)
         # driven nodes u = D⁻¹ (f + H∘w) = D⁻¹ (H∘w) + D⁻¹ f
         u = p
         np.multiply(Hb, w, out=u)

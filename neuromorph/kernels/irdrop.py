@@ -16,9 +16,11 @@ factor is ``l_i = −g·inv_i`` (no second array):
 The last identity gives the CG scalar ``rᵀz`` during the *forward* sweep, so the backward sweep,
 the new search direction and the Schur-complement product can run in one pass:
 
-``schur_cg_update``     rows ascending: ``w += α p``, ``r −= α q``, ``y = L⁻¹ r`` (into ``z``),
+``schur_cg_update``     rows ascending: ``r −= α q``, ``y = L⁻¹ r`` (into ``z``),
                         and per column ``Σ r²`` and ``Σ y²·s_inv`` (= ``rᵀ S⁻¹ r``).
-``schur_cg_direction``  rows descending: ``z = L⁻ᵀ Δ⁻¹ y`` (in place), ``p ← z + β p``, and one row
+``schur_cg_direction``  rows descending: ``z = L⁻ᵀ Δ⁻¹ y`` (in place), the iterate's last step
+                        ``w += α p`` (deferred to here, where ``p`` is read anyway),
+                        ``p ← z + β p``, and one row
                         behind, ``q = K p = S p − H∘D⁻¹(H∘p)`` (the driven-line solve of a row in
                         cache) and per column ``Σ p·q``.  Serial: one thread's column block.
 ``schur_cg_backsweep``  the first half of it alone, parallel over chunks of sensed lines, and
@@ -60,12 +62,12 @@ LINE_CHUNK = 256
 
 
 @population_kernel
-def schur_cg_update(s_inv, g_s, alpha, w, r, p, q, z, rr, rz):
-    """In place, rows ascending: ``w += alpha·p``, ``r −= alpha·q`` (``alpha`` (B,)), ``z = L⁻¹ r``
+def schur_cg_update(s_inv, g_s, alpha, r, q, z, rr, rz):
+    """In place, rows ascending: ``r −= alpha·q`` (``alpha`` (B,)), ``z = L⁻¹ r``
     (forward sweep of every sensed line), ``rr[k] = Σ r²``, ``rz[k] = Σ z²·s_inv`` (= rᵀS⁻¹r).
     Parallel over chunks of :data:`LINE_CHUNK` sensed lines.  ``q`` may be ``z`` (each entry of
     ``q`` is read before ``z`` is written there)."""
-    n_a, n_b, nb = w.shape
+    n_a, n_b, nb = r.shape
     n_chunks = (n_b + LINE_CHUNK - 1) // LINE_CHUNK
     rr_part = np.zeros((n_chunks, nb))
     rz_part = np.zeros((n_chunks, nb))
@@ -77,7 +79,6 @@ def schur_cg_update(s_inv, g_s, alpha, w, r, p, q, z, rr, rz):
                 sv = s_inv[a, b]
                 if a == 0:
                     for k in range(nb):
-                        w[a, b, k] += alpha[k] * p[a, b, k]
                         rv = r[a, b, k] - alpha[k] * q[a, b, k]
                         r[a, b, k] = rv
                         rr_part[c, k] += rv * rv
@@ -86,7 +87,6 @@ def schur_cg_update(s_inv, g_s, alpha, w, r, p, q, z, rr, rz):
                 else:
                     lv = -g_s * s_inv[a - 1, b]
                     for k in range(nb):
-                        w[a, b, k] += alpha[k] * p[a, b, k]
                         rv = r[a, b, k] - alpha[k] * q[a, b, k]
                         r[a, b, k] = rv
                         rr_part[c, k] += rv * rv
@@ -102,11 +102,10 @@ def schur_cg_update(s_inv, g_s, alpha, w, r, p, q, z, rr, rz):
             rz[k] += rz_part[c, k]
 
 
-def schur_cg_update_reference(s_inv, g_s, alpha, w, r, p, q, z):
+def schur_cg_update_reference(s_inv, g_s, alpha, r, q, z):
     """NumPy version of :func:`schur_cg_update` from a dense unit-bidiagonal ``L`` per sensed line:
-    updates ``w``, ``r``, ``z`` in place and returns ``(rr, rz)``."""
-    n_a, n_b, nb = w.shape
-    w += alpha * p
+    updates ``r`` and ``z`` in place and returns ``(rr, rz)``."""
+    n_a, n_b, nb = r.shape
     r -= alpha * q
     L = np.zeros((n_b, n_a, n_a))
     idx = np.arange(n_a)
@@ -118,8 +117,9 @@ def schur_cg_update_reference(s_inv, g_s, alpha, w, r, p, q, z):
 
 
 @serial_kernel
-def _backsweep_row(a, b0, b1, s_inv, g_s, beta, z, p):
-    """Row ``a``, sensed lines ``b0..b1−1``: ``z = z·s_inv − l·z[a+1]``, ``p ← z + beta·p``."""
+def _backsweep_row(a, b0, b1, s_inv, g_s, alpha, beta, w, z, p):
+    """Row ``a``, sensed lines ``b0..b1−1``: ``z = z·s_inv − l·z[a+1]``, ``w += alpha·p``,
+    ``p ← z + beta·p``."""
     n_a = z.shape[0]
     nb = z.shape[2]
     for b in range(b0, b1):
@@ -128,13 +128,17 @@ def _backsweep_row(a, b0, b1, s_inv, g_s, beta, z, p):
             for k in range(nb):
                 zv = z[a, b, k] * sv
                 z[a, b, k] = zv
-                p[a, b, k] = zv + beta[k] * p[a, b, k]
+                pv = p[a, b, k]
+                w[a, b, k] += alpha[k] * pv
+                p[a, b, k] = zv + beta[k] * pv
         else:
             lv = -g_s * sv
             for k in range(nb):
                 zv = z[a, b, k] * sv - lv * z[a + 1, b, k]
                 z[a, b, k] = zv
-                p[a, b, k] = zv + beta[k] * p[a, b, k]
+                pv = p[a, b, k]
+                w[a, b, k] += alpha[k] * pv
+                p[a, b, k] = zv + beta[k] * pv
 
 
 @serial_kernel
@@ -188,9 +192,10 @@ def _sum_rows(pq_row, pq):
 
 
 @serial_kernel
-def schur_cg_direction(H, d_inv, s_inv, g_d, g_s, g_se, beta, z, p, q, pq):
+def schur_cg_direction(H, d_inv, s_inv, g_d, g_s, g_se, alpha, beta, w, z, p, q, pq):
     """In place, rows descending: ``z = L⁻ᵀ Δ⁻¹ z`` (backward sweep of every sensed line, ``z``
-    holding :func:`schur_cg_update`'s ``L⁻¹ r``), ``p ← z + beta·p`` (``beta`` (B,)), and one row
+    holding :func:`schur_cg_update`'s ``L⁻¹ r``), ``w += alpha·p`` with the old ``p`` (the step of
+    the last update), ``p ← z + beta·p`` (``alpha``, ``beta`` (B,)), and one row
     behind, ``q = S p − H∘D⁻¹(H∘p)`` and ``pq[k] = Σ p·q``; ``p`` must hold finite numbers (zeros
     before the first direction).  The same numbers as :func:`schur_cg_backsweep` followed by
     :func:`schur_cg_product`, in one pass.  ``q`` may be ``z``: a row of ``q`` is written only
@@ -199,7 +204,7 @@ def schur_cg_direction(H, d_inv, s_inv, g_d, g_s, g_se, beta, z, p, q, pq):
     xn = np.empty(nb)
     pq_row = np.empty((n_a, nb))
     for a in range(n_a - 1, -1, -1):
-        _backsweep_row(a, 0, n_b, s_inv, g_s, beta, z, p)
+        _backsweep_row(a, 0, n_b, s_inv, g_s, alpha, beta, w, z, p)
         if a + 1 < n_a:
             _direction_row(a + 1, H, d_inv, g_d, g_s, g_se, p, q, xn, pq_row)
     _direction_row(0, H, d_inv, g_d, g_s, g_se, p, q, xn, pq_row)
@@ -207,8 +212,8 @@ def schur_cg_direction(H, d_inv, s_inv, g_d, g_s, g_se, beta, z, p, q, pq):
 
 
 @population_kernel
-def schur_cg_backsweep(s_inv, g_s, beta, z, p):
-    """In place: ``z = L⁻ᵀ Δ⁻¹ z`` and ``p ← z + beta·p``, parallel over chunks of
+def schur_cg_backsweep(s_inv, g_s, alpha, beta, w, z, p):
+    """In place: ``z = L⁻ᵀ Δ⁻¹ z``, ``w += alpha·p`` and ``p ← z + beta·p``, parallel over chunks of
     :data:`LINE_CHUNK` sensed lines (the first half of :func:`schur_cg_direction`)."""
     n_a, n_b, nb = z.shape
     n_chunks = (n_b + LINE_CHUNK - 1) // LINE_CHUNK
@@ -216,7 +221,7 @@ def schur_cg_backsweep(s_inv, g_s, beta, z, p):
         b0 = c * LINE_CHUNK
         b1 = min(b0 + LINE_CHUNK, n_b)
         for a in range(n_a - 1, -1, -1):
-            _backsweep_row(a, np.int64(b0), np.int64(b1), s_inv, g_s, beta, z, p)
+            _backsweep_row(a, np.int64(b0), np.int64(b1), s_inv, g_s, alpha, beta, w, z, p)
 
 
 @population_kernel
@@ -243,9 +248,9 @@ def _dense_lines(diag, g):
     return T
 
 
-def schur_cg_backsweep_reference(s_inv, g_s, beta, z, p):
+def schur_cg_backsweep_reference(s_inv, g_s, alpha, beta, w, z, p):
     """NumPy version of :func:`schur_cg_backsweep`: a dense solve with ``Lᵀ`` (``L`` built from
-    ``s_inv``) per sensed line; updates ``z`` and ``p``."""
+    ``s_inv``) per sensed line; updates ``w``, ``z`` and ``p``."""
     n_a, n_b, nb = z.shape
     idx_a = np.arange(n_a)
     L = np.zeros((n_b, n_a, n_a))
@@ -253,6 +258,7 @@ def schur_cg_backsweep_reference(s_inv, g_s, beta, z, p):
     L[:, idx_a[1:], idx_a[:-1]] = (-g_s * s_inv[:-1]).T
     y = np.transpose(z, (1, 0, 2)) * s_inv.T[:, :, None]  # Δ⁻¹ L⁻¹ r per sensed line
     z[:] = np.transpose(np.linalg.solve(np.transpose(L, (0, 2, 1)), y), (1, 0, 2))
+    w += alpha * p
     p *= beta
     p += z
 
@@ -277,8 +283,8 @@ def schur_cg_product_reference(H, d_inv, g_d, g_s, g_se, p, q):
     return np.einsum("abk,abk->k", p, q)
 
 
-def schur_cg_direction_reference(H, d_inv, s_inv, g_d, g_s, g_se, beta, z, p, q):
+def schur_cg_direction_reference(H, d_inv, s_inv, g_d, g_s, g_se, alpha, beta, w, z, p, q):
     """NumPy version of :func:`schur_cg_direction`: the two references above in turn. Updates
-    ``z``, ``p``, ``q``; returns ``pq``."""
-    schur_cg_backsweep_reference(s_inv, g_s, beta, z, p)
+    ``w``, ``z``, ``p``, ``q``; returns ``pq``."""
+    schur_cg_backsweep_reference(s_inv, g_s, alpha, beta, w, z, p)
     return schur_cg_product_reference(H, d_inv, g_d, g_s, g_se, p, q)

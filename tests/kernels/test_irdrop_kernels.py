@@ -65,19 +65,18 @@ def test_update_sweep_matches_reference(shape, build):
     rng = np.random.default_rng(31)
     n_a, n_b, nb = shape
     s_inv = rng.uniform(0.5, 2.0, (n_a, n_b))
-    w, r, p, q, z = (rng.normal(size=shape) for _ in range(5))
+    r, q, z = (rng.normal(size=shape) for _ in range(3))
     alpha = rng.normal(size=nb)
-    ours = [x.copy() for x in (w, r, p, q, z)]
-    ref = [x.copy() for x in (w, r, p, q, z)]
+    ours = [x.copy() for x in (r, q, z)]
+    ref = [x.copy() for x in (r, q, z)]
     rr, rz = np.empty(nb), np.empty(nb)
     getattr(schur_cg_update, build)(s_inv, G_S, alpha, *ours, rr, rz)
     rr_ref, rz_ref = schur_cg_update_reference(s_inv, G_S, alpha, *ref)
-    # w, r: one product and one sum per entry, rounded as in NumPy (no FMA contraction): exact
+    # r: one product and one difference per entry, rounded as in NumPy (no FMA contraction): exact
     np.testing.assert_array_equal(ours[0], ref[0])
-    np.testing.assert_array_equal(ours[1], ref[1])
     # z = L⁻¹r by recurrence against a dense triangular solve, and the sums in another order:
     # rounding only, at most ~n·eps relative for these well-conditioned bidiagonal factors
-    np.testing.assert_allclose(ours[4], ref[4], rtol=1e-13, atol=1e-13 * np.abs(ref[4]).max())
+    np.testing.assert_allclose(ours[2], ref[2], rtol=1e-13, atol=1e-13 * np.abs(ref[2]).max())
     np.testing.assert_allclose(rr, rr_ref, rtol=1e-13)
     np.testing.assert_allclose(rz, rz_ref, rtol=1e-13)
 
@@ -86,7 +85,7 @@ def test_update_sweep_serial_and_parallel_agree_bit_for_bit():
     """Partial sums per chunk of sensed lines, added in chunk order, in both builds."""
     rng = np.random.default_rng(36)
     s_inv = rng.uniform(0.5, 2.0, WIDE[:2])
-    arrays = [rng.normal(size=WIDE) for _ in range(5)]
+    arrays = [rng.normal(size=WIDE) for _ in range(3)]
     alpha = rng.normal(size=WIDE[2])
     results = []
     for build in ("serial", "parallel"):
@@ -105,16 +104,18 @@ def test_direction_sweep_matches_reference(shape):
     H = rng.uniform(1e-3, 1e-2, (n_a, n_b))
     diag_d, diag_s = crossbar_lines(H)
     d_inv, s_inv = pivots(diag_d, G_D), np.ascontiguousarray(pivots(diag_s, G_S).T)
-    z, p, q = (rng.normal(size=shape) for _ in range(3))
-    beta = rng.normal(size=nb)
-    ours = [x.copy() for x in (z, p, q)]
-    ref = [x.copy() for x in (z, p, q)]
+    w, z, p, q = (rng.normal(size=shape) for _ in range(4))
+    alpha, beta = rng.normal(size=nb), rng.normal(size=nb)
+    ours = [x.copy() for x in (w, z, p, q)]
+    ref = [x.copy() for x in (w, z, p, q)]
     pq = np.empty(nb)
-    schur_cg_direction(H, d_inv, s_inv, G_D, G_S, G_SE, beta, *ours, pq)
-    pq_ref = schur_cg_direction_reference(H, d_inv, s_inv, G_D, G_S, G_SE, beta, *ref)
+    schur_cg_direction(H, d_inv, s_inv, G_D, G_S, G_SE, alpha, beta, *ours, pq)
+    pq_ref = schur_cg_direction_reference(H, d_inv, s_inv, G_D, G_S, G_SE, alpha, beta, *ref)
+    # w += α p with the old p: one product and one sum, exact
+    np.testing.assert_array_equal(ours[0], ref[0])
     # recurrences against dense solves (D rebuilt from its pivots): rounding only, 1e-13 of the
     # largest entry (the lines are diagonally dominant, condition numbers O(10))
-    for x, x_ref in zip(ours, ref):
+    for x, x_ref in zip(ours[1:], ref[1:]):
         np.testing.assert_allclose(x, x_ref, rtol=0, atol=1e-13 * np.abs(x_ref).max())
     np.testing.assert_allclose(pq, pq_ref, rtol=1e-12)
 
@@ -132,8 +133,8 @@ def test_the_two_sweeps_give_the_preconditioned_residual_and_the_schur_product()
     w, p, q, z = np.zeros_like(r), np.zeros_like(r), np.zeros_like(r), np.empty_like(r)
     zero = np.zeros(nb)
     rr, rz, pq = np.empty(nb), np.empty(nb), np.empty(nb)
-    schur_cg_update.serial(s_inv, G_S, zero, w, r, p, q, z, rr, rz)
-    schur_cg_direction(H, d_inv, s_inv, G_D, G_S, G_SE, zero, z, p, q, pq)
+    schur_cg_update.serial(s_inv, G_S, zero, r, q, z, rr, rz)
+    schur_cg_direction(H, d_inv, s_inv, G_D, G_S, G_SE, zero, zero, w, z, p, q, pq)
 
     # dense operators on the flattened (a, b) grid
     n = n_a * n_b
@@ -166,11 +167,12 @@ def test_backsweep_and_product_match_their_references(shape):
     H = rng.uniform(1e-3, 1e-2, (n_a, n_b))
     diag_d, diag_s = crossbar_lines(H)
     d_inv, s_inv = pivots(diag_d, G_D), np.ascontiguousarray(pivots(diag_s, G_S).T)
-    z, p, q = (rng.normal(size=shape) for _ in range(3))
-    beta = rng.normal(size=nb)
-    zr, pr, qr = z.copy(), p.copy(), q.copy()
-    schur_cg_backsweep.parallel(s_inv, G_S, beta, z, p)
-    schur_cg_backsweep_reference(s_inv, G_S, beta, zr, pr)
+    w, z, p, q = (rng.normal(size=shape) for _ in range(4))
+    alpha, beta = rng.normal(size=nb), rng.normal(size=nb)
+    wr, zr, pr, qr = w.copy(), z.copy(), p.copy(), q.copy()
+    schur_cg_backsweep.parallel(s_inv, G_S, alpha, beta, w, z, p)
+    schur_cg_backsweep_reference(s_inv, G_S, alpha, beta, wr, zr, pr)
+    np.testing.assert_array_equal(w, wr)  # one product and one sum per entry: exact
     pq = np.empty(nb)
     schur_cg_product.parallel(H, d_inv, G_D, G_S, G_SE, p, q, pq)
     pq_ref = schur_cg_product_reference(H, d_inv, G_D, G_S, G_SE, pr, qr)
@@ -190,16 +192,16 @@ def test_the_fused_direction_equals_backsweep_then_product_bit_for_bit(shape):
     H = rng.uniform(1e-3, 1e-2, (n_a, n_b))
     diag_d, diag_s = crossbar_lines(H)
     d_inv, s_inv = pivots(diag_d, G_D), np.ascontiguousarray(pivots(diag_s, G_S).T)
-    z, p, q = (rng.normal(size=shape) for _ in range(3))
-    beta = rng.normal(size=nb)
-    fused = [x.copy() for x in (z, p, q)]
+    w, z, p, q = (rng.normal(size=shape) for _ in range(4))
+    alpha, beta = rng.normal(size=nb), rng.normal(size=nb)
+    fused = [x.copy() for x in (w, z, p, q)]
     pq_fused = np.empty(nb)
-    schur_cg_direction(H, d_inv, s_inv, G_D, G_S, G_SE, beta, *fused, pq_fused)
+    schur_cg_direction(H, d_inv, s_inv, G_D, G_S, G_SE, alpha, beta, *fused, pq_fused)
     for build in ("serial", "parallel"):
-        split = [x.copy() for x in (z, p, q)]
+        split = [x.copy() for x in (w, z, p, q)]
         pq_split = np.empty(nb)
-        getattr(schur_cg_backsweep, build)(s_inv, G_S, beta, split[0], split[1])
-        getattr(schur_cg_product, build)(H, d_inv, G_D, G_S, G_SE, split[1], split[2], pq_split)
+        getattr(schur_cg_backsweep, build)(s_inv, G_S, alpha, beta, *split[:3])
+        getattr(schur_cg_product, build)(H, d_inv, G_D, G_S, G_SE, split[2], split[3], pq_split)
         for x, y in zip(fused, split):
             np.testing.assert_array_equal(x, y)
         np.testing.assert_array_equal(pq_fused, pq_split)
@@ -223,11 +225,11 @@ def test_q_may_share_the_array_of_z(shape):
         qq = zz if shared else np.full(shape, np.nan)
         pq, rr, rz = np.empty(nb), np.empty(nb), np.empty(nb)
         if split:
-            schur_cg_backsweep.parallel(s_inv, G_S, beta, zz, pp)
+            schur_cg_backsweep.parallel(s_inv, G_S, alpha, beta, ww, zz, pp)
             schur_cg_product.parallel(H, d_inv, G_D, G_S, G_SE, pp, qq, pq)
         else:
-            schur_cg_direction(H, d_inv, s_inv, G_D, G_S, G_SE, beta, zz, pp, qq, pq)
-        schur_cg_update.parallel(s_inv, G_S, alpha, ww, rr_, pp, qq, zz, rr, rz)
+            schur_cg_direction(H, d_inv, s_inv, G_D, G_S, G_SE, alpha, beta, ww, zz, pp, qq, pq)
+        schur_cg_update.parallel(s_inv, G_S, alpha, rr_, qq, zz, rr, rz)
         return ww, rr_, pp, zz, pq, rr, rz
 
     for split in (False, True):
