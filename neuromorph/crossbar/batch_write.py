@@ -220,10 +220,10 @@ def write_batch(array, x: np.ndarray, delta: np.ndarray, eta: float, scheme: str
         # worker to be scheduled (~10 ms on a loaded machine)
         kernel = tkern.batch_write.parallel if thread_count() > 1 and _expected_events(
             x, delta, stochastic, c if stochastic else 0.0, bl) >= PARALLEL_MIN_EVENTS else tkern.batch_write.serial
-    kernel(pop.x, decay_first, frame_slot, decay_slot, slot_offset, integ.kick, integ.readout, array._rate, _gain_one(array),
-           float(target), PULSE_MODE_CODES[model.mode], float(model.cycle_noise), integ.clip, float(integ.lower), float(integ.upper),
-           stochastic, rows, cols, row_sign, col_sign, x, delta, d_max, float(eta), dw, bl, col_list, col_count,
-           np.ascontiguousarray(subkeys[:, 2]), array.differential, array.stuck_mask, keep_counts, counts,
-           pulses, clipped)
+    kernel(pop.x, decay_first, frame_slot, decay_slot, slot_offset, integ.kick, integ.readout, array._rate,
+           _gain_one(array), float(target), PULSE_MODE_CODES[model.mode], float(model.cycle_noise), integ.clip,
+           float(integ.lower), float(integ.upper), stochastic, rows, cols, row_sign, col_sign, x, delta, d_max,
+           float(eta), dw, bl, col_list, col_count, np.ascontiguousarray(subkeys[:, 2]), array.differential,
+           array.stuck_mask, keep_counts, counts, pulses, clipped)
     array.time_s += n_batch * array.t_update
     return BatchUpdateResult(counts if keep_counts else None, eta, scheme, int(pulses.sum()), int(clipped.sum()))

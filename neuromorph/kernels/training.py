@@ -95,8 +95,8 @@ def _column_bit_lists(col_words, ptr, idx):
 
 @population_kernel
 def batch_write(z, decay_first, frame_slot, decay_slot, slot_offset, kick, readout, rate, gain_one, target, mode,
-                sigma, clip, lower, upper, stochastic, row_words, col_words, row_sign, col_sign, x, d, d_max, eta, dw_min,
-                bit_length, col_list, col_count, noise_keys, differential, stuck, keep, counts_out, pulses_out,
+                sigma, clip, lower, upper, stochastic, row_words, col_words, row_sign, col_sign, x, d, d_max, eta,
+                dw_min, bit_length, col_list, col_count, noise_keys, differential, stuck, keep, counts_out, pulses_out,
                 clipped_out):
     """All B writes of a batch on one array (module docstring), in place on ``z`` (N_cells, m).
 
@@ -255,16 +255,17 @@ def batch_write(z, decay_first, frame_slot, decay_slot, slot_offset, kick, reado
 
 
 def batch_write_reference(z, decay_first, frame_slot, decay_slot, slot_offset, kick, readout, rate, gain_one,
-                          target, mode, sigma, clip, lower, upper, stochastic, row_words, col_words, row_sign, col_sign, x, d,
-                          d_max, eta, dw_min, bit_length, col_list, col_count, noise_keys, differential, stuck, keep,
-                          counts_out, pulses_out, clipped_out):
+                          target, mode, sigma, clip, lower, upper, stochastic, row_words, col_words, row_sign,
+                          col_sign, x, d, d_max, eta, dw_min, bit_length, col_list, col_count, noise_keys, differential,
+                          stuck, keep, counts_out, pulses_out, clipped_out):
     """NumPy reference of :func:`batch_write`, slot by slot: counts of every weight (unpacked bit
     products or rounded products), cell counts, every cell's noise normal, then
     :func:`~neuromorph.kernels.crossbar.pulse_step_reference` decaying every cell each slot (the
     first by decay_first·decay_slot^(g₀ − s_n)); the state after the last write is divided by the
     decay since t_0 (the kernel's frame), and the frame rows of the pulsed cells move to their
-    last pulse's slot (per-cell tables), as the kernel leaves them. The soft gain is computed from ``rate`` here (``gain_one``
-    is not read), so a comparison with the kernel also checks the kernel's table."""
+    last pulse's slot (per-cell tables), as the kernel leaves them. The soft gain is computed from
+    ``rate`` here (``gain_one`` is not read), so a comparison with the kernel also checks the
+    kernel's table."""
     n_batch, n_in = x.shape
     n_out = d.shape[1]
     lines = 2 * n_out if differential else n_out
