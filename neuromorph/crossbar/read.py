@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels.read import line_currents, row_currents
+from ..kernels.read import forward_adc, line_currents, row_currents
 from .cells import CellLayout
 from .irdrop import WireParameters, solve_read
 from .readout import ADC, DAC, ReadNoise
@@ -77,8 +77,10 @@ def read_array(g: np.ndarray, x: np.ndarray, periphery: Periphery, rng: np.rando
     cached elementwise square for the ideal-wire cell noise of a batch. ``fused``: one input
     vector with ideal wires is read in one pass over G that sums the line currents and, when the
     cell noise is on, the squared cell currents (:func:`neuromorph.kernels.read.line_currents`,
-    :func:`~neuromorph.kernels.read.row_currents`); otherwise BLAS products (Gᵀv, then (G²)ᵀv²).
-    Both agree to rounding."""
+    :func:`~neuromorph.kernels.read.row_currents`), and a forward read's noise, subtraction and
+    ADC run as one more pass over the lines (:func:`~neuromorph.kernels.read.forward_adc`);
+    otherwise BLAS products (Gᵀv, then (G²)ᵀv²) and the NumPy periphery. Both agree to rounding.
+    """
     layout = periphery.layout
     dac = periphery.dac
     xq = dac.quantise(x)
@@ -95,6 +97,8 @@ def read_array(g: np.ndarray, x: np.ndarray, periphery: Periphery, rng: np.rando
         elif one_pass:
             lines, sq = np.empty(g.shape[1]), np.empty(g.shape[1])
             line_currents(g, np.ascontiguousarray(v), draw, lines, sq)
+            if periphery.adc_forward.levels_per_side is not None:
+                return _forward_one_pass(lines, sq, xq, periphery, rng, noise)
             sq = sq if draw else 0.0
         else:
             lines = g.T @ v
@@ -132,6 +136,23 @@ def read_array(g: np.ndarray, x: np.ndarray, periphery: Periphery, rng: np.rando
     scale = current_scale(periphery)
     return ReadResult(y=converted / scale, current_a=signed, adc_current_a=converted, line_current_a=lines,
                       saturated=adc.saturated(signed), input_q=xq, scale_a_per_weight=scale)
+
+
+def _forward_one_pass(lines: np.ndarray, sq: np.ndarray, xq: np.ndarray, periphery: Periphery,
+                      rng: np.random.Generator, noise: bool) -> ReadResult:
+    """Noise, pair/reference subtraction and ADC of a one-vector forward read in one pass over the
+    lines (:func:`neuromorph.kernels.read.forward_adc`): the numbers of the NumPy periphery below
+    (same noise draws from ``rng``, same operations in the same order)."""
+    layout, adc, rn = periphery.layout, periphery.adc_forward, periphery.noise
+    active = noise and rn.active
+    xi = rng.standard_normal(lines.shape) if active else lines
+    n = layout.n_out
+    signed, converted, saturated = np.empty(n), np.empty(n), np.empty(n, dtype=bool)
+    forward_adc(lines, sq, xi, rn.cell**2, rn.output_a**2, active, layout.differential, n, adc.step,
+                adc.levels_per_side, adc.saturate, signed, converted, saturated)
+    scale = current_scale(periphery)
+    return ReadResult(y=converted / scale, current_a=signed, adc_current_a=converted, line_current_a=lines,
+                      saturated=saturated, input_q=xq, scale_a_per_weight=scale)
 
 
 def read_conductance_map(g: np.ndarray, read_voltage_v: float, wires: WireParameters, noise: ReadNoise,

@@ -141,3 +141,37 @@ def test_line_currents_add_the_rows_one_by_one_in_order(n_in):
         np.testing.assert_array_equal(sq, acc2)
         build(g, v, False, out, sq)
         np.testing.assert_array_equal(out, acc)
+
+
+@pytest.mark.parametrize("differential", [True, False], ids=["differential", "reference-column"])
+@pytest.mark.parametrize("noise", [True, False])
+@pytest.mark.parametrize("saturate", [True, False])
+def test_forward_adc_gives_the_numbers_of_the_numpy_periphery(differential, noise, saturate):
+    """forward_adc against ReadNoise.add, the pair/reference subtraction and ADC.convert/saturated
+    of neuromorph.crossbar.readout with the same draws: identical numbers (same operations in the
+    same order), including currents beyond full scale and currents within an ulp of half-step
+    boundaries (where round-half-to-even must agree), and against its own NumPy reference."""
+    from neuromorph.crossbar.readout import ADC, ReadNoise
+
+    rng = np.random.default_rng(3)
+    n_out = 300
+    n_lines = 2 * n_out if differential else n_out + 1
+    lines = rng.uniform(0, 30e-6, n_lines)
+    sq = rng.uniform(0, 1e-12, n_lines)
+    adc, rn = ADC(bits=10, full_scale_a=20e-6, saturate=saturate), ReadNoise(cell=0.005, output_a=2e-9)
+    if not noise:  # signed currents at k·Δ + Δ/2 (to rounding)
+        base = lines[1::2] if differential else np.full(n_out, lines[n_out])
+        ties = (rng.integers(-600, 600, n_out) + 0.5) * adc.step
+        (lines[0::2] if differential else lines[:n_out])[:] = base + ties
+    lines[0] = (lines[1] if differential else lines[n_out]) + 1.5 * adc.full_scale_a  # beyond full scale
+    xi = rng.standard_normal(n_lines)
+    noisy = lines + rn.line_std(sq) * xi if noise else lines
+    signed_np = noisy[0::2] - noisy[1::2] if differential else noisy[:n_out] - noisy[n_out]
+    for fn in (rk.forward_adc, rk.forward_adc_reference):
+        signed, conv, sat = np.empty(n_out), np.empty(n_out), np.empty(n_out, dtype=bool)
+        fn(lines, sq, xi, rn.cell**2, rn.output_a**2, noise, differential, n_out, adc.step, adc.levels_per_side,
+           adc.saturate, signed, conv, sat)
+        np.testing.assert_array_equal(signed, signed_np)
+        np.testing.assert_array_equal(conv, adc.convert(signed_np))
+        np.testing.assert_array_equal(sat, adc.saturated(signed_np))
+    assert sat[0] == saturate  # beyond full scale: flagged (and clamped) only with saturation
