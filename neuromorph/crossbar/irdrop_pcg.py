@@ -43,7 +43,7 @@ Batches: the input columns are independent systems, solved in blocks of up to
 side on the kernel threads.  A column that has met ``rtol`` is frozen (its step lengths set to 0)
 while the rest of its block iterates, so every column ends bit for bit as if it were solved alone:
 results depend neither on the blocks nor on the thread count.  The solve is bound by memory
-bandwidth (about 11 streams of 8 bytes per node and iteration); docs/performance.md gives the
+bandwidth (about 10 streams of 8 bytes per node and iteration); docs/performance.md gives the
 measured times and the floor.
 """
 

@@ -19,10 +19,13 @@ the new search direction and the Schur-complement product can run in one pass:
 ``schur_cg_update``     rows ascending: ``r −= α q``, ``y = L⁻¹ r`` (into ``z``),
                         and per column ``Σ r²`` and ``Σ y²·s_inv`` (= ``rᵀ S⁻¹ r``).
 ``schur_cg_direction``  rows descending: ``z = L⁻ᵀ Δ⁻¹ y`` (in place), the iterate's last step
-                        ``w += α p`` (deferred to here, where ``p`` is read anyway),
-                        ``p ← z + β p``, and one row
-                        behind, ``q = K p = S p − H∘D⁻¹(H∘p)`` (the driven-line solve of a row in
-                        cache) and per column ``Σ p·q``.  Serial: one thread's column block.
+                        ``w += α p`` (deferred to here, where ``p`` is read anyway), ``p ← z + β p``,
+                        and one row behind, ``q = K p = S p − H∘D⁻¹(H∘p)`` (the driven-line solve
+                        of a row in cache) and per column ``Σ p·q``.  Serial: one thread's column
+                        block.  ``q`` may share ``z``'s array (``z`` is spent once it is in ``p``).
+
+Per node and iteration the two sweeps move ten 8-byte streams: ``w``, ``p``, ``r`` and the shared
+``z``/``q`` array read and written once each, ``z``/``q`` twice.
 ``schur_cg_backsweep``  the first half of it alone, parallel over chunks of sensed lines, and
 ``schur_cg_product``    the second half alone, parallel over rows: the same numbers from two
                         threads for a single column block (one more read of ``p``).
