@@ -111,6 +111,12 @@ def ldl_solve(inv_d, lower, rhs, out):
 def ldl_solve_reference(diag, off, rhs):
     """NumPy reference of :func:`ldl_factor` + :func:`ldl_solve`: a dense ``numpy.linalg.solve``
     of every system (independent of the LDLᵀ recurrence; O(L·n³), small sizes only)."""
+    return np.linalg.solve(dense_tridiagonals(diag, off), np.asarray(rhs, dtype=float))
+
+
+def dense_tridiagonals(diag, off):
+    """The dense (L, n, n) symmetric matrices of ``diag`` (L, n) and ``off`` (L, n−1): what the
+    NumPy references hand to LAPACK (small sizes only)."""
     diag = np.asarray(diag, dtype=float)
     off = np.asarray(off, dtype=float)
     n_sys, n = diag.shape
@@ -119,4 +125,4 @@ def ldl_solve_reference(diag, off, rhs):
     T[:, idx, idx] = diag
     T[:, idx[:-1], idx[1:]] = off
     T[:, idx[1:], idx[:-1]] = off
-    return np.linalg.solve(T, np.asarray(rhs, dtype=float))
+    return T

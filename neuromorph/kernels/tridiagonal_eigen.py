@@ -33,6 +33,7 @@ import numpy as np
 from numba import prange
 
 from ._jit import inline_helper, population_kernel
+from .tridiagonal import dense_tridiagonals
 
 __all__ = [
     "eigh_tridiagonal",
@@ -215,15 +216,7 @@ def modal_coefficients_reference(diag, off, sqrt_c1):
 def eigh_tridiagonal_reference(diag, off):
     """NumPy reference of :func:`eigh_tridiagonal`: ``numpy.linalg.eigh`` (LAPACK) of the dense
     (N, m, m) matrices, with the same sign convention. Returns ``(rates, vecs)``."""
-    diag = np.asarray(diag, dtype=float)
-    off = np.asarray(off, dtype=float)
-    n_mat, m = diag.shape
-    T = np.zeros((n_mat, m, m))
-    idx = np.arange(m)
-    T[:, idx, idx] = diag
-    T[:, idx[:-1], idx[1:]] = off
-    T[:, idx[1:], idx[:-1]] = off
-    rates, vecs = np.linalg.eigh(T)
+    rates, vecs = np.linalg.eigh(dense_tridiagonals(diag, off))
     sign = np.sign(vecs[:, :1, :])  # (N, 1, m): sign of each eigenvector's first component
     return rates, vecs * np.where(sign == 0, 1.0, sign)
 

@@ -59,6 +59,16 @@ def pivots(diag, g):
     return inv_d
 
 
+def crossbar_problem(seed, n_a, n_b, h_max):
+    """A generator seeded with ``seed``, cells H uniform in [1e-3, h_max] S on an n_a × n_b grid,
+    and the LDLᵀ pivots of its driven lines (n_a, n_b) and of its sensed lines (transposed to
+    (n_a, n_b), the layout the sweeps read)."""
+    rng = np.random.default_rng(seed)
+    H = rng.uniform(1e-3, h_max, (n_a, n_b))
+    diag_d, diag_s = crossbar_lines(H)
+    return rng, H, pivots(diag_d, G_D), np.ascontiguousarray(pivots(diag_s, G_S).T)
+
+
 @pytest.mark.parametrize("build", ["serial", "parallel"])
 @pytest.mark.parametrize("shape", SHAPES + [WIDE])
 def test_update_sweep_matches_reference(shape, build):
@@ -99,11 +109,8 @@ def test_update_sweep_serial_and_parallel_agree_bit_for_bit():
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_direction_sweep_matches_reference(shape):
-    rng = np.random.default_rng(32)
     n_a, n_b, nb = shape
-    H = rng.uniform(1e-3, 1e-2, (n_a, n_b))
-    diag_d, diag_s = crossbar_lines(H)
-    d_inv, s_inv = pivots(diag_d, G_D), np.ascontiguousarray(pivots(diag_s, G_S).T)
+    rng, H, d_inv, s_inv = crossbar_problem(32, n_a, n_b, h_max=1e-2)
     w, z, p, q = (rng.normal(size=shape) for _ in range(4))
     alpha, beta = rng.normal(size=nb), rng.normal(size=nb)
     ours = [x.copy() for x in (w, z, p, q)]
@@ -162,11 +169,8 @@ def test_the_two_sweeps_give_the_preconditioned_residual_and_the_schur_product()
 
 @pytest.mark.parametrize("shape", [(6, 9, 4), (7, 5, 1), WIDE])
 def test_backsweep_and_product_match_their_references(shape):
-    rng = np.random.default_rng(34)
     n_a, n_b, nb = shape
-    H = rng.uniform(1e-3, 1e-2, (n_a, n_b))
-    diag_d, diag_s = crossbar_lines(H)
-    d_inv, s_inv = pivots(diag_d, G_D), np.ascontiguousarray(pivots(diag_s, G_S).T)
+    rng, H, d_inv, s_inv = crossbar_problem(34, n_a, n_b, h_max=1e-2)
     w, z, p, q = (rng.normal(size=shape) for _ in range(4))
     alpha, beta = rng.normal(size=nb), rng.normal(size=nb)
     wr, zr, pr, qr = w.copy(), z.copy(), p.copy(), q.copy()
@@ -187,11 +191,8 @@ def test_the_fused_direction_equals_backsweep_then_product_bit_for_bit(shape):
     """One serial fused pass (a column block per thread) and two parallel passes (a lone block)
     do the same operations in the same order, so the solver's results do not depend on which
     runs."""
-    rng = np.random.default_rng(35)
     n_a, n_b, nb = shape
-    H = rng.uniform(1e-3, 1e-2, (n_a, n_b))
-    diag_d, diag_s = crossbar_lines(H)
-    d_inv, s_inv = pivots(diag_d, G_D), np.ascontiguousarray(pivots(diag_s, G_S).T)
+    rng, H, d_inv, s_inv = crossbar_problem(35, n_a, n_b, h_max=1e-2)
     w, z, p, q = (rng.normal(size=shape) for _ in range(4))
     alpha, beta = rng.normal(size=nb), rng.normal(size=nb)
     fused = [x.copy() for x in (w, z, p, q)]
@@ -212,11 +213,8 @@ def test_q_may_share_the_array_of_z(shape):
     """The solver keeps z (until it has entered p), q = K p (until the update has used it) and
     L⁻¹r in one array: an iteration on the shared array gives bit for bit the numbers of one on
     separate arrays, in the fused pass and in the split parallel passes."""
-    rng = np.random.default_rng(37)
     n_a, n_b, nb = shape
-    H = rng.uniform(1e-3, 1e-2, (n_a, n_b))
-    diag_d, diag_s = crossbar_lines(H)
-    d_inv, s_inv = pivots(diag_d, G_D), np.ascontiguousarray(pivots(diag_s, G_S).T)
+    rng, H, d_inv, s_inv = crossbar_problem(37, n_a, n_b, h_max=1e-2)
     w, r, p, z = (rng.normal(size=shape) for _ in range(4))
     beta, alpha = rng.normal(size=nb), 1e-2 * rng.normal(size=nb)
 
