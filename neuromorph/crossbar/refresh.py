@@ -85,12 +85,22 @@ DEFAULT_READ_TOLERANCE = 1e-6
 
 def speed_weights(rates: np.ndarray, rate_max: np.ndarray, span: np.ndarray) -> np.ndarray:
     """w_n = ΔG_n ρ_n (N,) [S], ρ_n = max_k |λ_nk|/Λ_k (module docstring), rounded up by 4ε so
-    that ρ_n Λ_k ≥ |λ_nk| holds for the computed numbers. ``rates`` |λ| (1|N, m), ``rate_max``
+    that ρ_n Λ_k ≥ |λ_nk| holds for the computed numbers. ``rates`` λ (1|N, m), ``rate_max``
     Λ (m,), ``span`` ΔG_n (N,) (0 for stuck cells). A mode with Λ_k = 0 never moves and does
-    not count."""
-    ratio = np.divide(rates, rate_max, out=np.zeros_like(rates), where=rate_max > 0)
-    rho = ratio.max(axis=1) * (1.0 + 4 * np.finfo(float).eps)
-    return np.ascontiguousarray(span * rho)
+    not count. One numba pass (:func:`neuromorph.kernels.read.speed_weights`)."""
+    span = np.ascontiguousarray(span, dtype=float)
+    out = np.empty_like(span)
+    rkern.speed_weights(span, np.asarray(rates, dtype=float), np.ascontiguousarray(rate_max, dtype=float), out)
+    return out
+
+
+def largest_rates(rates: np.ndarray) -> np.ndarray:
+    """Λ_k = max_n |λ_nk| (m,) of ``rates`` (1|N, m), in one numba pass
+    (:func:`neuromorph.kernels.read.column_abs_max`)."""
+    rates = np.asarray(rates, dtype=float)
+    out = np.empty(rates.shape[1])
+    rkern.column_abs_max(rates, out)
+    return out
 
 
 class ConductanceCache:
@@ -119,8 +129,8 @@ class ConductanceCache:
         integ = population.integrator
         # the bound's prefactor: L_s per nominal range, with the rounding margin (module docstring)
         self._gain = lipschitz * (1.0 + 16 * np.finfo(float).eps) / layout.delta_g_s
-        rates = np.abs(np.asarray(integ.rates, dtype=float))                  # |λ_nk| (1|N, m) [1/time unit]
-        self._rate_max = np.ascontiguousarray(rates.max(axis=0))              # Λ_k
+        rates = np.asarray(integ.rates, dtype=float)                          # λ_nk (1|N, m) [1/time unit]
+        self._rate_max = largest_rates(rates)                                 # Λ_k
         self._speed_weight = speed_weights(rates, self._rate_max, span)       # w_n = ΔG_n ρ_n [S]
         self._decays: dict[float, np.ndarray] = {}
         self.g: np.ndarray | None = None      # (N_in, N_lines) buffer, reused while not handed out

@@ -175,3 +175,32 @@ def test_forward_adc_gives_the_numbers_of_the_numpy_periphery(differential, nois
         np.testing.assert_array_equal(conv, adc.convert(signed_np))
         np.testing.assert_array_equal(sat, adc.saturated(signed_np))
     assert sat[0] == saturate  # beyond full scale: flagged (and clamped) only with saturation
+
+
+@pytest.mark.parametrize("build", ["serial", "parallel"])
+@pytest.mark.parametrize("shared", [False, True])
+def test_speed_weights_kernel_equals_its_numpy_form_bit_for_bit(build, shared):
+    """w_n = ΔG_n·max_k(|λ_nk|/Λ_k)·(1 + 4ε): the same divisions, maximum and products as the
+    NumPy form, so the two agree exactly; a mode with Λ_k = 0 does not count, and ρ_n Λ_k ≥ |λ_nk|
+    holds for every computed number (the bound's premise)."""
+    from neuromorph.crossbar.refresh import largest_rates
+    from neuromorph.kernels.read import speed_weights, speed_weights_reference
+
+    rng = np.random.default_rng(5)
+    n, m = 5000, 6
+    rates = -rng.uniform(1e-4, 2.0, (1 if shared else n, m))
+    rates[:, 3] = 0.0  # a closed chain's zero mode
+    span = rng.uniform(0, 1e-6, n)
+    span[::7] = 0.0  # stuck cells
+    rate_max = largest_rates(rates)
+    ours_max, ref_max = np.empty(m), np.empty(m)
+    rk.column_abs_max(rates, ours_max)
+    rk.column_abs_max_reference(rates, ref_max)
+    assert np.array_equal(rate_max, ref_max) and np.array_equal(ours_max, ref_max)
+    ours, ref = np.empty(n), np.empty(n)
+    getattr(speed_weights, build)(span, rates, rate_max, ours)
+    speed_weights_reference(span, rates, rate_max, ref)
+    assert np.array_equal(ours, ref)
+    rho = ours[span > 0] / span[span > 0]
+    rows = np.abs(np.broadcast_to(rates, (n, m))[span > 0])
+    assert np.all(rho[:, None] * rate_max[None, :] >= rows)
