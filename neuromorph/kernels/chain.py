@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import numpy as np
 from numba import prange, uint64
-from numba.extending import overload
 
 from ._jit import PARALLEL_MIN_ROWS, inline_helper, population_kernel  # noqa: F401 (re-exported)
 
@@ -59,22 +58,15 @@ def decay_and_read_u1(z, n, decay, sd, readout, sr):
     return u1
 
 
+@inline_helper
 def flat_rows(a):
-    """``a`` (1|N, m) as a flat (size,) array: a view if ``a`` is C-contiguous (decided when the
-    kernel compiles, from the array's type), else a copy. Row n of a per-synapse parameter is then
-    ``a[n·m : n·m + m]``, of a shared one ``a[0 : m]`` (row stride 0). Flat indexing on a C-typed
-    array lets the compiler see unit-stride rows; 2-D ``a[n·s, i]`` compiled to scalar loads with
-    index arithmetic per element (the flat form made :func:`eigen_step` ~10 % faster, results
-    bit-identical). The row stride is computed beside the call, not returned with the array:
-    returned in a tuple it made the step 1.5x slower. Usable only inside kernels."""
-    raise NotImplementedError("flat_rows is a numba intrinsic")
-
-
-@overload(flat_rows, inline="always")
-def _flat_rows_impl(a):
-    if a.layout == "C":
-        return lambda a: a.reshape(a.size)
-    return lambda a: np.ascontiguousarray(a).reshape(a.size)
+    """``a`` (1|N, m) as a flat (size,) array: a view if ``a`` is C-contiguous, else a copy. Row n
+    of a per-synapse parameter is then ``a[n·m : n·m + m]``, of a shared one ``a[0 : m]`` (row
+    stride 0). Flat indexing on a C-typed array lets the compiler see unit-stride rows; 2-D
+    ``a[n·s, i]`` compiled to scalar loads with index arithmetic per element (the flat form made
+    :func:`eigen_step` ~10 % faster, results bit-identical). The row stride is computed beside the
+    call, not returned with the array: returned in a tuple it made the step 1.5x slower."""
+    return np.ascontiguousarray(a).reshape(a.size)
 
 
 @inline_helper
