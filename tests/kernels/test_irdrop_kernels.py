@@ -17,7 +17,7 @@ from neuromorph.kernels.irdrop import (
     schur_cg_update,
     schur_cg_update_reference,
 )
-from neuromorph.kernels.tridiagonal import ldl_factor
+from neuromorph.kernels.tridiagonal import dense_tridiagonals, ldl_factor
 
 SHAPES = [(1, 1, 1), (1, 5, 2), (6, 1, 3), (7, 5, 1), (6, 9, 4)]
 # more sensed lines than one chunk: the parallel loops and the partial sums per chunk run
@@ -44,13 +44,8 @@ def crossbar_lines(H):
 
 
 def dense(diag, g):
-    n_sys, n = diag.shape
-    idx = np.arange(n)
-    T = np.zeros((n_sys, n, n))
-    T[:, idx, idx] = diag
-    T[:, idx[:-1], idx[1:]] = -g
-    T[:, idx[1:], idx[:-1]] = -g
-    return T
+    """The dense line matrices: ``diag`` on the diagonal, −g between neighbours."""
+    return dense_tridiagonals(diag, np.full((diag.shape[0], diag.shape[1] - 1), -g))
 
 
 def pivots(diag, g):
