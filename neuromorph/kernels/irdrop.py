@@ -46,6 +46,7 @@ import numpy as np
 from numba import prange
 
 from ._jit import population_kernel, serial_kernel
+from .tridiagonal import dense_tridiagonals
 
 __all__ = [
     "LINE_CHUNK",
@@ -242,13 +243,7 @@ def schur_cg_product(H, d_inv, g_d, g_s, g_se, p, q, pq):
 
 def _dense_lines(diag, g):
     """(L, n, n) dense symmetric tridiagonal matrices with diagonals ``diag`` (L, n), off −g."""
-    n_sys, n = diag.shape
-    T = np.zeros((n_sys, n, n))
-    idx = np.arange(n)
-    T[:, idx, idx] = diag
-    T[:, idx[:-1], idx[1:]] = -g
-    T[:, idx[1:], idx[:-1]] = -g
-    return T
+    return dense_tridiagonals(diag, np.full((diag.shape[0], diag.shape[1] - 1), -g))
 
 
 def schur_cg_backsweep_reference(s_inv, g_s, alpha, beta, w, z, p):

@@ -22,6 +22,8 @@ from functools import cached_property
 import numpy as np
 import scipy.linalg
 
+from ..kernels.tridiagonal import dense_tridiagonals
+
 __all__ = ["LinearChain", "ChainBatch", "ChainEigenbasis", "ChainModes"]
 
 
@@ -223,14 +225,7 @@ class ChainBatch:
         c, g = self.capacities, self.couplings
         n, m = c.shape
         left = np.concatenate((np.zeros((n, 1)), g[:, :-1]), axis=1)
-        sym = np.zeros((n, m, m))
-        idx = np.arange(m)
-        sym[:, idx, idx] = -(left + g) / c
-        if m > 1:
-            off = g[:, :-1] / np.sqrt(c[:, :-1] * c[:, 1:])
-            sym[:, idx[:-1], idx[1:]] = off
-            sym[:, idx[1:], idx[:-1]] = off
-        return sym
+        return dense_tridiagonals(-(left + g) / c, g[:, :-1] / np.sqrt(c[:, :-1] * c[:, 1:]))
 
     def symmetric_tridiagonals(self) -> tuple[np.ndarray, np.ndarray]:
         """Diagonals (N, m) and off-diagonals (N, m-1) of every S = C^{-1/2} L C^{-1/2} (the

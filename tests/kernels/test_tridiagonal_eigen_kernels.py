@@ -4,6 +4,7 @@
 import numpy as np
 import pytest
 
+from neuromorph.kernels.tridiagonal import dense_tridiagonals
 from neuromorph.kernels.tridiagonal_eigen import (
     eigh_tridiagonal,
     eigh_tridiagonal_reference,
@@ -49,11 +50,7 @@ def test_eigh_tridiagonal_matches_numpy_eigh(build, m):
     bound = 100 * m * np.finfo(float).eps * norm[:, None, :] / gap[:, None, :]
     assert np.all(np.abs(vecs - ref_vecs) <= bound)
     # and the decomposition itself: V Λ Vᵀ = T, VᵀV = I, to rounding (1e-14 relative to ‖S‖)
-    T = np.zeros((60, m, m))
-    idx = np.arange(m)
-    T[:, idx, idx] = diag
-    T[:, idx[:-1], idx[1:]] = off
-    T[:, idx[1:], idx[:-1]] = off
+    T = dense_tridiagonals(diag, off)
     rebuilt = (vecs * rates[:, None, :]) @ np.swapaxes(vecs, 1, 2)
     assert np.all(np.abs(rebuilt - T) <= 1e-14 * m * norm[:, :, None])
     np.testing.assert_allclose(np.swapaxes(vecs, 1, 2) @ vecs, np.broadcast_to(np.eye(m), T.shape), atol=1e-14 * m)
