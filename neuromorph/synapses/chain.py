@@ -222,10 +222,7 @@ class ChainBatch:
 
     def symmetric_matrices(self) -> np.ndarray:
         """S = C^{-1/2} L C^{-1/2} of every chain as dense (N, m, m) arrays [1/time unit]."""
-        c, g = self.capacities, self.couplings
-        n, m = c.shape
-        left = np.concatenate((np.zeros((n, 1)), g[:, :-1]), axis=1)
-        return dense_tridiagonals(-(left + g) / c, g[:, :-1] / np.sqrt(c[:, :-1] * c[:, 1:]))
+        return dense_tridiagonals(*self.symmetric_tridiagonals())
 
     def symmetric_tridiagonals(self) -> tuple[np.ndarray, np.ndarray]:
         """Diagonals (N, m) and off-diagonals (N, m-1) of every S = C^{-1/2} L C^{-1/2} (the
